@@ -1,0 +1,1 @@
+"""fastla: compiled linear algebra for Python, a drop-in for numpy.linalg."""

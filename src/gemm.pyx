@@ -1,0 +1,205 @@
+"""Drivers for the GEMM kernels of gemm.pxd: batched matmul and the small-call path.
+
+The Python layer (fastla/linalg/_gemm.py) validates, promotes and broadcasts; these
+drivers receive arrays of one floating dtype whose strides are whole elements, pick
+the fused specialisation once, and loop over the batch without the GIL.
+"""
+
+cimport numpy as cnp
+from cython.parallel cimport prange
+
+from _types cimport real, INFO_OK
+from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_KC,
+                        GEMM_MC, GEMM_NC, GEMM_SMALL_MNK, PARALLEL_MIN_MNK)
+from gemm cimport gemm, gemm_small
+
+cnp.import_array()
+
+KERNELS = {
+    "gemm": {
+        "computes": "C := alpha*A*B + beta*C",
+        "algorithm": "BLIS five-loop packed GEMM with an MR x NR register-blocked micro-kernel",
+        "citation": "Van Zee & van de Geijn, BLIS, ACM TOMS 41(3), 2015; "
+                    "Goto & van de Geijn, ACM TOMS 34(3), 2008",
+        "flops": "2*m*n*k",
+    },
+}
+
+
+def blocking():
+    """The GEMM blocking parameters, per dtype (see src/_blocking.pxd)."""
+    common = {"KC": GEMM_KC, "MC": GEMM_MC, "NC": GEMM_NC,
+              "small_mnk": GEMM_SMALL_MNK, "parallel_min_mnk": PARALLEL_MIN_MNK}
+    return {
+        "float64": {"MR": GEMM_MR_D, "NR": GEMM_NR_D, **common},
+        "float32": {"MR": GEMM_MR_S, "NR": GEMM_NR_S, **common},
+    }
+
+
+cdef inline Py_ssize_t batch_offset(Py_ssize_t b, Py_ssize_t nd, const Py_ssize_t* shape,
+                                    const Py_ssize_t* strides) noexcept nogil:
+    """Element offset of the b-th matrix of a C-ordered batch of shape `shape`."""
+    cdef Py_ssize_t d, off = 0
+    if nd == 1:
+        return b * strides[0]
+    for d in range(nd - 1, -1, -1):
+        off += (b % shape[d]) * strides[d]
+        b = b // shape[d]
+    return off
+
+
+cdef inline void _small_fixed(Py_ssize_t n_batch, Py_ssize_t nd, const Py_ssize_t* shape,
+                              const real* a, const Py_ssize_t* sa,
+                              const real* b, const Py_ssize_t* sb,
+                              real* c, const Py_ssize_t* sc,
+                              Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                              Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Matrices first..last-1 of a batch through gemm_small.
+
+    Called with literal m, n, k from _small_batch so that, after inlining, the
+    compiler sees fixed trip counts and unit strides: a 4 x 4 product then takes a
+    handful of vector FMAs instead of a run-time loop nest.
+    """
+    cdef Py_ssize_t t
+    for t in range(first, last):
+        gemm_small(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], 1,
+                   b + batch_offset(t, nd, shape, sb + 2), sb[0], 1,
+                   0, c + batch_offset(t, nd, shape, sc + 2), sc[0], 1)
+
+
+cdef inline void _small_batch(Py_ssize_t n_batch, Py_ssize_t nd, const Py_ssize_t* shape,
+                              const real* a, const Py_ssize_t* sa,
+                              const real* b, const Py_ssize_t* sb,
+                              real* c, const Py_ssize_t* sc,
+                              Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                              Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Matrices first..last-1 of a batch of small products (unpacked kernel).
+
+    Square k x k products with unit column strides, k <= 8, take a fixed-size
+    instantiation; everything else the run-time-sized loop.
+    """
+    cdef Py_ssize_t t
+    if m == n and n == k and sa[1] == 1 and sb[1] == 1 and sc[1] == 1:
+        if k == 2:
+            _small_fixed(n_batch, nd, shape, a, sa, b, sb, c, sc, 2, 2, 2, first, last)
+            return
+        if k == 3:
+            _small_fixed(n_batch, nd, shape, a, sa, b, sb, c, sc, 3, 3, 3, first, last)
+            return
+        if k == 4:
+            _small_fixed(n_batch, nd, shape, a, sa, b, sb, c, sc, 4, 4, 4, first, last)
+            return
+        if k == 8:
+            _small_fixed(n_batch, nd, shape, a, sa, b, sb, c, sc, 8, 8, 8, first, last)
+            return
+    for t in range(first, last):
+        gemm_small(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
+                   b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
+                   0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1])
+
+
+cdef int _matmul_batched(real* a, real* b, real* c, Py_ssize_t m, Py_ssize_t n,
+                         Py_ssize_t k, Py_ssize_t nd, const Py_ssize_t* shape,
+                         const Py_ssize_t* sa, const Py_ssize_t* sb, const Py_ssize_t* sc,
+                         int n_threads) noexcept nogil:
+    """C[t] := A[t] @ B[t] for every t of the batch; returns the first non-OK status.
+
+    # IN  a, b: first elements; sa/sb/sc = (row stride, col stride, batch strides...)
+    # OUT c: written, never read
+    Large products run one at a time with a parallel GEMM; small ones run whole
+    matrices per thread (one chunk of the batch each).
+    """
+    cdef Py_ssize_t n_batch = 1, d, t, chunk, first
+    cdef int status = INFO_OK, s
+    for d in range(nd):
+        n_batch *= shape[d]
+    if n_batch == 0 or m == 0 or n == 0:
+        return INFO_OK
+    if m * n * k > GEMM_SMALL_MNK:
+        for t in range(n_batch):
+            s = gemm(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
+                     b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
+                     0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1], n_threads)
+            if s != INFO_OK:
+                status = s
+        return status
+    if n_threads > 1 and n_batch * (m * n * k + m * n) >= PARALLEL_MIN_MNK:
+        chunk = (n_batch + n_threads - 1) // n_threads
+        for t in prange(n_threads, num_threads=n_threads, schedule='static'):
+            first = t * chunk
+            _small_batch(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k, first,
+                         first + chunk if first + chunk < n_batch else n_batch)
+    else:
+        _small_batch(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k, 0, n_batch)
+    return INFO_OK
+
+
+def matmul_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, Py_ssize_t m, Py_ssize_t n,
+                   Py_ssize_t k, cnp.ndarray shape, cnp.ndarray strides, int n_threads):
+    """C[t] := A[t] @ B[t] over a batch; returns the kernel status (0 = ok).
+
+    a, b, c: arrays of one dtype (float32 or float64) whose data pointers address the
+    first matrix; shape: intp (nd,) batch shape; strides: intp (3, 2 + nd), per operand
+    (row stride, column stride, batch strides...) in elements.
+    """
+    cdef Py_ssize_t nd = cnp.PyArray_DIM(shape, 0)
+    cdef const Py_ssize_t* sh = <const Py_ssize_t*>cnp.PyArray_DATA(shape)
+    cdef const Py_ssize_t* st = <const Py_ssize_t*>cnp.PyArray_DATA(strides)
+    cdef Py_ssize_t row = 2 + nd
+    cdef int typenum = cnp.PyArray_TYPE(c), status
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            status = _matmul_batched[double](
+                <double*>cnp.PyArray_DATA(a), <double*>cnp.PyArray_DATA(b),
+                <double*>cnp.PyArray_DATA(c), m, n, k, nd, sh, st, st + row, st + 2 * row,
+                n_threads)
+    elif typenum == cnp.NPY_FLOAT:
+        with nogil:
+            status = _matmul_batched[float](
+                <float*>cnp.PyArray_DATA(a), <float*>cnp.PyArray_DATA(b),
+                <float*>cnp.PyArray_DATA(c), m, n, k, nd, sh, st, st + row, st + 2 * row,
+                n_threads)
+    else:
+        raise TypeError("matmul_batched: float32 or float64 arrays expected")
+    return status
+
+
+def matmul_small(x1, x2):
+    """x1 @ x2 for two aligned 2-D arrays of one float dtype and a small product, else None.
+
+    The single-small-call path: no validation layer, no workspace, no OpenMP region,
+    one PyArray_EMPTY.  Anything it does not accept goes the general way.
+    """
+    if type(x1) is not cnp.ndarray or type(x2) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>x1
+    cdef cnp.ndarray b = <cnp.ndarray>x2
+    if cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_NDIM(b) != 2:
+        return None
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if cnp.PyArray_TYPE(b) != typenum or (typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT):
+        return None
+    if not (cnp.PyArray_ISALIGNED(a) and cnp.PyArray_ISALIGNED(b)):
+        return None
+    cdef Py_ssize_t m = cnp.PyArray_DIM(a, 0), k = cnp.PyArray_DIM(a, 1)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(b, 1)
+    if cnp.PyArray_DIM(b, 0) != k or m * n * k > GEMM_SMALL_MNK:
+        return None
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(a)
+    cdef Py_ssize_t rsa = cnp.PyArray_STRIDE(a, 0), csa = cnp.PyArray_STRIDE(a, 1)
+    cdef Py_ssize_t rsb = cnp.PyArray_STRIDE(b, 0), csb = cnp.PyArray_STRIDE(b, 1)
+    if (rsa % item) or (csa % item) or (rsb % item) or (csb % item):
+        return None
+    cdef cnp.npy_intp dims[2]
+    dims[0] = m
+    dims[1] = n
+    cdef cnp.ndarray c = cnp.PyArray_EMPTY(2, dims, typenum, 0)
+    if typenum == cnp.NPY_DOUBLE:
+        gemm_small[double](m, n, k, 1, <double*>cnp.PyArray_DATA(a), rsa // item, csa // item,
+                           <double*>cnp.PyArray_DATA(b), rsb // item, csb // item,
+                           0, <double*>cnp.PyArray_DATA(c), n, 1)
+    else:
+        gemm_small[float](m, n, k, 1, <float*>cnp.PyArray_DATA(a), rsa // item, csa // item,
+                          <float*>cnp.PyArray_DATA(b), rsb // item, csb // item,
+                          0, <float*>cnp.PyArray_DATA(c), n, 1)
+    return c
