@@ -11,6 +11,7 @@ from cython.parallel cimport prange
 from _types cimport real, INFO_OK
 from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_KC,
                         GEMM_MC, GEMM_NC, GEMM_SMALL_MNK, PARALLEL_MIN_MNK)
+from _threads cimport max_threads
 from gemm cimport gemm, gemm_small
 
 cnp.import_array()
@@ -27,9 +28,10 @@ KERNELS = {
 
 
 def blocking():
-    """The GEMM blocking parameters, per dtype (see src/_blocking.pxd)."""
+    """The GEMM blocking parameters per dtype (src/_blocking.pxd) and the thread limit."""
     common = {"KC": GEMM_KC, "MC": GEMM_MC, "NC": GEMM_NC,
-              "small_mnk": GEMM_SMALL_MNK, "parallel_min_mnk": PARALLEL_MIN_MNK}
+              "small_mnk": GEMM_SMALL_MNK, "parallel_min_mnk": PARALLEL_MIN_MNK,
+              "threads": max_threads()}
     return {
         "float64": {"MR": GEMM_MR_D, "NR": GEMM_NR_D, **common},
         "float32": {"MR": GEMM_MR_S, "NR": GEMM_NR_S, **common},
@@ -135,18 +137,20 @@ cdef int _matmul_batched(real* a, real* b, real* c, Py_ssize_t m, Py_ssize_t n,
 
 
 def matmul_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, Py_ssize_t m, Py_ssize_t n,
-                   Py_ssize_t k, cnp.ndarray shape, cnp.ndarray strides, int n_threads):
+                   Py_ssize_t k, cnp.ndarray shape, cnp.ndarray strides):
     """C[t] := A[t] @ B[t] over a batch; returns the kernel status (0 = ok).
 
     a, b, c: arrays of one dtype (float32 or float64) whose data pointers address the
     first matrix; shape: intp (nd,) batch shape; strides: intp (3, 2 + nd), per operand
-    (row stride, column stride, batch strides...) in elements.
+    (row stride, column stride, batch strides...) in elements.  Uses up to OpenMP's
+    thread limit (OMP_NUM_THREADS, threadpoolctl).
     """
     cdef Py_ssize_t nd = cnp.PyArray_DIM(shape, 0)
     cdef const Py_ssize_t* sh = <const Py_ssize_t*>cnp.PyArray_DATA(shape)
     cdef const Py_ssize_t* st = <const Py_ssize_t*>cnp.PyArray_DATA(strides)
     cdef Py_ssize_t row = 2 + nd
     cdef int typenum = cnp.PyArray_TYPE(c), status
+    cdef int n_threads = max_threads()
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
             status = _matmul_batched[double](
