@@ -1,0 +1,154 @@
+"""Benchmark problems: what is computed, on which inputs, how many flops it costs,
+and how to tell a right answer from a wrong one.
+
+One ``Case`` is one table of the report: an operation, a dtype and operand shapes.
+The benchmarks (``bench_<stem>.py``) time every contender on ``case.build()`` and
+then pass the result to ``case.check``; the report (``report.py``, and later the
+report command) turns ``case.flops`` into GFLOP/s.  Nothing here imports fastla, so
+the case list can be read without a build.
+
+Flop counts are the conventional ones of the LAPACK Working Notes and of every BLAS
+benchmark (a multiply and an add are two flops), so GFLOP/s compare with published
+machine peaks: C = A B with A m x k, B k x n costs 2 m n k.
+"""
+
+import dataclasses
+import functools
+import zlib
+
+import numpy as np
+
+__all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "CASES"]
+
+DTYPES = ("float64", "float32")
+
+# Which callable each contender times for an operation: the PUBLIC entry point on
+# every side, so validation, allocation and dispatch are part of what is measured.
+# A contender without the operation is simply not run for it (scipy has no matmul).
+OPS = {
+    "matmul": {"fastla": "fastla.matmul", "numpy": "numpy.matmul"},
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """One benchmark problem.
+
+    op      key of OPS
+    dtype   'float64' or 'float32'
+    shapes  operand shapes, e.g. ((1024, 1024), (1024, 1024)) or ((N, k, k), (N, k, k))
+    label   readable size, part of the group name: 'n=1024', 'N=100000 k=4'
+    key     the pytest id, usable with -k (which cannot parse '='): 'n1024', '100000x4x4'
+    flops   exact flop count of one call (module docstring)
+    """
+
+    op: str
+    dtype: str
+    shapes: tuple
+    label: str
+    key: str
+    flops: int
+
+    @property
+    def id(self):
+        return f"{self.dtype}-{self.key}"
+
+    def group(self, threads):
+        """pytest-benchmark group: every contender of one case shares one table."""
+        return f"{self.op}[{self.dtype}] {self.label} threads={threads}"
+
+    def build(self):
+        """The operands (cached: every contender and thread count gets the same arrays).
+
+        Standard normal entries drawn in float64 and rounded to the case's dtype, from
+        a seed fixed by the shapes: the float32 and float64 cases multiply the same
+        matrices, and a rerun multiplies the same numbers.
+        """
+        return _build(self.shapes, self.dtype)
+
+    def check(self, result):
+        """Fail unless `result` is a correct answer for build()'s operands."""
+        _CHECKS[self.op](self, result)
+
+    def __str__(self):
+        return self.id
+
+
+@functools.lru_cache(maxsize=1)
+def _build(shapes, dtype):
+    rng = np.random.default_rng(_seed(shapes))
+    arrays = tuple(rng.standard_normal(s).astype(dtype) for s in shapes)
+    for a in arrays:
+        a.flags.writeable = False       # a contender that writes its input fails loudly
+    return arrays
+
+
+def _seed(shapes):
+    """A seed from the shapes alone (Python's hash() of a tuple is salted per run)."""
+    return zlib.crc32(repr(shapes).encode())
+
+
+# ---------------------------------------------------------------------------- checks
+
+@functools.lru_cache(maxsize=1)
+def _matmul_reference(shapes, dtype):
+    """(A B, bound) in float64 for the operands of `shapes`.
+
+    bound = c * eps * (|A| |B|) elementwise, eps of the case's dtype, c = min(k, 8 sqrt(k)).
+    Any summation order, with or without FMA, stays within gamma_k |A||B| of the exact
+    product (Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., §3.5);
+    k * eps = 2 k u covers the candidate and the float64 reference together.  For
+    k > 64 the probabilistic bound lambda sqrt(k) u |A||B| (Higham & Mary, SIAM J. Sci.
+    Comput. 41(5), 2019) with lambda = 8 fails with probability < 1e-13 per entry and is
+    tighter: float32 at k = 2048 then notices a single dropped term of average size.
+    Measured here: at most 2.6 eps |A||B| for numpy and fastla on every case.
+    """
+    a, b = (x.astype(np.float64) for x in _build(shapes, dtype))
+    k = a.shape[-1]
+    c = min(k, 8 * np.sqrt(k))
+    bound = (c * np.finfo(dtype).eps) * np.matmul(np.abs(a), np.abs(b))
+    return np.matmul(a, b), bound
+
+
+def _check_matmul(case, result):
+    a, b = case.build()
+    expected_shape = np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (a.shape[-2], b.shape[-1])
+    assert isinstance(result, np.ndarray), f"{case}: result is {type(result).__name__}"
+    assert result.shape == expected_shape, f"{case}: shape {result.shape} != {expected_shape}"
+    assert result.dtype == np.dtype(case.dtype), f"{case}: dtype {result.dtype} != {case.dtype}"
+    ref, bound = _matmul_reference(case.shapes, case.dtype)
+    err = np.abs(result.astype(np.float64) - ref)
+    bad = ~(err <= bound)               # NaN counts as bad
+    if bad.any():
+        where = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), bad.shape))
+        raise AssertionError(
+            f"{case}: {int(bad.sum())} of {bad.size} entries outside the rounding-error "
+            f"bound (_matmul_reference); first at {where}: got {result[where]!r}, "
+            f"expected {ref[where]!r} +- {bound[where]:.3g}")
+
+
+_CHECKS = {"matmul": _check_matmul}
+
+
+# ----------------------------------------------------------------------------- cases
+
+def _matmul_square(n, dtype):
+    return Case("matmul", dtype, ((n, n), (n, n)), f"n={n}", f"n{n}",
+                flops=2 * n**3)
+
+
+# Stack heights: each call of either contender takes ~1-20 ms here (one core), long
+# enough to time well and short enough that a full run stays in minutes.
+STACK_SIZES = {2: 100_000, 3: 100_000, 4: 100_000, 8: 100_000, 16: 20_000, 32: 5_000}
+
+
+def _matmul_stacked(k, dtype):
+    n_stack = STACK_SIZES[k]
+    return Case("matmul", dtype, ((n_stack, k, k), (n_stack, k, k)), f"N={n_stack} k={k}",
+                f"{n_stack}x{k}x{k}", flops=2 * n_stack * k**3)
+
+
+MATMUL_SQUARE = [_matmul_square(n, dt) for dt in DTYPES for n in (4, 16, 64, 256, 1024, 2048)]
+MATMUL_STACKED = [_matmul_stacked(k, dt) for dt in DTYPES for k in STACK_SIZES]
+
+CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED}
