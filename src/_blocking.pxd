@@ -39,6 +39,9 @@ cdef enum:
     GEMM_MC = 96
     GEMM_NC = 4096
 
+    # Columns of C that gemm_small accumulates at once (4 rows x 64 doubles = 2 KiB).
+    SMALL_NB = 64
+
     # Below this many multiply-adds (m*n*k) packing does not pay: the unpacked
     # loop of gemm_small is as fast, and skips the workspace allocation.
     GEMM_SMALL_MNK = 32 * 32 * 32

@@ -32,11 +32,10 @@ IEEE arithmetic dictates (the zero padding of edge slivers never reaches C).
 from cython.parallel cimport prange, threadid
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_MR_MAX,
+from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_MR_MAX, SMALL_NB,
                         GEMM_NR_MAX, GEMM_KC, GEMM_MC, GEMM_NC, GEMM_SMALL_MNK,
                         PARALLEL_MIN_MNK)
 from _memory cimport aligned_alloc64, aligned_free
-
 
 cdef inline Py_ssize_t imin(Py_ssize_t x, Py_ssize_t y) noexcept nogil:
     return x if x < y else y
@@ -185,71 +184,96 @@ cdef inline void gemm_small(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha
                             real beta, real* c, Py_ssize_t rsc, Py_ssize_t csc) noexcept nogil:
     """C := alpha*A*B + beta*C without packing, for products too small to amortise it.
 
-    Row i of C is built as sum_p A[i,p] * B[p,:] (an axpy per p), so the inner loop
-    runs along rows of B and C and vectorises when both have unit column stride.
+    Four rows of C at a time are accumulated as sum_p A[i,p] * B[p,:] in a local
+    buffer of SMALL_NB columns: each row of B is loaded once for four FMAs, and the
+    accumulators cannot alias A, B or C, so the j loop vectorises along rows of B
+    and, when the driver inlines this with literal sizes (fixed-size batches), the
+    whole tile stays in registers.
     """
-    cdef Py_ssize_t i, j, p
-    cdef real aip
-    cdef real* ci
+    cdef real acc[4 * SMALL_NB]
+    cdef Py_ssize_t i0, j0, jb, ib, nb, rows, r, j, p
+    cdef real a0, a1, a2, a3, bj
     cdef const real* bp
-    scale_c(m, n, beta, c, rsc, csc)
-    for i in range(m):
-        ci = c + i * rsc
-        for p in range(k):
-            aip = alpha * a[i * rsa + p * csa]
-            bp = b + p * rsb
-            if csb == 1 and csc == 1:
-                for j in range(n):
-                    ci[j] += aip * bp[j]
-            else:
-                for j in range(n):
-                    ci[j * csc] += aip * bp[j * csb]
+    cdef real* cr
+    for jb in range((n + SMALL_NB - 1) // SMALL_NB):
+        j0 = jb * SMALL_NB
+        nb = imin(SMALL_NB, n - j0)
+        for ib in range((m + 3) // 4):
+            i0 = ib * 4
+            rows = imin(4, m - i0)
+            for r in range(4):
+                for j in range(nb):
+                    acc[r * SMALL_NB + j] = 0
+            for p in range(k):
+                bp = b + p * rsb + j0 * csb
+                a0 = a[i0 * rsa + p * csa]
+                a1 = a[(i0 + 1) * rsa + p * csa] if rows > 1 else 0
+                a2 = a[(i0 + 2) * rsa + p * csa] if rows > 2 else 0
+                a3 = a[(i0 + 3) * rsa + p * csa] if rows > 3 else 0
+                for j in range(nb):
+                    bj = bp[j * csb]
+                    acc[j] += a0 * bj
+                    acc[SMALL_NB + j] += a1 * bj
+                    acc[2 * SMALL_NB + j] += a2 * bj
+                    acc[3 * SMALL_NB + j] += a3 * bj
+            for r in range(rows):
+                cr = c + (i0 + r) * rsc + j0 * csc
+                if beta == 0:
+                    for j in range(nb):
+                        cr[j * csc] = alpha * acc[r * SMALL_NB + j]
+                else:
+                    for j in range(nb):
+                        cr[j * csc] = beta * cr[j * csc] + alpha * acc[r * SMALL_NB + j]
 
 
-cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
-                     const real* a, Py_ssize_t rsa, Py_ssize_t csa,
-                     const real* b, Py_ssize_t rsb, Py_ssize_t csb,
-                     real beta, real* c, Py_ssize_t rsc, Py_ssize_t csc,
-                     int n_threads) noexcept nogil:
-    """C := alpha*A*B + beta*C for A (m x k), B (k x n), C (m x n); any strides.
+cdef inline bint gemm_is_small(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    """Whether gemm_small beats packing (measured: packing O(mk + kn) elements with
+    scalar loops costs more than the product itself below about 32^3)."""
+    return m * n * k <= GEMM_SMALL_MNK
 
-    Returns INFO_OK, or INFO_NO_MEMORY if the packing workspace cannot be allocated
-    (C is then unchanged).  n_threads > 1 lets the ic loop run in parallel when the
-    product is large enough (PARALLEL_MIN_MNK) to pay for the OpenMP region.
+
+cdef inline int gemm_threads(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, int n_threads) noexcept nogil:
+    """Threads worth using for one product: 1 below PARALLEL_MIN_MNK, else at most
+    one per MR-row block of A."""
+    if n_threads < 1 or m * n * k < PARALLEL_MIN_MNK:
+        return 1
+    return <int>imin(n_threads, (m + GEMM_MR_MAX - 1) // GEMM_MR_MAX)
+
+
+cdef inline Py_ssize_t gemm_workspace(Py_ssize_t n, Py_ssize_t k, int n_threads) noexcept nogil:
+    """Elements of workspace gemm_packed needs: one packed B panel and one packed A
+    block per thread (sized for the larger of the two dtypes' NR)."""
+    return (round_up(imin(n, GEMM_NC), GEMM_NR_MAX) + n_threads * GEMM_MC) * imin(k, GEMM_KC)
+
+
+cdef inline void gemm_packed(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
+                             const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                             const real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                             real beta, real* c, Py_ssize_t rsc, Py_ssize_t csc,
+                             real* work, int n_threads) noexcept nogil:
+    """The five loops of the packed GEMM on caller-provided workspace.
+
+    # IN  m, n, k >= 1; work: gemm_workspace(n, k, n_threads) elements, 64-byte aligned
+    # OUT C
+    n_threads (from gemm_threads) > 1 runs the B packing and the ic loop in parallel:
+    one shared B panel, one A block per thread.
     """
-    cdef Py_ssize_t mr, nr, mc, n_ic, jc, pc, jc_blk, pc_blk, ic, ib, jb, n_jr, nc_cur, kc_cur, mc_cur
+    cdef Py_ssize_t mr, nr, mc, n_ic, jc, pc, jc_blk, pc_blk, ic, ib, jb, n_jr
+    cdef Py_ssize_t nc_cur, kc_cur, mc_cur, a_stride
     cdef real beta_cur
-    cdef real* abuf
-    cdef real* bbuf
+    cdef real* bbuf = work
+    cdef real* abuf = work + round_up(imin(n, GEMM_NC), GEMM_NR_MAX) * imin(k, GEMM_KC)
     cdef real* abuf_t
-    if m == 0 or n == 0:
-        return INFO_OK
-    if k == 0 or alpha == 0:
-        scale_c(m, n, beta, c, rsc, csc)
-        return INFO_OK
-    if m * n * k <= GEMM_SMALL_MNK:
-        gemm_small(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
-        return INFO_OK
     if real is double:
         mr = GEMM_MR_D
         nr = GEMM_NR_D
     else:
         mr = GEMM_MR_S
         nr = GEMM_NR_S
-    if n_threads < 1 or m * n * k < PARALLEL_MIN_MNK:
-        n_threads = 1
     # Rows per A block: MC, or fewer so that every thread gets a block.
     mc = imin(GEMM_MC, round_up((m + n_threads - 1) // n_threads, mr))
     n_ic = (m + mc - 1) // mc
-    if n_ic < n_threads:
-        n_threads = <int>n_ic
-
-    abuf = <real*>aligned_alloc64(n_threads * mc * GEMM_KC * sizeof(real))
-    bbuf = <real*>aligned_alloc64(round_up(imin(n, GEMM_NC), nr) * GEMM_KC * sizeof(real))
-    if abuf == NULL or bbuf == NULL:
-        aligned_free(abuf)
-        aligned_free(bbuf)
-        return INFO_NO_MEMORY
+    a_stride = GEMM_MC * imin(k, GEMM_KC)
 
     for jc_blk in range((n + GEMM_NC - 1) // GEMM_NC):
         jc = jc_blk * GEMM_NC
@@ -276,11 +300,36 @@ cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
                                   b + pc * rsb + (jc + jb * nr) * csb, rsb, csb,
                                   bbuf + jb * nr * kc_cur)
                 for ib in prange(n_ic, num_threads=n_threads, schedule='static'):
-                    abuf_t = abuf + threadid() * mc * GEMM_KC
+                    abuf_t = abuf + threadid() * a_stride
                     mc_cur = imin(mc, m - ib * mc)
                     pack_a(mc_cur, kc_cur, a + ib * mc * rsa + pc * csa, rsa, csa, abuf_t)
                     gemm_macro(mc_cur, nc_cur, kc_cur, alpha, abuf_t, bbuf, beta_cur,
                                c + ib * mc * rsc + jc * csc, rsc, csc)
-    aligned_free(abuf)
-    aligned_free(bbuf)
+
+
+cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
+                     const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                     const real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                     real beta, real* c, Py_ssize_t rsc, Py_ssize_t csc,
+                     int n_threads) noexcept nogil:
+    """C := alpha*A*B + beta*C for A (m x k), B (k x n), C (m x n); any strides.
+
+    Returns INFO_OK, or INFO_NO_MEMORY if the packing workspace cannot be allocated
+    (C is then unchanged).  Up to n_threads threads when the product pays for them.
+    """
+    cdef real* work
+    if m == 0 or n == 0:
+        return INFO_OK
+    if k == 0 or alpha == 0:
+        scale_c(m, n, beta, c, rsc, csc)
+        return INFO_OK
+    if gemm_is_small(m, n, k):
+        gemm_small(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
+        return INFO_OK
+    n_threads = gemm_threads(m, n, k, n_threads)
+    work = <real*>aligned_alloc64(gemm_workspace(n, k, n_threads) * sizeof(real))
+    if work == NULL:
+        return INFO_NO_MEMORY
+    gemm_packed(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, work, n_threads)
+    aligned_free(work)
     return INFO_OK

@@ -8,11 +8,12 @@ the fused specialisation once, and loop over the batch without the GIL.
 cimport numpy as cnp
 from cython.parallel cimport prange
 
-from _types cimport real, INFO_OK
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_KC,
                         GEMM_MC, GEMM_NC, GEMM_SMALL_MNK, PARALLEL_MIN_MNK)
 from _threads cimport max_threads
-from gemm cimport gemm, gemm_small
+from _memory cimport aligned_alloc64, aligned_free
+from gemm cimport gemm, gemm_small, gemm_is_small, gemm_packed, gemm_workspace
 
 cnp.import_array()
 
@@ -91,49 +92,66 @@ cdef inline void _small_batch(Py_ssize_t n_batch, Py_ssize_t nd, const Py_ssize_
         if k == 4:
             _small_fixed(n_batch, nd, shape, a, sa, b, sb, c, sc, 4, 4, 4, first, last)
             return
-        if k == 8:
-            _small_fixed(n_batch, nd, shape, a, sa, b, sb, c, sc, 8, 8, 8, first, last)
-            return
     for t in range(first, last):
         gemm_small(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
                    b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
                    0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1])
 
 
+cdef int _batch_chunk(Py_ssize_t n_batch, Py_ssize_t nd, const Py_ssize_t* shape,
+                      const real* a, const Py_ssize_t* sa, const real* b, const Py_ssize_t* sb,
+                      real* c, const Py_ssize_t* sc, Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                      Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Products first..last-1 on one thread, with one workspace for the whole chunk."""
+    cdef Py_ssize_t t
+    cdef real* work
+    if gemm_is_small(m, n, k):
+        _small_batch(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k, first, last)
+        return INFO_OK
+    work = <real*>aligned_alloc64(gemm_workspace(n, k, 1) * sizeof(real))
+    if work == NULL:
+        return INFO_NO_MEMORY
+    for t in range(first, last):
+        gemm_packed(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
+                    b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
+                    0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1], work, 1)
+    aligned_free(work)
+    return INFO_OK
+
+
 cdef int _matmul_batched(real* a, real* b, real* c, Py_ssize_t m, Py_ssize_t n,
                          Py_ssize_t k, Py_ssize_t nd, const Py_ssize_t* shape,
                          const Py_ssize_t* sa, const Py_ssize_t* sb, const Py_ssize_t* sc,
                          int n_threads) noexcept nogil:
-    """C[t] := A[t] @ B[t] for every t of the batch; returns the first non-OK status.
+    """C[t] := A[t] @ B[t] for every t of the batch; returns INFO_OK or INFO_NO_MEMORY.
 
     # IN  a, b: first elements; sa/sb/sc = (row stride, col stride, batch strides...)
     # OUT c: written, never read
-    Large products run one at a time with a parallel GEMM; small ones run whole
-    matrices per thread (one chunk of the batch each).
+    Large products run one at a time on a parallel GEMM; smaller ones run whole
+    products per thread, one contiguous chunk of the batch each.
     """
-    cdef Py_ssize_t n_batch = 1, d, t, chunk, first
-    cdef int status = INFO_OK, s
+    cdef Py_ssize_t n_batch = 1, d, t, chunk
+    cdef int status = INFO_OK, failures = 0
     for d in range(nd):
         n_batch *= shape[d]
     if n_batch == 0 or m == 0 or n == 0:
         return INFO_OK
-    if m * n * k > GEMM_SMALL_MNK:
+    if k == 0 or m * n * k >= PARALLEL_MIN_MNK:
         for t in range(n_batch):
-            s = gemm(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
-                     b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
-                     0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1], n_threads)
-            if s != INFO_OK:
-                status = s
-        return status
+            if gemm(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
+                    b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
+                    0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1],
+                    n_threads) != INFO_OK:
+                return INFO_NO_MEMORY
+        return INFO_OK
     if n_threads > 1 and n_batch * (m * n * k + m * n) >= PARALLEL_MIN_MNK:
         chunk = (n_batch + n_threads - 1) // n_threads
         for t in prange(n_threads, num_threads=n_threads, schedule='static'):
-            first = t * chunk
-            _small_batch(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k, first,
-                         first + chunk if first + chunk < n_batch else n_batch)
-    else:
-        _small_batch(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k, 0, n_batch)
-    return INFO_OK
+            if t * chunk < n_batch:
+                failures += _batch_chunk(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k,
+                                         t * chunk, min(t * chunk + chunk, n_batch)) != INFO_OK
+        return INFO_NO_MEMORY if failures else INFO_OK
+    return _batch_chunk(n_batch, nd, shape, a, sa, b, sb, c, sc, m, n, k, 0, n_batch)
 
 
 def matmul_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, Py_ssize_t m, Py_ssize_t n,
@@ -168,11 +186,24 @@ def matmul_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray c, Py_ssize_t m, Py
     return status
 
 
-def matmul_small(x1, x2):
-    """x1 @ x2 for two aligned 2-D arrays of one float dtype and a small product, else None.
+cdef inline int _matmul_2d(real* a, Py_ssize_t rsa, Py_ssize_t csa, real* b,
+                           Py_ssize_t rsb, Py_ssize_t csb, real* c, Py_ssize_t m,
+                           Py_ssize_t n, Py_ssize_t k) noexcept:
+    """C := A @ B for one product; the GIL is released only when threads may pay."""
+    cdef int status
+    if m * n * k < PARALLEL_MIN_MNK:      # microseconds: not worth a GIL round trip
+        return gemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, 0, c, n, 1, 1)
+    with nogil:
+        status = gemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, 0, c, n, 1, max_threads())
+    return status
 
-    The single-small-call path: no validation layer, no workspace, no OpenMP region,
-    one PyArray_EMPTY.  Anything it does not accept goes the general way.
+
+def matmul_2d(x1, x2):
+    """x1 @ x2 for two aligned 2-D ndarrays of one float dtype, else None.
+
+    The path for a single product: no validation layer (nothing to promote or
+    broadcast), one PyArray_EMPTY, and for small products no GIL release, workspace
+    or OpenMP region.  Anything it does not accept goes the general way.
     """
     if type(x1) is not cnp.ndarray or type(x2) is not cnp.ndarray:
         return None
@@ -187,7 +218,7 @@ def matmul_small(x1, x2):
         return None
     cdef Py_ssize_t m = cnp.PyArray_DIM(a, 0), k = cnp.PyArray_DIM(a, 1)
     cdef Py_ssize_t n = cnp.PyArray_DIM(b, 1)
-    if cnp.PyArray_DIM(b, 0) != k or m * n * k > GEMM_SMALL_MNK:
+    if cnp.PyArray_DIM(b, 0) != k:
         return None
     cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(a)
     cdef Py_ssize_t rsa = cnp.PyArray_STRIDE(a, 0), csa = cnp.PyArray_STRIDE(a, 1)
@@ -198,12 +229,15 @@ def matmul_small(x1, x2):
     dims[0] = m
     dims[1] = n
     cdef cnp.ndarray c = cnp.PyArray_EMPTY(2, dims, typenum, 0)
+    cdef int status
     if typenum == cnp.NPY_DOUBLE:
-        gemm_small[double](m, n, k, 1, <double*>cnp.PyArray_DATA(a), rsa // item, csa // item,
-                           <double*>cnp.PyArray_DATA(b), rsb // item, csb // item,
-                           0, <double*>cnp.PyArray_DATA(c), n, 1)
+        status = _matmul_2d[double](<double*>cnp.PyArray_DATA(a), rsa // item, csa // item,
+                                    <double*>cnp.PyArray_DATA(b), rsb // item, csb // item,
+                                    <double*>cnp.PyArray_DATA(c), m, n, k)
     else:
-        gemm_small[float](m, n, k, 1, <float*>cnp.PyArray_DATA(a), rsa // item, csa // item,
-                          <float*>cnp.PyArray_DATA(b), rsb // item, csb // item,
-                          0, <float*>cnp.PyArray_DATA(c), n, 1)
+        status = _matmul_2d[float](<float*>cnp.PyArray_DATA(a), rsa // item, csa // item,
+                                   <float*>cnp.PyArray_DATA(b), rsb // item, csb // item,
+                                   <float*>cnp.PyArray_DATA(c), m, n, k)
+    if status != INFO_OK:
+        raise MemoryError("fastla: not enough memory for the GEMM workspace")
     return c

@@ -11,6 +11,14 @@ __all__ = ["matmul"]
 _SIGNATURE = "(n?,k),(k,m?)->(n?,m?)"
 
 
+def _wraps(x):
+    return type(x) is not np.ndarray and hasattr(x, "__array_wrap__")
+
+
+def _priority(x):
+    return getattr(x, "__array_priority__", 0.0)
+
+
 def matmul(x1, x2, /):
     """Matrix product of two arrays, as ``numpy.matmul``.
 
@@ -19,11 +27,13 @@ def matmul(x1, x2, /):
     float32 is computed in float32 (as numpy); mixed inputs in numpy's result type.
     bool and integer products are exact integer products, as numpy computes them.
     """
-    small = _gemm.matmul_small(x1, x2)     # one small 2-D product: no layers at all
-    if small is not None:
-        return small
+    product = _gemm.matmul_2d(x1, x2)     # one 2-D product of one float dtype: no layers
+    if product is not None:
+        return product
     a, wrap = as_array(x1)
-    b, _ = as_array(x2)
+    b, wrap2 = as_array(x2)
+    if _wraps(x2) and (not _wraps(x1) or _priority(x2) > _priority(x1)):
+        wrap = wrap2        # numpy's ufunc rule: the subclass of highest priority wins
     for i, op in enumerate((a, b)):
         if op.ndim == 0:
             raise ValueError(f"matmul: Input operand {i} does not have enough dimensions "
