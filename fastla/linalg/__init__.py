@@ -2,10 +2,17 @@
 errors), plus scipy-style extras whose names numpy lacks.
 
 Each function lives in the private module of its kernel family (``_gemm`` for
-matmul, ...); this module only gathers them.
+matmul, ``_misc`` for the thin functions built on it, ...); this module only gathers
+them.  ``__all__`` lists numpy.linalg's names in numpy.linalg.__all__'s order, then
+the extras.
 """
 
 from .._validate import LinAlgError
 from ._gemm import matmul
+from ._misc import (cross, diagonal, matrix_norm, matrix_transpose, multi_dot, norm,
+                    outer, tensordot, trace, vecdot, vector_norm)
 
-__all__ = ["LinAlgError", "matmul"]
+__all__ = [
+    "norm", "LinAlgError", "multi_dot", "trace", "diagonal", "cross", "outer",
+    "tensordot", "matmul", "matrix_transpose", "matrix_norm", "vector_norm", "vecdot",
+]
