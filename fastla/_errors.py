@@ -45,6 +45,7 @@ def apply_policy(info, errors, message, results):
     arrays whose leading dimensions are the batch shape.  Returns `results`, with
     `info` appended under errors='info'.
     """
+    check_errors_arg(errors)       # an unknown policy must not silently mean 'nan'
     info = np.asarray(info)
     if (info < 0).any():
         raise_for_status(int(info[info < 0].flat[0]))
