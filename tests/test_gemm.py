@@ -632,10 +632,17 @@ def test_np_matrix(kinds, rng):
 @st.composite
 def _matmul_case(draw):
     dtype = draw(st.sampled_from([np.float32, np.float64]))
-    m, n = draw(st.integers(0, 40)), draw(st.integers(0, 40))
-    k = draw(st.integers(0, 60))
+    # sampled_from draws sizes uniformly (st.integers favours tiny ones); n covers two
+    # NR slivers of either dtype, and half the products are made to take the packed path
+    m = draw(st.sampled_from(range(41)))
+    n = draw(st.sampled_from(range(2 * max(INFO_D["NR"], INFO_S["NR"]) + 2)))
+    if m * n and draw(st.booleans()):
+        k_min = SMALL // (m * n) + 1            # m*n*k > small_mnk
+        k = draw(st.sampled_from(range(k_min, k_min + 64)))
+    else:
+        k = draw(st.sampled_from(range(81)))
     nd = draw(st.integers(0, 2))
-    batch = draw(st.lists(st.integers(0, 3), min_size=nd, max_size=nd))
+    batch = draw(st.lists(st.sampled_from([0, 1, 2, 2, 3, 3]), min_size=nd, max_size=nd))
 
     def operand_batch():
         dims = batch[draw(st.integers(0, nd)):]
