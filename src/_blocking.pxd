@@ -32,12 +32,12 @@ cdef enum:
     GEMM_NR_D = 24
     GEMM_MR_S = 8
     GEMM_NR_S = 32
-    GEMM_MR_MAX = 8
+    GEMM_MR_MAX = 16
     GEMM_NR_MAX = 32
 
     GEMM_KC = 256
-    GEMM_MC = 96
-    GEMM_NC = 4096
+    GEMM_MC = 192
+    GEMM_NC = 512
 
     # Columns of C that gemm_small accumulates at once (4 rows x 64 doubles = 2 KiB).
     SMALL_NB = 64

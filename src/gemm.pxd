@@ -111,6 +111,18 @@ cdef inline void pack_a(Py_ssize_t mc, Py_ssize_t kc, const real* a, Py_ssize_t 
         m_cur = imin(mr, mc - ir)
         sliver = buf + ir * kc
         ap = a + ir * rsa
+        if m_cur == mr and (rsa == 1 or csa == 1):
+            # Full sliver, one unit stride: a fixed-length inner loop the compiler
+            # turns into vector copies (column-major A) or gathers (row-major A).
+            if rsa == 1:
+                for p in range(kc):
+                    for i in range(mr):
+                        sliver[p * mr + i] = ap[i + p * csa]
+            else:
+                for p in range(kc):
+                    for i in range(mr):
+                        sliver[p * mr + i] = ap[i * rsa + p]
+            continue
         if iabs(csa) <= iabs(rsa):          # walk each row of A along its stride
             for i in range(m_cur):
                 for p in range(kc):
@@ -132,7 +144,11 @@ cdef inline void pack_b_sliver(Py_ssize_t kc, Py_ssize_t n_cur, const real* b,
         nr = GEMM_NR_D
     else:
         nr = GEMM_NR_S
-    if iabs(csb) <= iabs(rsb):              # walk each row of B
+    if csb == 1 and n_cur == nr:            # rows of B contiguous: vector copies
+        for p in range(kc):
+            for j in range(nr):
+                sliver[p * nr + j] = b[p * rsb + j]
+    elif iabs(csb) <= iabs(rsb):            # walk each row of B
         for p in range(kc):
             for j in range(n_cur):
                 sliver[p * nr + j] = b[p * rsb + j * csb]
@@ -158,10 +174,10 @@ cdef inline void gemm_macro(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, real al
     else:
         mr = GEMM_MR_S
         nr = GEMM_NR_S
-    for jr_blk in range((nc + nr - 1) // nr):
-        jr = jr_blk * nr
-        for ir_blk in range((mc + mr - 1) // mr):
-            ir = ir_blk * mr
+    for ir_blk in range((mc + mr - 1) // mr):
+        ir = ir_blk * mr
+        for jr_blk in range((nc + nr - 1) // nr):
+            jr = jr_blk * nr
             gemm_ukr(kc, alpha, abuf + ir * kc, bbuf + jr * kc, beta,
                      c + ir * rsc + jr * csc, rsc, csc, imin(mr, mc - ir), imin(nr, nc - jr))
 
@@ -348,8 +364,10 @@ cdef inline void gemm_packed(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alph
     else:
         mr = GEMM_MR_S
         nr = GEMM_NR_S
-    # Rows per A block: MC, or fewer so that every thread gets a block.
-    mc = imin(GEMM_MC, round_up((m + n_threads - 1) // n_threads, mr))
+    # A blocks of at most MC rows, as many as a multiple of the thread count and of
+    # near-equal height, so that no thread waits for another at the end of the ic loop.
+    n_ic = round_up((m + GEMM_MC - 1) // GEMM_MC, n_threads)
+    mc = round_up((m + n_ic - 1) // n_ic, mr)
     n_ic = (m + mc - 1) // mc
     a_stride = GEMM_MC * imin(k, GEMM_KC)
 
