@@ -29,7 +29,7 @@ an uninitialised C cannot leak into the result.  NaN and Inf in A or B propagate
 IEEE arithmetic dictates (the zero padding of edge slivers never reaches C).
 """
 
-from cython.parallel cimport prange, threadid
+from cython.parallel cimport prange
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_MR_MAX, SMALL_NB,
@@ -39,6 +39,10 @@ from _memory cimport aligned_alloc64, aligned_free
 
 cdef inline Py_ssize_t imin(Py_ssize_t x, Py_ssize_t y) noexcept nogil:
     return x if x < y else y
+
+
+cdef inline Py_ssize_t imax(Py_ssize_t x, Py_ssize_t y) noexcept nogil:
+    return x if x > y else y
 
 
 cdef inline Py_ssize_t iabs(Py_ssize_t x) noexcept nogil:
@@ -321,86 +325,62 @@ cdef inline bint gemm_is_small(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k) noexcep
 
 cdef inline int gemm_threads(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, int n_threads) noexcept nogil:
     """Threads worth using for one product: 1 below PARALLEL_MIN_MNK, else at most
-    one per MR-row block of A."""
+    one per MR x NR tile along the longer side of C."""
     if n_threads < 1 or m * n * k < PARALLEL_MIN_MNK:
         return 1
-    return <int>imin(n_threads, (m + GEMM_MR_MAX - 1) // GEMM_MR_MAX)
+    return <int>imin(n_threads, imax(m, n) // GEMM_NR_MAX + 1)
 
 
 cdef inline Py_ssize_t gemm_b_panel(Py_ssize_t n, Py_ssize_t k) noexcept nogil:
     """Elements of a packed B panel: min(n, NC) columns rounded up to whole NR
     slivers (at most NR_MAX - 1 more, for either dtype), then to 16 elements so
-    that the A blocks after it stay 64-byte aligned."""
+    that the A block after it stays 64-byte aligned."""
     return round_up(imin(n, GEMM_NC) + GEMM_NR_MAX, 16) * imin(k, GEMM_KC)
 
 
-cdef inline Py_ssize_t gemm_workspace(Py_ssize_t n, Py_ssize_t k, int n_threads) noexcept nogil:
-    """Elements of workspace gemm_packed needs: one packed B panel and one packed A
-    block per thread."""
-    return gemm_b_panel(n, k) + n_threads * GEMM_MC * imin(k, GEMM_KC)
+cdef inline Py_ssize_t gemm_workspace(Py_ssize_t n, Py_ssize_t k) noexcept nogil:
+    """Elements of workspace gemm_packed needs: one packed B panel, one packed A block."""
+    return gemm_b_panel(n, k) + GEMM_MC * imin(k, GEMM_KC)
 
 
 cdef inline void gemm_packed(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
                              const real* a, Py_ssize_t rsa, Py_ssize_t csa,
                              const real* b, Py_ssize_t rsb, Py_ssize_t csb,
                              real beta, real* c, Py_ssize_t rsc, Py_ssize_t csc,
-                             real* work, int n_threads) noexcept nogil:
-    """The five loops of the packed GEMM on caller-provided workspace.
+                             real* work) noexcept nogil:
+    """The five loops of the packed GEMM, on one thread, on caller-provided workspace.
 
-    # IN  m, n, k >= 1; work: gemm_workspace(n, k, n_threads) elements, 64-byte aligned
+    # IN  m, n, k >= 1; work: gemm_workspace(n, k) elements, 64-byte aligned
     # OUT C
-    n_threads (from gemm_threads) > 1 runs the B packing and the ic loop in parallel:
-    one shared B panel, one A block per thread.
     """
-    cdef Py_ssize_t mr, nr, mc, n_ic, jc, pc, jc_blk, pc_blk, ic, ib, jb, n_jr
-    cdef Py_ssize_t nc_cur, kc_cur, mc_cur, a_stride
+    cdef Py_ssize_t mr, nr, jc, pc, ic, jc_blk, pc_blk, ic_blk, jb
+    cdef Py_ssize_t nc_cur, kc_cur, mc_cur
     cdef real beta_cur
     cdef real* bbuf = work
     cdef real* abuf = work + gemm_b_panel(n, k)
-    cdef real* abuf_t
     if real is double:
         mr = GEMM_MR_D
         nr = GEMM_NR_D
     else:
         mr = GEMM_MR_S
         nr = GEMM_NR_S
-    # A blocks of at most MC rows, as many as a multiple of the thread count and of
-    # near-equal height, so that no thread waits for another at the end of the ic loop.
-    n_ic = round_up((m + GEMM_MC - 1) // GEMM_MC, n_threads)
-    mc = round_up((m + n_ic - 1) // n_ic, mr)
-    n_ic = (m + mc - 1) // mc
-    a_stride = GEMM_MC * imin(k, GEMM_KC)
-
-    for jc_blk in range((n + GEMM_NC - 1) // GEMM_NC):
+    for jc_blk in range((n + GEMM_NC - 1) // GEMM_NC):             # B panel: L2
         jc = jc_blk * GEMM_NC
         nc_cur = imin(GEMM_NC, n - jc)
-        n_jr = (nc_cur + nr - 1) // nr
         for pc_blk in range((k + GEMM_KC - 1) // GEMM_KC):
             pc = pc_blk * GEMM_KC
             kc_cur = imin(GEMM_KC, k - pc)
             beta_cur = beta if pc == 0 else 1     # later k slices accumulate
-            if n_threads == 1:
-                for jb in range(n_jr):
-                    pack_b_sliver(kc_cur, imin(nr, nc_cur - jb * nr),
-                                  b + pc * rsb + (jc + jb * nr) * csb, rsb, csb,
-                                  bbuf + jb * nr * kc_cur)
-                for ib in range(n_ic):
-                    ic = ib * mc
-                    mc_cur = imin(mc, m - ic)
-                    pack_a(mc_cur, kc_cur, a + ic * rsa + pc * csa, rsa, csa, abuf)
-                    gemm_macro(mc_cur, nc_cur, kc_cur, alpha, abuf, bbuf, beta_cur,
-                               c + ic * rsc + jc * csc, rsc, csc)
-            else:
-                for jb in prange(n_jr, num_threads=n_threads, schedule='static'):
-                    pack_b_sliver(kc_cur, imin(nr, nc_cur - jb * nr),
-                                  b + pc * rsb + (jc + jb * nr) * csb, rsb, csb,
-                                  bbuf + jb * nr * kc_cur)
-                for ib in prange(n_ic, num_threads=n_threads, schedule='static'):
-                    abuf_t = abuf + threadid() * a_stride
-                    mc_cur = imin(mc, m - ib * mc)
-                    pack_a(mc_cur, kc_cur, a + ib * mc * rsa + pc * csa, rsa, csa, abuf_t)
-                    gemm_macro(mc_cur, nc_cur, kc_cur, alpha, abuf_t, bbuf, beta_cur,
-                               c + ib * mc * rsc + jc * csc, rsc, csc)
+            for jb in range((nc_cur + nr - 1) // nr):
+                pack_b_sliver(kc_cur, imin(nr, nc_cur - jb * nr),
+                              b + pc * rsb + (jc + jb * nr) * csb, rsb, csb,
+                              bbuf + jb * nr * kc_cur)
+            for ic_blk in range((m + GEMM_MC - 1) // GEMM_MC):
+                ic = ic_blk * GEMM_MC
+                mc_cur = imin(GEMM_MC, m - ic)
+                pack_a(mc_cur, kc_cur, a + ic * rsa + pc * csa, rsa, csa, abuf)
+                gemm_macro(mc_cur, nc_cur, kc_cur, alpha, abuf, bbuf, beta_cur,
+                           c + ic * rsc + jc * csc, rsc, csc)
 
 
 cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
@@ -411,9 +391,15 @@ cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
     """C := alpha*A*B + beta*C for A (m x k), B (k x n), C (m x n); any strides.
 
     Returns INFO_OK, or INFO_NO_MEMORY if the packing workspace cannot be allocated
-    (C is then unchanged).  Up to n_threads threads when the product pays for them.
+    (C is then unchanged).  With several threads, C is cut along its longer side
+    into one block per thread (whole NR / MR tiles) and each thread runs the
+    serial algorithm on its block with its own workspace: no shared panels, no
+    barriers, at the cost of packing the shared operand once per thread.
     """
+    cdef Py_ssize_t part, t, lo, width, ws
+    cdef bint split_cols = n >= m
     cdef real* work
+    cdef int failures = 0
     if m == 0 or n == 0:
         return INFO_OK
     if k == 0 or alpha == 0:
@@ -423,9 +409,27 @@ cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
         gemm_small(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc)
         return INFO_OK
     n_threads = gemm_threads(m, n, k, n_threads)
-    work = <real*>aligned_alloc64(gemm_workspace(n, k, n_threads) * sizeof(real))
-    if work == NULL:
-        return INFO_NO_MEMORY
-    gemm_packed(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, work, n_threads)
-    aligned_free(work)
-    return INFO_OK
+    if n_threads == 1:
+        work = <real*>aligned_alloc64(gemm_workspace(n, k) * sizeof(real))
+        if work == NULL:
+            return INFO_NO_MEMORY
+        gemm_packed(m, n, k, alpha, a, rsa, csa, b, rsb, csb, beta, c, rsc, csc, work)
+        aligned_free(work)
+        return INFO_OK
+    part = round_up(((n if split_cols else m) + n_threads - 1) // n_threads, GEMM_NR_MAX)
+    for t in prange(n_threads, num_threads=n_threads, schedule='static'):
+        lo = t * part
+        width = imin(part, (n if split_cols else m) - lo)
+        if width > 0:
+            ws = gemm_workspace(width if split_cols else n, k)
+            work = <real*>aligned_alloc64(ws * sizeof(real))
+            if work == NULL:
+                failures += 1
+            elif split_cols:
+                gemm_packed(m, width, k, alpha, a, rsa, csa, b + lo * csb, rsb, csb,
+                            beta, c + lo * csc, rsc, csc, work)
+            else:
+                gemm_packed(width, n, k, alpha, a + lo * rsa, rsa, csa, b, rsb, csb,
+                            beta, c + lo * rsc, rsc, csc, work)
+            aligned_free(work)
+    return INFO_NO_MEMORY if failures else INFO_OK

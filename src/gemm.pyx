@@ -119,13 +119,13 @@ cdef int _batch_chunk(Py_ssize_t nd, const Py_ssize_t* shape,
     if gemm_is_small(m, n, k):
         _small_batch(nd, shape, a, sa, b, sb, c, sc, m, n, k, first, last)
         return INFO_OK
-    work = <real*>aligned_alloc64(gemm_workspace(n, k, 1) * sizeof(real))
+    work = <real*>aligned_alloc64(gemm_workspace(n, k) * sizeof(real))
     if work == NULL:
         return INFO_NO_MEMORY
     for t in range(first, last):
         gemm_packed(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
                     b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
-                    0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1], work, 1)
+                    0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1], work)
     aligned_free(work)
     return INFO_OK
 
