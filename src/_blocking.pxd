@@ -14,17 +14,20 @@ must stay above 16: GCC's early complete unroller flattens loops of 16 or fewer
 iterations before vectorising them and the result shuffles accumulators on every k
 step (measured: 0.10x OpenBLAS for 6x16 and 8x8 tiles, DESIGN.md §3).
 
-Cache blocks (all in elements):
-  KC  depth of a rank-KC update.  An MR x KC sliver of packed A (8 x 256 doubles =
-      16 KiB) stays in the 32-48 KiB L1d while the micro-kernel streams KC x NR
-      slivers of B past it.
-  MC  rows of packed A per block: MC x KC = 96 x 256 doubles = 192 KiB, a tenth of
-      a 1-2 MiB L2, leaving room for the B slivers streamed through it.
-  NC  columns of packed B per panel: KC x NC = 256 x 4096 doubles = 8 MiB, held in
-      the (shared) L3.  One B panel serves every MC block of A.
-These were measured best among the values tried on a Zen 4 and a Sapphire Rapids
-core (see benchmarks/bench_gemm.py); float32 keeps the same element counts, which
-halves every footprint.
+Cache blocks (all in elements), for the loop order of gemm.pxd (A sliver outer,
+B slivers inner in the macro-kernel):
+  KC  depth of a rank-KC update.  An MR x KC sliver of packed A (8 x 192 doubles =
+      12 KiB) stays in L1d (32-48 KiB) while the micro-kernel streams KC x NR
+      slivers of B (36 KiB each) past it from L2.
+  NC  columns of packed B per panel: KC x NC = 192 x 768 doubles = 1.1 MiB, which
+      stays in a 1-2 MiB L2 while every A sliver of every A block sweeps it.
+  MC  rows of packed A per block (192 x 192 doubles = 288 KiB).  A blocks are
+      packed once per B panel; MC only sets the packing granularity.
+Measured (pytest benchmarks/, one thread, Sapphire Rapids, L1d 48 KiB, L2 2 MiB):
+KC = 128-256 with a 1-1.5 MiB B panel were within noise of each other; the order
+with the B sliver outer (BLIS's usual jr-outer) was 10-20 % slower at n = 2048
+because a 36-48 KiB B sliver does not fit beside the A stream in L1d.  float32
+keeps the same element counts, which halves every footprint.
 """
 
 cdef enum:
@@ -32,19 +35,19 @@ cdef enum:
     GEMM_NR_D = 24
     GEMM_MR_S = 8
     GEMM_NR_S = 32
-    GEMM_MR_MAX = 16
+    GEMM_MR_MAX = 8
     GEMM_NR_MAX = 32
 
-    GEMM_KC = 256
+    GEMM_KC = 192
     GEMM_MC = 192
-    GEMM_NC = 512
+    GEMM_NC = 768
 
     # Columns of C that gemm_small accumulates at once (4 rows x 64 doubles = 2 KiB).
     SMALL_NB = 64
 
-    # Below this many multiply-adds (m*n*k) packing does not pay: the unpacked
-    # loop of gemm_small is as fast, and skips the workspace allocation.
-    GEMM_SMALL_MNK = 32 * 32 * 32
+    # Up to this many multiply-adds (m*n*k) packing does not pay and gemm_small
+    # (no workspace) is used; measured crossover 16^3-20^3 for single products.
+    GEMM_SMALL_MNK = 16 * 16 * 16
 
     # An OpenMP region costs about 1.5 us even when idle (DESIGN.md §6); below
     # this many multiply-adds (~40 us of one core) a second thread cannot win.
