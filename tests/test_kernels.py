@@ -180,7 +180,7 @@ def _call(a, b, c, batch_ndim=0):
 SMALL = fastla.gemm_info()["small_mnk"]
 
 
-@pytest.mark.parametrize("mnk", [(64, 64, 64), (50, 70, 200), (30, 40, 300), (8, 24, 256),
+@pytest.mark.parametrize("mnk", [(64, 64, 64), (20, 70, 200), (13, 40, 300), (8, 24, 256),
                                  (33, 49, 61), (9, 97, 129)], ids=str)
 def test_small_and_packed_paths_agree(mnk, dtype, rng):
     """One product above the small cut-off (packed) against the same product computed
