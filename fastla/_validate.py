@@ -13,7 +13,7 @@ import numpy as np
 from ._config import get_float32_compute
 
 __all__ = [
-    "LinAlgError", "as_array", "result_dtype", "compute_dtype", "assert_stacked_2d",
+    "LinAlgError", "as_arrays", "result_dtype", "compute_dtype", "assert_stacked_2d",
     "assert_stacked_square", "kernel_operand", "batch_layout",
 ]
 
@@ -26,13 +26,18 @@ _FLOAT32 = np.dtype(np.float32)
 _FLOAT64 = np.dtype(np.float64)
 
 
-def as_array(x):
-    """(ndarray view of x, wrap) where wrap(result) restores x's array subclass."""
-    a = np.asarray(x)
-    if type(x) is np.ndarray or not hasattr(x, "__array_wrap__"):
-        return a, _identity
-    wrap = x.__array_wrap__
-    return a, lambda r: wrap(r, None, True)
+def as_arrays(*xs):
+    """(tuple of ndarray views of xs, wrap), numpy's _makearray for several operands.
+
+    wrap(result) gives the result the array subclass numpy's ufuncs would: that of
+    the operand with the highest __array_priority__ among those that are subclasses.
+    """
+    arrays = tuple(np.asarray(x) for x in xs)
+    subclassed = [x for x in xs if type(x) is not np.ndarray and hasattr(x, "__array_wrap__")]
+    if not subclassed:
+        return arrays, _identity
+    winner = max(subclassed, key=lambda x: getattr(x, "__array_priority__", 0.0))
+    return arrays, lambda r: winner.__array_wrap__(r, None, True)
 
 
 def _identity(r):

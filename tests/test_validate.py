@@ -149,25 +149,39 @@ def test_assert_stacked_square_is_numpys(shape):
     v.assert_stacked_square(np.ones((3, 3)), np.ones((2, 0, 0)), np.ones((1, 1)))
 
 
-# -------------------------------------------------------------------- as_array
+# ------------------------------------------------------------------- as_arrays
 
 class Sub(np.ndarray):
     pass
 
 
+class HighSub(np.ndarray):
+    __array_priority__ = 20.0
+
+
 @pytest.mark.filterwarnings("ignore:the matrix subclass:PendingDeprecationWarning")
-def test_as_array():
-    a, wrap = v.as_array([[1, 2], [3, 4]])
+def test_as_arrays():
+    (a,), wrap = v.as_arrays([[1, 2], [3, 4]])
     assert type(a) is np.ndarray and a.dtype == np.asarray([1]).dtype
     x = np.ones((2, 2))
-    a, wrap = v.as_array(x)
+    (a,), wrap = v.as_arrays(x)
     assert a is x and wrap(x) is x
     s = np.ones((2, 2)).view(Sub)
-    a, wrap = v.as_array(s)
+    (a,), wrap = v.as_arrays(s)
     assert type(a) is np.ndarray and np.shares_memory(a, s)
     assert type(wrap(np.zeros(3))) is Sub
-    m, wrap = v.as_array(np.matrix([[1.0, 2.0]]))
+    (m,), wrap = v.as_arrays(np.matrix([[1.0, 2.0]]))
     assert type(wrap(np.zeros((1, 2)))) is np.matrix
+
+
+def test_as_arrays_subclass_priority():
+    """numpy's ufunc rule: a subclass beats ndarray, the higher priority wins."""
+    plain, s, h = np.ones(2), np.ones(2).view(Sub), np.ones(2).view(HighSub)
+    for ops, expected in (((plain, s), Sub), ((s, plain), Sub), ((s, h), HighSub),
+                          ((h, s), HighSub), ((plain, plain), np.ndarray)):
+        _, wrap = v.as_arrays(*ops)
+        assert type(wrap(np.zeros(2))) is expected
+        assert type(np.add(*ops)) is expected
 
 
 # ------------------------------------------------------------- kernel_operand

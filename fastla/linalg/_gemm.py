@@ -4,19 +4,11 @@ import numpy as np
 
 from .._kernels import gemm as _gemm
 from .._errors import raise_for_status
-from .._validate import as_array, batch_layout, kernel_operand
+from .._validate import as_arrays, batch_layout, kernel_operand
 
 __all__ = ["matmul"]
 
 _SIGNATURE = "(n?,k),(k,m?)->(n?,m?)"
-
-
-def _wraps(x):
-    return type(x) is not np.ndarray and hasattr(x, "__array_wrap__")
-
-
-def _priority(x):
-    return getattr(x, "__array_priority__", 0.0)
 
 
 def matmul(x1, x2, /):
@@ -30,10 +22,7 @@ def matmul(x1, x2, /):
     product = _gemm.matmul_2d(x1, x2)     # one 2-D product of one float dtype: no layers
     if product is not None:
         return product
-    a, wrap = as_array(x1)
-    b, wrap2 = as_array(x2)
-    if _wraps(x2) and (not _wraps(x1) or _priority(x2) > _priority(x1)):
-        wrap = wrap2        # numpy's ufunc rule: the subclass of highest priority wins
+    (a, b), wrap = as_arrays(x1, x2)
     for i, op in enumerate((a, b)):
         if op.ndim == 0:
             raise ValueError(f"matmul: Input operand {i} does not have enough dimensions "
