@@ -32,9 +32,11 @@ def check_errors_arg(errors):
 
 
 def raise_for_status(status):
-    """Raise for a status that no policy can absorb (allocation failure)."""
+    """Raise for a negative status, which no policy can absorb."""
     if status == INFO_NO_MEMORY:
         raise MemoryError("fastla: not enough memory for the kernel workspace")
+    if status < 0:
+        raise RuntimeError(f"fastla: internal kernel error (status {status})")
 
 
 def apply_policy(info, errors, message, results):

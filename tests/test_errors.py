@@ -145,6 +145,9 @@ def test_raise_for_status():
     with pytest.raises(MemoryError):
         e.raise_for_status(-1)
     assert e.raise_for_status(0) is None
+    assert e.raise_for_status(3) is None          # numerical failures are the policy's
+    with pytest.raises(RuntimeError, match="internal kernel error"):
+        e.raise_for_status(-7)
 
 
 @pytest.mark.parametrize("bad", ["ignore", "RAISE", None, "", 0])
