@@ -4,24 +4,29 @@ Algorithm: Goto & van de Geijn, "Anatomy of High-Performance Matrix Multiplicati
 ACM TOMS 34(3), 2008, as refactored by BLIS (Van Zee & van de Geijn, ACM TOMS 41(3),
 2015): five loops around a register-blocked micro-kernel.  2*m*n*k flops.
 
-    jc: for each NC-wide column panel of B and C            (B panel lives in L3)
-      pc: for each KC-deep slice of k:  pack B[pc, jc] -> bbuf   (KC x NC)
-        ic: for each MC-tall row block:  pack A[ic, pc] -> abuf  (MC x KC, L2)
+    jc: for each NC-wide column panel of B and C
+      pc: for each KC-deep slice of k:  pack B[pc, jc] -> bbuf   (KC x NC, stays in L2)
+        ic: for each MC-tall row block:  pack A[ic, pc] -> abuf  (MC x KC)
           macro-kernel:
-            ir: for each MR-row sliver of abuf              (MR x KC, L1)
-              jr: for each NR-column sliver of bbuf          (KC x NR)
+            ir: for each MR-row sliver of abuf              (MR x KC, stays in L1)
+              jr: for each NR-column sliver of bbuf          (KC x NR, from L2)
                 micro-kernel: C[ir, jr] (MR x NR) += sliver_a * sliver_b
+
+BLIS runs jr outside ir (a B sliver in L1, the A block in L2); here the A sliver is
+outer because a 36-48 KiB B sliver does not fit in L1 beside anything else, which
+was measured 10-20 % slower (_blocking.pxd has the numbers and the cache budget).
 
 Packing copies each operand once per use into the exact order the micro-kernel
 reads it (unit stride, 64-byte aligned, zero-padded to whole MR / NR slivers), so
 the kernel accepts any strides (C or Fortran order, transposed views, negative
-strides) at no extra cost and edge tiles need no special loop.  The ic loop runs in
-parallel (one packed-A buffer per thread, one shared B panel) when the product is
-large enough to pay for an OpenMP region.  Block sizes and their derivation are in
-_blocking.pxd.
+strides) at no extra cost and edge tiles need no special loop.  With several
+threads (products above PARALLEL_MIN_MNK), C is cut into one block of rows or
+columns per thread and each runs the five loops on its own block and workspace:
+no shared panels, no barriers.
 
-Small products (m*n*k <= GEMM_SMALL_MNK) skip packing: gemm_small is a plain
-i-p-j loop whose inner j loop vectorises along rows of B and C.
+Small products skip packing: gemm_small (m*n*k <= GEMM_SMALL_MNK) accumulates four
+rows of C at a time along rows of B; gemm_fixed serves k x k products with k <= 8
+or k = 16, compiled once per k so every loop has a literal trip count.
 
 Contract for every function here: strides are in elements (row stride before column
 stride, as BLAS's lda); beta == 0 means C is overwritten and never read, so NaN in
@@ -206,9 +211,8 @@ cdef inline void gemm_small(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha
 
     Four rows of C at a time are accumulated as sum_p A[i,p] * B[p,:] in a local
     buffer of SMALL_NB columns: each row of B is loaded once for four FMAs, and the
-    accumulators cannot alias A, B or C, so the j loop vectorises along rows of B
-    and, when the driver inlines this with literal sizes (fixed-size batches), the
-    whole tile stays in registers.
+    accumulators cannot alias A, B or C, so the compiler vectorises the j loop along
+    rows of B without run-time overlap checks.
     """
     cdef real acc[4 * SMALL_NB]
     cdef Py_ssize_t i0, j0, jb, ib, nb, rows, r, j, p
