@@ -25,8 +25,8 @@ columns per thread and each runs the five loops on its own block and workspace:
 no shared panels, no barriers.
 
 Small products skip packing: gemm_small (m*n*k <= GEMM_SMALL_MNK) accumulates four
-rows of C at a time along rows of B; gemm_fixed serves k x k products with k <= 8
-or k = 16, compiled once per k so every loop has a literal trip count.
+rows of C at a time along rows of B; gemm_fixed serves k x k products with k <= 8,
+16 and 32, compiled once per k so every loop has a literal trip count.
 
 Contract for every function here: strides are in elements (row stride before column
 stride, as BLAS's lda); beta == 0 means C is overwritten and never read, so NaN in
@@ -270,6 +270,8 @@ cdef struct K8:
     char unused
 cdef struct K16:
     char unused
+cdef struct K32:
+    char unused
 
 ctypedef fused fixed_k:
     K2
@@ -280,18 +282,20 @@ ctypedef fused fixed_k:
     K7
     K8
     K16
+    K32
 
 
 cdef inline void gemm_fixed(fixed_k* size, const real* a, Py_ssize_t rsa,
                             const real* b, Py_ssize_t rsb, real* c, Py_ssize_t rsc) noexcept nogil:
     """C := A @ B for k x k matrices with unit column strides, k fixed by `size`.
 
-    The micro-kernel's scheme without packing: eight rows of C at a time are
-    accumulated over p as A[i,p] * B[p,:], the tile in registers, B's rows read
-    straight from the input (a 4 x 4 product is four vector FMAs per row).
+    The micro-kernel's scheme without packing: up to eight rows of C at a time
+    (at most 128 accumulators) are accumulated over p as A[i,p] * B[p,:], the tile
+    in registers, B's rows read straight from the input (a 4 x 4 product is four
+    vector FMAs per row).
     """
-    cdef real acc[8 * 16]
-    cdef Py_ssize_t k, i0, i, j, p, rows
+    cdef real acc[128]
+    cdef Py_ssize_t k, ib, i0, i, j, p, rows, row_block
     if fixed_k is K2:
         k = 2
     elif fixed_k is K3:
@@ -306,10 +310,15 @@ cdef inline void gemm_fixed(fixed_k* size, const real* a, Py_ssize_t rsa,
         k = 7
     elif fixed_k is K8:
         k = 8
-    else:
+    elif fixed_k is K16:
         k = 16
-    for i0 in range(0, k, 8):
-        rows = imin(8, k - i0)
+    else:
+        k = 32
+    # Rows per tile: up to 8, with at most 128 accumulators (16 zmm of doubles).
+    row_block = imin(8, 128 // k)
+    for ib in range((k + row_block - 1) // row_block):
+        i0 = ib * row_block
+        rows = imin(row_block, k - i0)
         for i in range(rows * k):
             acc[i] = 0
         for p in range(k):

@@ -13,7 +13,7 @@ from _blocking cimport (GEMM_MR_D, GEMM_NR_D, GEMM_MR_S, GEMM_NR_S, GEMM_KC,
                         GEMM_MC, GEMM_NC, GEMM_SMALL_MNK, PARALLEL_MIN_MNK)
 from _threads cimport max_threads
 from _memory cimport aligned_alloc64, aligned_free
-from gemm cimport (K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, gemm, gemm_fixed, gemm_small,
+from gemm cimport (K2, K3, K4, K5, K6, K7, K8, K16, K32, fixed_k, gemm, gemm_fixed, gemm_small,
                   gemm_is_small, gemm_packed, gemm_workspace)
 
 cnp.import_array()
@@ -65,48 +65,46 @@ cdef void _fixed_batch(fixed_k* size, Py_ssize_t nd, const Py_ssize_t* shape,
                    c + batch_offset(t, nd, shape, sc + 2), sc[0])
 
 
-cdef inline void _small_batch(Py_ssize_t nd, const Py_ssize_t* shape,
-                              const real* a, const Py_ssize_t* sa,
-                              const real* b, const Py_ssize_t* sb,
-                              real* c, const Py_ssize_t* sc,
-                              Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
-                              Py_ssize_t first, Py_ssize_t last) noexcept nogil:
-    """Products first..last-1 of a batch of small products (no packing).
+cdef inline bint _fixed_size_batch(Py_ssize_t nd, const Py_ssize_t* shape,
+                                   const real* a, const Py_ssize_t* sa,
+                                   const real* b, const Py_ssize_t* sb,
+                                   real* c, const Py_ssize_t* sc,
+                                   Py_ssize_t m, Py_ssize_t n, Py_ssize_t k,
+                                   Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Products first..last-1 through gemm_fixed if they are k x k with a compiled k
+    (2-8, 16, 32) and unit column strides; returns whether it did them.
 
-    Square k x k products with unit column strides and k <= 8 or k = 16 take a
-    literal-size instantiation of gemm_fixed (measured 2-8x faster than run-time
-    sizes); everything else the run-time-sized gemm_small.
+    Literal sizes measured 2-8x faster than the run-time-sized kernels.
     """
-    cdef Py_ssize_t t
     if m == n and n == k and sa[1] == 1 and sb[1] == 1 and sc[1] == 1:
         if k == 2:
             _fixed_batch(<K2*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 3:
             _fixed_batch(<K3*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 4:
             _fixed_batch(<K4*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 5:
             _fixed_batch(<K5*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 6:
             _fixed_batch(<K6*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 7:
             _fixed_batch(<K7*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 8:
             _fixed_batch(<K8*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
+            return True
         if k == 16:
             _fixed_batch(<K16*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
-            return
-    for t in range(first, last):
-        gemm_small(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
-                   b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
-                   0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1])
+            return True
+        if k == 32:
+            _fixed_batch(<K32*>NULL, nd, shape, a, sa, b, sb, c, sc, first, last)
+            return True
+    return False
 
 
 cdef int _batch_chunk(Py_ssize_t nd, const Py_ssize_t* shape,
@@ -116,8 +114,13 @@ cdef int _batch_chunk(Py_ssize_t nd, const Py_ssize_t* shape,
     """Products first..last-1 on one thread, with one workspace for the whole chunk."""
     cdef Py_ssize_t t
     cdef real* work
+    if _fixed_size_batch(nd, shape, a, sa, b, sb, c, sc, m, n, k, first, last):
+        return INFO_OK
     if gemm_is_small(m, n, k):
-        _small_batch(nd, shape, a, sa, b, sb, c, sc, m, n, k, first, last)
+        for t in range(first, last):
+            gemm_small(m, n, k, 1, a + batch_offset(t, nd, shape, sa + 2), sa[0], sa[1],
+                       b + batch_offset(t, nd, shape, sb + 2), sb[0], sb[1],
+                       0, c + batch_offset(t, nd, shape, sc + 2), sc[0], sc[1])
         return INFO_OK
     work = <real*>aligned_alloc64(gemm_workspace(n, k) * sizeof(real))
     if work == NULL:
@@ -203,9 +206,8 @@ cdef inline int _matmul_2d(real* a, Py_ssize_t rsa, Py_ssize_t csa, real* b,
     """C := A @ B for one product; the GIL is released only when threads may pay."""
     cdef int status
     cdef Py_ssize_t sa[2], sb[2], sc[2]
-    if gemm_is_small(m, n, k):
-        sa[0] = rsa; sa[1] = csa; sb[0] = rsb; sb[1] = csb; sc[0] = n; sc[1] = 1
-        _small_batch(0, NULL, a, sa, b, sb, c, sc, m, n, k, 0, 1)
+    sa[0] = rsa; sa[1] = csa; sb[0] = rsb; sb[1] = csb; sc[0] = n; sc[1] = 1
+    if _fixed_size_batch(0, NULL, a, sa, b, sb, c, sc, m, n, k, 0, 1):
         return INFO_OK
     if m * n * k < PARALLEL_MIN_MNK:      # microseconds: not worth a GIL round trip
         return gemm(m, n, k, 1, a, rsa, csa, b, rsb, csb, 0, c, n, 1, 1)
