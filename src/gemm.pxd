@@ -58,12 +58,13 @@ cdef inline Py_ssize_t round_up(Py_ssize_t x, Py_ssize_t step) noexcept nogil:
     return (x + step - 1) // step * step
 
 
-cdef inline void gemm_ukr(Py_ssize_t kc, real alpha, const real* a, const real* b,
-                          real beta, real* c, Py_ssize_t rsc, Py_ssize_t csc,
-                          Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+cdef inline void gemm_ukr(Py_ssize_t kc, real alpha, const real* a, Py_ssize_t rsa,
+                          Py_ssize_t csa, const real* b, real beta, real* c,
+                          Py_ssize_t rsc, Py_ssize_t csc, Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """C[:m, :n] := alpha * (a_sliver @ b_sliver)[:m, :n] + beta * C[:m, :n].
 
-    a is an MR x kc sliver stored k-major (a[p*MR + i]); b a kc x NR sliver (b[p*NR + j]).
+    a is an MR x kc sliver, a[i*rsa + p*csa]: packed (rsa = 1, csa = MR) or, when A
+    has a unit stride, A itself; b a packed kc x NR sliver (b[p*NR + j]).
     The tile is accumulated in `acc`, whose innermost loop runs over NR: GCC turns
     each row into NR/W vector registers and each k step into MR*NR/W FMAs with the
     A element broadcast (W = 8 doubles or 16 floats per zmm).  tests/test_kernels.py
@@ -82,7 +83,7 @@ cdef inline void gemm_ukr(Py_ssize_t kc, real alpha, const real* a, const real* 
         acc[i] = 0
     for p in range(kc):
         for i in range(mr):
-            ai = a[p * mr + i]
+            ai = a[i * rsa + p * csa]
             for j in range(nr):
                 acc[i * nr + j] += ai * b[p * nr + j]
 
@@ -173,10 +174,17 @@ cdef inline void pack_b_sliver(Py_ssize_t kc, Py_ssize_t n_cur, const real* b,
 
 
 cdef inline void gemm_macro(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, real alpha,
-                            const real* abuf, const real* bbuf, real beta,
+                            bint a_packed, const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                            real* edge, const real* bbuf, real beta,
                             real* c, Py_ssize_t rsc, Py_ssize_t csc) noexcept nogil:
-    """C[:mc, :nc] := alpha * abuf @ bbuf + beta * C: the ir and jr loops over packed panels."""
-    cdef Py_ssize_t mr, nr, ir, jr, ir_blk, jr_blk
+    """C[:mc, :nc] := alpha * A @ bbuf + beta * C: the ir and jr loops.
+
+    A (mc x kc) is either the packed block (a_packed: sliver ir at a + ir*kc) or, when
+    it has a unit stride, read in place (a[i*rsa + p*csa]); then a last sliver of
+    fewer than MR rows is packed into `edge` (MR x kc) so no row beyond mc is read.
+    """
+    cdef Py_ssize_t mr, nr, ir, jr, ir_blk, jr_blk, m_cur, s_rs, s_cs
+    cdef const real* sliver
     if real is double:
         mr = GEMM_MR_D
         nr = GEMM_NR_D
@@ -185,10 +193,18 @@ cdef inline void gemm_macro(Py_ssize_t mc, Py_ssize_t nc, Py_ssize_t kc, real al
         nr = GEMM_NR_S
     for ir_blk in range((mc + mr - 1) // mr):
         ir = ir_blk * mr
+        m_cur = imin(mr, mc - ir)
+        if a_packed:
+            sliver, s_rs, s_cs = a + ir * kc, 1, mr
+        elif m_cur == mr:
+            sliver, s_rs, s_cs = a + ir * rsa, rsa, csa
+        else:
+            pack_a(m_cur, kc, a + ir * rsa, rsa, csa, edge)
+            sliver, s_rs, s_cs = edge, 1, mr
         for jr_blk in range((nc + nr - 1) // nr):
             jr = jr_blk * nr
-            gemm_ukr(kc, alpha, abuf + ir * kc, bbuf + jr * kc, beta,
-                     c + ir * rsc + jr * csc, rsc, csc, imin(mr, mc - ir), imin(nr, nc - jr))
+            gemm_ukr(kc, alpha, sliver, s_rs, s_cs, bbuf + jr * kc, beta,
+                     c + ir * rsc + jr * csc, rsc, csc, m_cur, imin(nr, nc - jr))
 
 
 cdef inline void scale_c(Py_ssize_t m, Py_ssize_t n, real beta, real* c,
@@ -371,6 +387,10 @@ cdef inline void gemm_packed(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alph
     cdef real beta_cur
     cdef real* bbuf = work
     cdef real* abuf = work + gemm_b_panel(n, k)
+    # A with a unit stride is read in place: its MR x KC slivers are as compact as
+    # packed ones (MR rows of KC contiguous elements, or KC columns of MR), so
+    # packing would only copy them.
+    cdef bint a_in_place = rsa == 1 or csa == 1
     if real is double:
         mr = GEMM_MR_D
         nr = GEMM_NR_D
@@ -391,9 +411,14 @@ cdef inline void gemm_packed(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alph
             for ic_blk in range((m + GEMM_MC - 1) // GEMM_MC):
                 ic = ic_blk * GEMM_MC
                 mc_cur = imin(GEMM_MC, m - ic)
-                pack_a(mc_cur, kc_cur, a + ic * rsa + pc * csa, rsa, csa, abuf)
-                gemm_macro(mc_cur, nc_cur, kc_cur, alpha, abuf, bbuf, beta_cur,
-                           c + ic * rsc + jc * csc, rsc, csc)
+                if a_in_place:
+                    gemm_macro(mc_cur, nc_cur, kc_cur, alpha, False, a + ic * rsa + pc * csa,
+                               rsa, csa, abuf, bbuf, beta_cur, c + ic * rsc + jc * csc,
+                               rsc, csc)
+                else:
+                    pack_a(mc_cur, kc_cur, a + ic * rsa + pc * csa, rsa, csa, abuf)
+                    gemm_macro(mc_cur, nc_cur, kc_cur, alpha, True, abuf, 0, 0, NULL,
+                               bbuf, beta_cur, c + ic * rsc + jc * csc, rsc, csc)
 
 
 cdef inline int gemm(Py_ssize_t m, Py_ssize_t n, Py_ssize_t k, real alpha,
