@@ -21,8 +21,9 @@ B slivers inner in the macro-kernel):
       slivers of B (36 KiB each) past it from L2.
   NC  columns of packed B per panel: KC x NC = 192 x 768 doubles = 1.1 MiB, which
       stays in a 1-2 MiB L2 while every A sliver of every A block sweeps it.
-  MC  rows of packed A per block (192 x 192 doubles = 288 KiB).  A blocks are
-      packed once per B panel; MC only sets the packing granularity.
+  MC  rows of A per block (192 x 192 doubles = 288 KiB).  A blocks, when packed
+      at all (general strides), are packed once per B panel; MC only sets the
+      packing granularity.
 Measured (pytest benchmarks/, one thread, Sapphire Rapids, L1d 48 KiB, L2 2 MiB):
 KC = 128-256 with a 1-1.5 MiB B panel were within noise of each other; the order
 with the B sliver outer (BLIS's usual jr-outer) was 10-20 % slower at n = 2048
