@@ -53,10 +53,9 @@ cdef inline Py_ssize_t batch_offset(Py_ssize_t b, Py_ssize_t nd, const Py_ssize_
 
 
 cdef void _fixed_batch(fixed_k* size, Py_ssize_t nd, const Py_ssize_t* shape,
-                              const real* a, const Py_ssize_t* sa,
-                              const real* b, const Py_ssize_t* sb,
-                              real* c, const Py_ssize_t* sc,
-                              Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+                       const real* a, const Py_ssize_t* sa, const real* b, const Py_ssize_t* sb,
+                       real* c, const Py_ssize_t* sc,
+                       Py_ssize_t first, Py_ssize_t last) noexcept nogil:
     """Products first..last-1 of a batch of k x k matrices, k fixed by `size`."""
     cdef Py_ssize_t t
     for t in range(first, last):
@@ -145,7 +144,7 @@ cdef int _matmul_batched(real* a, real* b, real* c, Py_ssize_t m, Py_ssize_t n,
     products per thread, one contiguous chunk of the batch each.
     """
     cdef Py_ssize_t n_batch = 1, d, t, chunk
-    cdef int status = INFO_OK, failures = 0
+    cdef int failures = 0
     for d in range(nd):
         n_batch *= shape[d]
     if n_batch == 0 or m == 0 or n == 0:
