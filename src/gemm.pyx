@@ -204,7 +204,9 @@ cdef inline int _matmul_2d(real* a, Py_ssize_t rsa, Py_ssize_t csa, real* b,
                            Py_ssize_t n, Py_ssize_t k) noexcept:
     """C := A @ B for one product; the GIL is released only when threads may pay."""
     cdef int status
-    cdef Py_ssize_t sa[2], sb[2], sc[2]
+    cdef Py_ssize_t sa[2]
+    cdef Py_ssize_t sb[2]
+    cdef Py_ssize_t sc[2]
     sa[0] = rsa; sa[1] = csa; sb[0] = rsb; sb[1] = csb; sc[0] = n; sc[1] = 1
     if _fixed_size_batch(0, NULL, a, sa, b, sb, c, sc, m, n, k, 0, 1):
         return INFO_OK
