@@ -53,3 +53,12 @@ cdef enum:
     # An OpenMP region costs about 1.5 us even when idle (DESIGN.md §6); below
     # this many multiply-adds (~40 us of one core) a second thread cannot win.
     PARALLEL_MIN_MNK = 128 * 128 * 128
+
+# Triangular solve (triangular.pxd): rows of B solved by the unblocked substitution
+# kernel per diagonal block; every other flop is a rank-TRSM_NB GEMM update.  The
+# unblocked fraction of the m^2 n flops is TRSM_NB / m (GVL4 §3.1.4, the level-3
+# fraction), so TRSM_NB should be small; but each update re-reads and re-writes the
+# trailing rows of B, so below GEMM_KC the GEMM does less work per byte of B than a
+# full-depth product.  Measured (bench_triangular, one thread): placeholder.
+cdef enum:
+    TRSM_NB = 96

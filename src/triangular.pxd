@@ -1,0 +1,279 @@
+"""Triangular solve with many right-hand sides (BLAS trsm), blocked on the GEMM.
+
+    B := alpha * op(A)^-1 B   (left:  A is m x m)
+    B := alpha * B op(A)^-1   (right: A is n x n)        op(A) = A or A^T
+
+Algorithm: forward substitution (Golub & Van Loan, *Matrix Computations*, 4th ed.,
+§3.1.1-3.1.2), blocked as in §3.1.3-3.1.4 so that all but a fraction TRSM_NB/m of
+the m^2 n flops (left side) run in the GEMM of gemm.pxd:
+
+        [ L11     ] [ X1 ]   [ B1 ]      X1 := L11^-1 B1          (unblocked, TRSM_NB rows)
+        [ L21 L22 ] [ X2 ] = [ B2 ]      B2 := B2 - L21 X1        (gemm, k = TRSM_NB)
+                                         then the same on L22 X2 = B2
+
+ONE real substitution kernel: lower triangular, left side, no transpose.  The other
+seven cases reach it by re-reading the same memory through other strides, never by
+copying (trsm's first lines):
+  right side  X op(A) = B   <=>  op(A)^T X^T = B^T: swap B's strides and (m, n),
+                                 flip trans;
+  transposed  A^T with A lower is upper, and vice versa: swap A's strides, flip lower;
+  upper       J U J is lower for the reversal J (J x = x[::-1]): start A at its last
+              diagonal element and B at its last row and negate their row (and A's
+              column) strides.
+The unblocked kernel has two loop orders so that its innermost loop runs along a
+unit stride and vectorises: by rows of B (W columns of B at a time held in
+registers, for B with contiguous rows) and by columns of B (axpy along columns of L
+or dot products along rows of L, for B with contiguous columns or a single column).
+
+Flops: m^2 n (left) or m n^2 (right); unit_diag saves the m n divisions.
+Threads: the columns of B (after the reductions) are independent problems, so above
+PARALLEL_MIN_MNK each thread solves a block of whole register-width column groups.
+Failure semantics: none inside (like BLAS trsm); a zero diagonal gives Inf/NaN as IEEE
+arithmetic dictates; first_zero_diagonal is LAPACK trtrs's singularity test, run
+before the solve by callers that must report it.  Returns INFO_OK, or INFO_NO_MEMORY
+when the GEMM's workspace cannot be allocated (B is then partly updated).
+"""
+
+from cython.parallel cimport prange
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport GEMM_NR_D, GEMM_NR_S, GEMM_NR_MAX, TRSM_NB, PARALLEL_MIN_MNK
+from gemm cimport gemm
+
+
+cdef inline Py_ssize_t _iabs(Py_ssize_t x) noexcept nogil:
+    return -x if x < 0 else x
+
+
+cdef inline Py_ssize_t first_zero_diagonal(Py_ssize_t n, const real* a,
+                                           Py_ssize_t rsa, Py_ssize_t csa) noexcept nogil:
+    """k (1-based) of the first exactly zero a[k-1, k-1], 0 if none (LAPACK trtrs's test)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        if a[i * (rsa + csa)] == 0:
+            return i + 1
+    return 0
+
+
+cdef inline void _axpy(Py_ssize_t n, real alpha, const real* x, Py_ssize_t incx,
+                       real* y, Py_ssize_t incy) noexcept nogil:
+    """y += alpha * x.  Element order is irrelevant, so two equal unit strides of
+    either sign become one forward unit-stride loop (which the compiler vectorises)."""
+    cdef Py_ssize_t i
+    if incx == -1 and incy == -1:
+        x -= n - 1
+        y -= n - 1
+        incx = incy = 1
+    if incx == 1 and incy == 1:
+        for i in range(n):
+            y[i] += alpha * x[i]
+    else:
+        for i in range(n):
+            y[i * incy] += alpha * x[i * incx]
+
+
+cdef inline real _dot(Py_ssize_t n, const real* x, Py_ssize_t incx,
+                      const real* y, Py_ssize_t incy) noexcept nogil:
+    """sum x_i y_i.  With unit strides, 8 partial sums: one vector of independent
+    FMAs instead of a chain bound by FMA latency (GCC may not reassociate a scalar
+    sum without -ffast-math, which fastla never uses)."""
+    cdef real part[8]
+    cdef real s = 0
+    cdef Py_ssize_t i, t, n8
+    if incx == -1 and incy == -1:
+        x -= n - 1
+        y -= n - 1
+        incx = incy = 1
+    if incx == 1 and incy == 1:
+        n8 = n - n % 8
+        for t in range(8):
+            part[t] = 0
+        for i in range(0, n8, 8):
+            for t in range(8):
+                part[t] += x[i + t] * y[i + t]
+        for i in range(n8, n):
+            s += x[i] * y[i]
+        for t in range(8):
+            s += part[t]
+        return s
+    for i in range(n):
+        s += x[i * incx] * y[i * incy]
+    return s
+
+
+cdef inline void _lower_by_rows(bint unit, Py_ssize_t m, Py_ssize_t n,
+                                const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                                real* b, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
+    """B := L^-1 B, row-oriented (GVL4 Alg. 3.1.1 on W columns of B at once).
+
+    x_i = (b_i - sum_{k<i} l_ik x_k) / l_ii for a group of W columns: the W partial
+    results stay in registers (acc; W = NR of the GEMM, 24 doubles or 32 floats, 3 or
+    2 zmm) while the solved rows x_k stream past, one broadcast of l_ik and W/8 (or
+    W/16) FMAs per k.  Full groups of a B with unit column stride take a loop with a
+    literal trip count (above 16, so GCC vectorises instead of unrolling it).
+    """
+    cdef real acc[GEMM_NR_MAX]
+    cdef Py_ssize_t w_full, jb, j0, w, i, k, j
+    cdef real lik, d
+    cdef real* bg
+    cdef real* bi
+    cdef const real* bk
+    if real is double:
+        w_full = GEMM_NR_D
+    else:
+        w_full = GEMM_NR_S
+    for jb in range((n + w_full - 1) // w_full):
+        j0 = jb * w_full
+        w = min(w_full, n - j0)
+        bg = b + j0 * csb
+        if w == w_full and csb == 1:
+            for i in range(m):
+                bi = bg + i * rsb
+                for j in range(w_full):
+                    acc[j] = bi[j]
+                for k in range(i):
+                    lik = a[i * rsa + k * csa]
+                    bk = bg + k * rsb
+                    for j in range(w_full):
+                        acc[j] -= lik * bk[j]
+                if not unit:
+                    d = a[i * (rsa + csa)]
+                    for j in range(w_full):
+                        acc[j] /= d
+                for j in range(w_full):
+                    bi[j] = acc[j]
+        else:
+            for i in range(m):
+                bi = bg + i * rsb
+                for j in range(w):
+                    acc[j] = bi[j * csb]
+                for k in range(i):
+                    lik = a[i * rsa + k * csa]
+                    bk = bg + k * rsb
+                    for j in range(w):
+                        acc[j] -= lik * bk[j * csb]
+                if not unit:
+                    d = a[i * (rsa + csa)]
+                    for j in range(w):
+                        acc[j] /= d
+                for j in range(w):
+                    bi[j * csb] = acc[j]
+
+
+cdef inline void _lower_by_columns(bint unit, Py_ssize_t m, Py_ssize_t n,
+                                   const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                                   real* b, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
+    """B := L^-1 B one column of B at a time, along whichever direction of L is
+    contiguous: column-oriented (GVL4 §3.1.3's saxpy form: x_k := b_k / l_kk, then
+    b[k+1:] -= x_k l[k+1:, k]) when L's columns are, else row-oriented dot products."""
+    cdef Py_ssize_t j, k
+    cdef real* bj
+    cdef bint saxpy = _iabs(rsa) <= _iabs(csa)
+    for j in range(n):
+        bj = b + j * csb
+        for k in range(m):
+            if saxpy:
+                if not unit:
+                    bj[k * rsb] /= a[k * (rsa + csa)]
+                _axpy(m - k - 1, -bj[k * rsb], a + (k + 1) * rsa + k * csa, rsa,
+                      bj + (k + 1) * rsb, rsb)
+            else:
+                bj[k * rsb] -= _dot(k, a + k * rsa, csa, bj, rsb)
+                if not unit:
+                    bj[k * rsb] /= a[k * (rsa + csa)]
+
+
+cdef inline void trsm_lower_unblocked(bint unit, Py_ssize_t m, Py_ssize_t n,
+                                      const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                                      real* b, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
+    """B := L^-1 B (L m x m lower, B m x n) by substitution, no workspace.
+
+    Rows of B are walked when they are contiguous (or B is wider than a register
+    group); otherwise, and for a single column, columns of B.
+    """
+    if n == 1 or _iabs(rsb) < _iabs(csb):
+        _lower_by_columns(unit, m, n, a, rsa, csa, b, rsb, csb)
+    else:
+        _lower_by_rows(unit, m, n, a, rsa, csa, b, rsb, csb)
+
+
+cdef inline int trsm_lower_blocked(bint unit, Py_ssize_t m, Py_ssize_t n,
+                                   const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                                   real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                                   int n_threads) noexcept nogil:
+    """B := L^-1 B, blocked (GVL4 §3.1.3): TRSM_NB rows at a time,
+
+        B[k0:k1]  := L[k0:k1, k0:k1]^-1 B[k0:k1]          (unblocked)
+        B[k1:]    -= L[k1:, k0:k1] @ B[k0:k1]              (gemm, rank TRSM_NB)
+    """
+    cdef Py_ssize_t kblk, k0, kb
+    for kblk in range((m + TRSM_NB - 1) // TRSM_NB):
+        k0 = kblk * TRSM_NB
+        kb = min(TRSM_NB, m - k0)
+        trsm_lower_unblocked(unit, kb, n, a + k0 * (rsa + csa), rsa, csa,
+                             b + k0 * rsb, rsb, csb)
+        if k0 + kb < m:
+            if gemm(m - k0 - kb, n, kb, -1, a + (k0 + kb) * rsa + k0 * csa, rsa, csa,
+                    b + k0 * rsb, rsb, csb, 1, b + (k0 + kb) * rsb, rsb, csb,
+                    n_threads) != INFO_OK:
+                return INFO_NO_MEMORY
+    return INFO_OK
+
+
+cdef inline int trsm(bint left, bint lower, bint trans, bint unit_diag,
+                     Py_ssize_t m, Py_ssize_t n, real alpha,
+                     const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                     real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                     int n_threads) noexcept nogil:
+    """B (m x n) := alpha op(A)^-1 B (left) or alpha B op(A)^-1 (right), in place.
+
+    Only the `lower` (or upper) triangle of A is read, and not its diagonal when
+    unit_diag.  Any strides (in elements, row stride first), negative ones included.
+    Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t i, j, t, part, lo, width, nr
+    cdef int failures = 0
+    if m == 0 or n == 0:
+        return INFO_OK
+    # Right side: X op(A) = B  <=>  op(A)^T X^T = B^T.
+    if not left:
+        m, n = n, m
+        rsb, csb = csb, rsb
+        trans = not trans
+    # Transposed: A^T read through swapped strides; it is triangular the other way.
+    if trans:
+        rsa, csa = csa, rsa
+        lower = not lower
+    # Upper: reverse the order of the unknowns, J U J is lower.
+    if not lower:
+        a = a + (m - 1) * (rsa + csa)
+        rsa, csa = -rsa, -csa
+        b = b + (m - 1) * rsb
+        rsb = -rsb
+    # BLAS semantics: alpha = 0 sets B to zero without reading A (or B).
+    if alpha != 1:
+        for i in range(m):
+            for j in range(n):
+                b[i * rsb + j * csb] = 0 if alpha == 0 else alpha * b[i * rsb + j * csb]
+        if alpha == 0:
+            return INFO_OK
+    if m <= TRSM_NB:
+        trsm_lower_unblocked(unit_diag, m, n, a, rsa, csa, b, rsb, csb)
+        return INFO_OK
+    if real is double:
+        nr = GEMM_NR_D
+    else:
+        nr = GEMM_NR_S
+    if n_threads <= 1 or m * m * n < PARALLEL_MIN_MNK or n < 2 * nr:
+        return trsm_lower_blocked(unit_diag, m, n, a, rsa, csa, b, rsb, csb, n_threads)
+    # Columns of B are independent problems: one block of whole register groups each.
+    n_threads = <int>min(<Py_ssize_t>n_threads, n // nr)
+    part = (n + n_threads - 1) // n_threads
+    part = (part + nr - 1) // nr * nr
+    for t in prange(n_threads, num_threads=n_threads, schedule='static'):
+        lo = t * part
+        width = min(part, n - lo)
+        if width > 0:
+            failures += trsm_lower_blocked(unit_diag, m, width, a, rsa, csa,
+                                           b + lo * csb, rsb, csb, 1) != INFO_OK
+    return INFO_NO_MEMORY if failures else INFO_OK
