@@ -8,13 +8,15 @@ have stride 0, so broadcasting never copies).  Inputs are copied only when a ker
 cannot read them as they are, and never written to.
 """
 
+import math
+
 import numpy as np
 
 from ._config import get_float32_compute
 
 __all__ = [
     "LinAlgError", "as_arrays", "result_dtype", "compute_dtype", "assert_stacked_2d",
-    "assert_stacked_square", "kernel_operand", "batch_layout",
+    "assert_stacked_square", "kernel_operand", "batch_layout", "working_copy",
 ]
 
 LinAlgError = np.linalg.LinAlgError
@@ -129,3 +131,19 @@ def batch_layout(arrays, batch_shape):
             st.append(el[d])
     table = np.array([el[ndb:] + st for el, st in zip(per_array, strides)], dtype=np.intp)
     return np.array(shape, dtype=np.intp), table.reshape(len(arrays), 2 + len(shape))
+
+
+def working_copy(a, dtype, batch_shape=None):
+    """A new C-contiguous (N, m, n) stack of `a`'s matrices in `dtype`, for kernels
+    that factor in place.
+
+    `a` (..., m, n) is first broadcast to `batch_shape + (m, n)` if given; N is the
+    product of the batch dimensions.  The copy never shares memory with `a`, so the
+    caller's array is never written to.
+    """
+    core = a.shape[-2:]
+    if batch_shape is not None:
+        a = np.broadcast_to(a, tuple(batch_shape) + core)
+    work = np.empty((math.prod(a.shape[:-2]),) + core, dtype=dtype)
+    work.reshape(a.shape)[...] = a
+    return work

@@ -54,6 +54,12 @@ cdef enum:
     # this many multiply-adds (~40 us of one core) a second thread cannot win.
     PARALLEL_MIN_MNK = 128 * 128 * 128
 
+    # LU (src/lu.pxd): the recursive getrf stops at panels of at most LU_NB columns and
+    # factors them with the unblocked getf2; getrs substitutes directly up to this size.
+    # Below it the GEMMs of the recursion are too small to pack (GEMM_SMALL_MNK) and the
+    # recursion only adds calls.  Not yet measured.
+    LU_NB = 32
+
 # Triangular solve (triangular.pxd): rows of B solved by the unblocked substitution
 # kernel per diagonal block; every other flop is a rank-TRSM_NB GEMM update.  The
 # unblocked fraction of the m^2 n flops is TRSM_NB / m (GVL4 §3.1.4, the level-3

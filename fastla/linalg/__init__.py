@@ -9,10 +9,14 @@ the extras.
 
 from .._validate import LinAlgError
 from ._gemm import matmul
+from ._lu import (det, inv, lu, lu_factor, lu_solve, matrix_power, slogdet, solve,
+                  tensorinv, tensorsolve)
 from ._misc import (cross, diagonal, matrix_norm, matrix_transpose, multi_dot, norm,
                     outer, tensordot, trace, vecdot, vector_norm)
 
 __all__ = [
+    "matrix_power", "solve", "tensorsolve", "tensorinv", "inv", "slogdet", "det",
     "norm", "LinAlgError", "multi_dot", "trace", "diagonal", "cross", "outer",
     "tensordot", "matmul", "matrix_transpose", "matrix_norm", "vector_norm", "vecdot",
+    "lu", "lu_factor", "lu_solve",
 ]

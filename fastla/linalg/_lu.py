@@ -1,0 +1,378 @@
+"""The LU family on src/lu: numpy.linalg's solve, inv, det, slogdet, matrix_power,
+tensorsolve and tensorinv, and scipy.linalg's lu, lu_factor and lu_solve.
+
+Every function takes stacks (..., M, N).  Validation, dtype rules and broadcasting go
+through fastla/_validate.py; the kernels work in place on C-contiguous working copies
+(the caller's arrays are never written; overwrite_a / overwrite_b are permissions
+fastla does not need).  float32 input is computed in float64 and rounded, as numpy
+does, unless fastla.float32_compute('float32') is in effect.  Failures (an exactly
+zero pivot) go through fastla/_errors.py: numpy's LinAlgError("Singular matrix")
+by default, or the keyword-only errors='nan' | 'info' policy on stacks.  det and
+slogdet have no errors= argument: like numpy's they never fail (singular -> 0.0).
+"""
+
+import operator
+import warnings
+
+import numpy as np
+from numpy.linalg._linalg import SlogdetResult
+
+from .._errors import apply_policy, check_errors_arg, raise_for_status
+from .._kernels import lu as _lu
+from .._validate import (as_arrays, assert_stacked_2d, assert_stacked_square, compute_dtype,
+                         result_dtype, working_copy)
+from ._gemm import matmul
+
+__all__ = ["solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve", "tensorinv",
+           "lu", "lu_factor", "lu_solve"]
+
+_SINGULAR = "Singular matrix"
+
+
+def _status(n_batch, kmin):
+    """Pivot and status arrays for a batch of n_batch factorizations."""
+    return np.empty((n_batch, kmin), dtype=np.int32), np.empty(n_batch, dtype=np.int32)
+
+
+def _shape(shape):
+    """A shape as numpy's gufunc messages print it: (2,3,3), (3,)."""
+    return "(" + ",".join(str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _broadcast_batch(a, b, b_core, out_core):
+    """The common batch shape of a (..., n, n) and b (..., *b_core), or numpy's
+    gufunc broadcasting error."""
+    try:
+        return np.broadcast_shapes(a.shape[:-2], b.shape[:b.ndim - len(b_core)])
+    except ValueError:
+        def remapped(x, core):
+            return _shape(x.shape[:x.ndim - core]).rstrip(")").rstrip(",").replace("()", "(") \
+                + ("," if x.ndim > core else "") + ",".join(["newaxis"] * core) + ")"
+        raise ValueError(
+            "operands could not be broadcast together with remapped shapes "
+            f"[original->remapped]: {_shape(a.shape)}->{remapped(a, 2)} "
+            f"{_shape(b.shape)}->{remapped(b, len(b_core))}  and requested shape "
+            f"{_shape(out_core)}") from None
+
+
+# ------------------------------------------------------------------ numpy.linalg
+
+def solve(a, b, *, errors="raise"):
+    """Solve a @ x = b, as ``numpy.linalg.solve``.
+
+    b is a vector (..., M) only when it is exactly 1-D, else a stack of matrices
+    (..., M, K); batch dimensions broadcast.  errors: DESIGN.md §2 (fastla/_errors.py).
+    """
+    if errors == "raise":
+        x = _lu.solve_2d(a, b)      # one small float64 system: no layers
+        if x is not None:
+            return x
+    check_errors_arg(errors)
+    (a,), _ = as_arrays(a)
+    assert_stacked_2d(a)
+    assert_stacked_square(a)
+    (b,), wrap = as_arrays(b)
+    dtype = result_dtype(a, b)
+    n = a.shape[-1]
+    if b.ndim == 1:
+        name, sig, b_core = "solve1", "(m,m),(m)->(m)", (n,)
+    else:
+        name, sig, b_core = "solve", "(m,m),(m,n)->(m,n)", (n, b.shape[-1] if b.ndim else 0)
+        if b.ndim < 2:
+            raise ValueError(f"{name}: Input operand 1 does not have enough dimensions "
+                             f"(has {b.ndim}, gufunc core with signature {sig} requires 2)")
+    m_b = b.shape[b.ndim - len(b_core)]
+    if m_b != n:
+        raise ValueError(f"{name}: Input operand 1 has a mismatch in its core dimension 0, "
+                         f"with gufunc signature {sig} (size {m_b} is different from {n})")
+    batch = _broadcast_batch(a, b, b_core, b_core)
+    k = b_core[1] if len(b_core) == 2 else 1
+    x = working_copy(b if b.ndim > 1 else b[:, None], compute_dtype(dtype), batch)
+    piv, info = _status(x.shape[0], n)
+    if x.size:
+        _lu.solve_batched(working_copy(a, x.dtype, batch), x, piv, info)
+    x = x.reshape(batch + b_core).astype(dtype, copy=False)
+    return _finish(info, batch, errors, (x,), wrap)
+
+
+def _finish(info, batch, errors, results, wrap=None):
+    """The errors= policy on results whose leading dimensions are `batch`; wraps the
+    first result; returns it alone unless there are several or errors='info'."""
+    out = apply_policy(info.reshape(batch) if info.size else np.zeros(batch, np.int32),
+                       errors, _SINGULAR, results)
+    if wrap is not None:
+        out = (wrap(out[0]), *out[1:])
+    return out[0] if len(out) == 1 else out
+
+
+def inv(a, *, errors="raise"):
+    """The inverse of a (stack of) square matrices, as ``numpy.linalg.inv``.
+
+    errors: DESIGN.md §2 (fastla/_errors.py).
+    """
+    if errors == "raise":
+        r = _lu.inv_2d(a)           # one small float64 matrix: no layers
+        if r is not None:
+            return r
+    check_errors_arg(errors)
+    (a,), wrap = as_arrays(a)
+    assert_stacked_2d(a)
+    assert_stacked_square(a)
+    dtype = result_dtype(a)
+    n = a.shape[-1]
+    batch = a.shape[:-2]
+    out = np.empty(a.shape, dtype=compute_dtype(dtype))
+    piv, info = _status(out.size and out.size // (n * n), n)
+    if out.size:
+        _lu.inv_batched(working_copy(a, out.dtype), out.reshape(-1, n, n), piv, info)
+    return _finish(info, batch, errors, (out.astype(dtype, copy=False),), wrap)
+
+
+def _det_parts(a, slog):
+    """(a as ndarray, result dtype, det or (sign, logabs) as float64 batch arrays)."""
+    a = np.asarray(a)
+    assert_stacked_2d(a)
+    assert_stacked_square(a)
+    dtype = result_dtype(a)
+    n = a.shape[-1]
+    batch = a.shape[:-2]
+    n_batch = int(np.prod(batch))
+    r1 = np.ones(n_batch)
+    r2 = np.zeros(n_batch)
+    if n and n_batch:
+        piv, info = _status(n_batch, n)
+        aw = working_copy(a, compute_dtype(dtype))
+        if slog:
+            _lu.slogdet_batched(aw, r1, r2, piv, info)
+        else:
+            _lu.det_batched(aw, r1, piv, info)
+        if (info < 0).any():
+            raise_for_status(int(info[info < 0][0]))
+    return dtype, r1.reshape(batch), r2.reshape(batch)
+
+
+def det(a):
+    """The determinant of a (stack of) square matrices, as ``numpy.linalg.det``.
+
+    The product of U's diagonal with the sign of the pivoting, accumulated without
+    overflow or underflow where the determinant is representable, and exact for
+    integer-valued matrices whose determinant is (src/lu.pxd, det_from_lu).  Exactly
+    singular -> 0.0; 0 x 0 -> 1.0.
+    """
+    r = _lu.det_2d(a)               # one small float64 matrix: no layers
+    if r is not None:
+        return r
+    dtype, d, _ = _det_parts(a, False)
+    d = d.astype(dtype, copy=False)
+    return d[()] if d.ndim == 0 else d
+
+
+def slogdet(a):
+    """Sign and natural log of |det a|, as ``numpy.linalg.slogdet``: a SlogdetResult
+    (numpy's own type).  Singular -> (0, -inf)."""
+    dtype, sign, logabs = _det_parts(a, True)
+    sign = sign.astype(dtype, copy=False)
+    logabs = logabs.astype(dtype, copy=False)
+    return SlogdetResult(sign[()] if sign.ndim == 0 else sign,
+                         logabs[()] if logabs.ndim == 0 else logabs)
+
+
+def matrix_power(a, n):
+    """a raised to the integer power n, as ``numpy.linalg.matrix_power``: repeated
+    squaring through fastla's matmul (binary decomposition of n, LSB first), n < 0
+    through inv, n = 0 the identity in a's dtype.  Integer matrices stay integer."""
+    a = np.asanyarray(a)
+    assert_stacked_2d(a)
+    assert_stacked_square(a)
+    try:
+        n = operator.index(n)
+    except TypeError as e:
+        raise TypeError("exponent must be an integer") from e
+    if a.dtype == object:
+        raise TypeError(f"array type {a.dtype} is unsupported in linalg; fastla supports "
+                        "float32 and float64 arrays (bool and integer arrays too)")
+    if n == 0:
+        a = np.empty_like(a)
+        a[...] = np.eye(a.shape[-2], dtype=a.dtype)
+        return a
+    if n < 0:
+        a = inv(a)
+        n = abs(n)
+    if n == 1:
+        return a
+    if n == 2:
+        return matmul(a, a)
+    if n == 3:
+        return matmul(matmul(a, a), a)
+    z = result = None
+    while n > 0:
+        z = a if z is None else matmul(z, z)
+        n, bit = divmod(n, 2)
+        if bit:
+            result = z if result is None else matmul(result, z)
+    return result
+
+
+def tensorsolve(a, b, axes=None):
+    """Solve tensordot(a, x, axes=b.ndim) = b for x, as ``numpy.linalg.tensorsolve``."""
+    (a,), wrap = as_arrays(a)
+    b = np.asarray(b)
+    an = a.ndim
+    if axes is not None:
+        allaxes = list(range(an))
+        for k in axes:
+            allaxes.remove(k)
+            allaxes.insert(an, k)
+        a = a.transpose(allaxes)
+    oldshape = a.shape[-(an - b.ndim):]
+    prod = 1
+    for k in oldshape:
+        prod *= k
+    if a.size != prod ** 2:
+        raise np.linalg.LinAlgError(
+            "Input arrays must satisfy the requirement \
+            prod(a.shape[b.ndim:]) == prod(a.shape[:b.ndim])"
+        )
+    res = wrap(solve(a.reshape(prod, prod), b.ravel()))
+    res.shape = oldshape
+    return res
+
+
+def tensorinv(a, ind=2):
+    """The inverse of an N-d array for tensordot, as ``numpy.linalg.tensorinv``."""
+    a = np.asarray(a)
+    oldshape = a.shape
+    prod = 1
+    if ind > 0:
+        invshape = oldshape[ind:] + oldshape[:ind]
+        for k in oldshape[ind:]:
+            prod *= k
+    else:
+        raise ValueError("Invalid ind argument.")
+    return inv(a.reshape(prod, -1)).reshape(*invshape)
+
+
+# ------------------------------------------------------------ scipy.linalg names
+
+def _scipy_operand(a, check_finite, name="a"):
+    a = np.asarray_chkfinite(a) if check_finite else np.asarray(a)
+    if a.ndim < 2:
+        raise ValueError("The input array must be at least two-dimensional.")
+    return a
+
+
+def _getrf(a):
+    """(lu, piv, info) of the stack a (..., m, n) in a's result dtype: the shared core of
+    lu and lu_factor."""
+    dtype = result_dtype(a)
+    m, n = a.shape[-2:]
+    batch = a.shape[:-2]
+    work = working_copy(a, compute_dtype(dtype))
+    piv, info = _status(work.shape[0], min(m, n))
+    if work.size:
+        _lu.getrf_batched(work, piv, info)
+    else:
+        info[...] = 0
+    return (work.reshape(a.shape).astype(dtype, copy=False),
+            piv.reshape(batch + (min(m, n),)), info.reshape(batch))
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True, *, errors="warn"):
+    """LU factorization with partial pivoting, as ``scipy.linalg.lu_factor``.
+
+    Returns (lu, piv): L (unit diagonal not stored) and U in one array, and piv, the
+    0-based LAPACK pivots (row i was interchanged with row piv[i]).  Stacks (..., M, N)
+    give (..., M, N) and (..., min(M, N)).  A singular matrix is factored anyway and,
+    by default, scipy's LinAlgWarning is issued; errors='raise' | 'nan' | 'info'
+    (keyword-only) follow DESIGN.md §2 instead.
+    """
+    if errors != "warn":
+        check_errors_arg(errors)
+    a = _scipy_operand(a, check_finite)
+    if a.size == 0:
+        return np.empty_like(a), np.empty(a.shape[:-2] + (0,), dtype=np.int32)
+    lu_, piv, info = _getrf(a)
+    if errors == "warn":
+        if (info < 0).any():
+            raise_for_status(int(info[info < 0].flat[0]))
+        if (info > 0).any():
+            from scipy.linalg import LinAlgWarning
+            warnings.warn(f"Diagonal number {int(info[info > 0].flat[0])} is exactly zero. "
+                          "Singular matrix.", LinAlgWarning, stacklevel=2)
+        return lu_, piv
+    return apply_policy(info, errors, _SINGULAR, (lu_, piv))
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """Solve a x = b (trans=0) or a^T x = b (trans=1 or 2) from lu_factor's (lu, piv),
+    as ``scipy.linalg.lu_solve``.  b is a vector (..., M) when 1-D, else (..., M, K);
+    batch dimensions of lu, piv and b broadcast."""
+    lu_, piv = lu_and_piv
+    lu_ = np.asarray(lu_)
+    piv = np.asarray(piv)
+    b1 = np.asarray_chkfinite(b) if check_finite else np.asarray(b)
+    if trans not in (0, 1, 2):
+        raise ValueError(f"(trans>=0 && trans <=2) failed for 1st keyword trans: "
+                         f"getrs:trans={trans}")
+    assert_stacked_2d(lu_)
+    n = lu_.shape[-1]
+    b_core = b1.shape[-1:] if b1.ndim == 1 else b1.shape[-2:]
+    if b1.ndim == 0 or lu_.shape[-2] != b_core[0] or lu_.shape[-2] != n:
+        raise ValueError(f"Shapes of lu {lu_.shape[-2:]} and b {b_core} are incompatible")
+    dtype = result_dtype(lu_, b1)
+    batch = np.broadcast_shapes(lu_.shape[:-2], piv.shape[:-1], b1.shape[:b1.ndim - len(b_core)])
+    x = working_copy(b1 if b1.ndim > 1 else b1[:, None], compute_dtype(dtype), batch)
+    if x.size:
+        pw = np.ascontiguousarray(np.broadcast_to(piv, batch + (n,)), dtype=np.int32)
+        if pw.min() < 0 or pw.max() >= n:     # the kernel trusts them
+            raise ValueError("lu_solve: pivot indices must lie in [0, n)")
+        _, info = _status(x.shape[0], 0)
+        _lu.getrs_batched(working_copy(lu_, x.dtype, batch), pw.reshape(-1, n), x,
+                          trans != 0, info)
+        if (info < 0).any():
+            raise_for_status(int(info[info < 0][0]))
+    return x.reshape(batch + b_core).astype(dtype, copy=False)
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """LU factorization A = P L U, as ``scipy.linalg.lu``: (P, L, U), or (P L, U) with
+    permute_l, or (p, L, U) with p_indices (row indices: A = L[p] @ U).  L is M x K unit
+    lower trapezoidal, U K x N upper, K = min(M, N); stacks give stacks."""
+    a = _scipy_operand(a, check_finite)
+    dtype = result_dtype(a)
+    *nd, m, n = a.shape
+    k = min(m, n)
+    if min(a.shape) == 0:
+        L = np.empty(nd + [m, k], dtype=dtype)
+        U = np.empty(nd + [k, n], dtype=dtype)
+        if permute_l:
+            return L, U
+        P = np.empty(nd + [0], dtype=np.int32) if p_indices else np.empty(nd + [0, 0], dtype)
+        return P, L, U
+    if (m, n) == (1, 1):
+        a1 = a.astype(dtype, copy=True)
+        if permute_l:
+            return np.ones_like(a1), a1
+        P = np.zeros(nd + [m], dtype=int) if p_indices else np.ones_like(a1)
+        return P, np.ones_like(a1), a1
+    lu_, piv, _ = _getrf(a)
+    # perm[i]: the row of A that became row i of L U (swaps applied in order).
+    perm = np.broadcast_to(np.arange(m, dtype=np.int32), piv.shape[:-1] + (m,)).copy()
+    rows = np.indices(perm.shape[:-1])
+    for i in range(k):                  # k fancy-indexed swaps over the whole stack
+        j = piv[..., i]
+        pi, pj = perm[..., i].copy(), perm[(*rows, j)]
+        perm[..., i] = pj
+        perm[(*rows, j)] = pi
+    L = np.tril(lu_[..., :, :k], -1)
+    idx = np.arange(k)
+    L[..., idx, idx] = 1
+    U = np.triu(lu_[..., :k, :])
+    p = np.argsort(perm, axis=-1).astype(np.int32)     # A = L[p] @ U
+    if permute_l:
+        return np.take_along_axis(L, p[..., None].astype(np.intp), axis=-2), U
+    if p_indices:
+        return p, L, U
+    P = np.zeros(nd + [m, m], dtype=dtype)
+    np.put_along_axis(P, p[..., None].astype(np.intp), 1, axis=-1)
+    return P, L, U

@@ -1,0 +1,370 @@
+"""LU factorization with partial pivoting, P A = L U, and what is built on it.
+
+What: for an m x n matrix A, P A = L U with P a permutation (row interchanges), L
+m x min(m,n) unit lower triangular (trapezoidal), U min(m,n) x n upper triangular.
+LAPACK's getrf contract: L and U overwrite A (L's unit diagonal not stored); piv[i]
+(0-based) is the row that was interchanged with row i at step i, applied in order
+i = 0, 1, ...; the status is 0, or k > 0 if U[k-1, k-1] is exactly zero (the
+factorization is completed anyway, like LAPACK, so U is still usable for det).
+
+Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
+- getf2: the unblocked right-looking outer-product algorithm (GVL4 Alg. 3.4.1 with
+  partial pivoting, §3.4.3): per column, pick the largest |a_ij| as pivot, swap whole
+  rows, scale the column below by 1/pivot, and apply the rank-1 update to the trailing
+  matrix.  2n^3/3 flops for n x n (mn^2 - n^3/3 for m >= n).  Row-major working copies
+  make the row swap and the rank-1 update walk contiguous rows (vectorised).
+- getrf: the recursive LU of Toledo ("Locality of reference in LU decomposition with
+  partial pivoting", SIAM J. Matrix Anal. Appl. 18(4), 1997; LAPACK's getrf2).  Split
+  the columns in halves and recurse:
+
+          n1    n2
+        +-----+-----+         1. P1 [A11; A21] = [L11; L21] U11       (recurse, left half)
+     n1 | A11 | A12 |         2. apply P1 to [A12; A22]               (laswp)
+        +-----+-----+         3. A12 := L11^-1 A12 = U12              (trsm, unit lower)
+  m-n1  | A21 | A22 |         4. A22 := A22 - L21 U12                 (gemm: most flops)
+        +-----+-----+         5. P2 A22 = L22 U22                     (recurse)
+                              6. apply P2 to L21                       (laswp)
+
+  Half of the flops of every level land in one large GEMM (step 4), so the whole
+  factorization runs at nearly GEMM speed without choosing a block size; the
+  recursion stops at panels of at most LU_NB columns (src/_blocking.pxd, measured),
+  which getf2 factors directly.
+- getrs: solve A X = B or A^T X = B from the factors (laswp, then two triangular
+  solves: trsm of src/triangular.pxd, blocked on GEMM).  2n^2 flops per right side.
+- Small matrices (k <= 8 and 16 in stacks): the same getf2 and an unblocked
+  substitution, compiled with literal sizes (the fixed_k tags of gemm.pxd) so every
+  loop has a known trip count; inverse = solve with B = I (2k^3/3 + 2k^3 flops).
+- det: the product of U's diagonal times the sign of P, accumulated as mantissa and
+  binary exponent (det_from_lu), so it overflows or underflows only when the
+  determinant itself is outside the floating range.  For integer-valued A the result
+  is rounded to the exact integer when a rigorous error bound allows it (see there).
+
+Strides are in elements, row stride before column stride; any strides work, but the
+speed assumes a unit column stride (row-major, as the drivers provide).  NaN and Inf
+propagate through the arithmetic; a NaN column is never chosen as pivot over a
+number (LAPACK's idamax rule: the first largest |a_ij|), so factoring always ends.
+"""
+
+from libc.math cimport fabs, frexp, ldexp, log, rint, INFINITY
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport LU_NB
+from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
+from triangular cimport trsm
+
+cdef extern from *:
+    """
+    #define FASTLA_RENORM_BIG 0x1p500    /* det_from_lu renormalises outside [2^-500, 2^500] */
+    #define FASTLA_RENORM_SMALL 0x1p-500
+    #define FASTLA_TWO_POW_52 0x1p52
+    """
+    const double RENORM_BIG "FASTLA_RENORM_BIG"
+    const double RENORM_SMALL "FASTLA_RENORM_SMALL"
+    const double TWO_POW_52 "FASTLA_TWO_POW_52"
+
+cdef extern from "float.h":
+    double DBL_MIN
+    float FLT_MIN
+
+
+cdef inline Py_ssize_t iamax(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nogil:
+    """The first index of the largest |x_i| (BLAS i_amax); 0 for n <= 1 or all-NaN x."""
+    cdef Py_ssize_t i, best = 0
+    cdef real vmax = fabs(x[0]) if n > 0 else 0, v
+    for i in range(1, n):
+        v = fabs(x[i * incx])
+        if v > vmax:
+            vmax = v
+            best = i
+    return best
+
+
+cdef inline void swap_rows(Py_ssize_t n, real* x, real* y, Py_ssize_t inc) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef real t
+    for j in range(n):
+        t = x[j * inc]
+        x[j * inc] = y[j * inc]
+        y[j * inc] = t
+
+
+cdef inline void laswp(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                       Py_ssize_t k1, Py_ssize_t k2, const int* piv, bint forward) noexcept nogil:
+    """Rows i = k1..k2-1 of A (n columns) swapped with rows piv[i], in that order
+    (forward, P A) or in reverse order (P^T A)."""
+    cdef Py_ssize_t i, r
+    for r in range(k2 - k1):
+        i = k1 + r if forward else k2 - 1 - r
+        if piv[i] != i:
+            swap_rows(n, a + i * rsa, a + piv[i] * rsa, csa)
+
+
+cdef inline int getf2(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      int* piv) noexcept nogil:
+    """P A = L U in place, unblocked (GVL4 Alg. 3.4.1 with partial pivoting).
+
+    # IN  A (m x n); OUT L\\U in A, piv[:min(m,n)]; returns 0 or the first zero pivot (1-based)
+    Scaling by the reciprocal of the pivot, as LAPACK does, unless the pivot is so
+    small that 1/pivot would overflow (then divide).
+    """
+    cdef Py_ssize_t j, i, c, p, kmax = imin(m, n)
+    cdef int info = 0
+    cdef real pivot, r, lij
+    cdef real* rowj
+    cdef real* rowi
+    cdef real tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
+    for j in range(kmax):
+        p = j + iamax(m - j, a + j * rsa + j * csa, rsa)
+        piv[j] = <int>p
+        pivot = a[p * rsa + j * csa]
+        if pivot != 0:
+            if p != j:
+                swap_rows(n, a + j * rsa, a + p * rsa, csa)
+        elif info == 0:
+            info = <int>(j + 1)     # the column below is all zero: nothing to eliminate
+        rowj = a + j * rsa
+        r = 1 / pivot if fabs(pivot) >= tiny else 0
+        for i in range(j + 1, m):
+            rowi = a + i * rsa
+            if pivot != 0:
+                lij = rowi[j * csa] * r if r != 0 else rowi[j * csa] / pivot
+                rowi[j * csa] = lij
+            else:
+                lij = rowi[j * csa]      # zero (or NaN): LAPACK leaves it unscaled
+            # a[i, j+1:] -= l_ij * a[j, j+1:]       (rank-1 update, one row)
+            for c in range(j + 1, n):
+                rowi[c * csa] -= lij * rowj[c * csa]
+    return info
+
+
+cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      int* piv, int n_threads) noexcept nogil:
+    """P A = L U in place, recursive (Toledo 1997; the diagram in the module docstring).
+
+    # IN  A (m x n); OUT L\\U in A, piv[:min(m,n)]
+    Returns 0, k > 0 (first exactly zero pivot, 1-based) or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t kmin = imin(m, n), n1, n2, i
+    cdef int info, info2
+    if kmin <= LU_NB:
+        return getf2(m, n, a, rsa, csa, piv)
+    n1 = kmin // 2
+    n2 = n - n1
+    info = getrf(m, n1, a, rsa, csa, piv, n_threads)                        # 1.
+    if info < 0:
+        return info
+    laswp(n2, a + n1 * csa, rsa, csa, 0, n1, piv, True)                    # 2.
+    # A12 := L11^-1 A12                                                      3.
+    if trsm(True, True, False, True, n1, n2, 1, a, rsa, csa,
+            a + n1 * csa, rsa, csa, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    # A22 := A22 - A21 A12                                                   4.
+    if gemm(m - n1, n2, n1, -1, a + n1 * rsa, rsa, csa, a + n1 * csa, rsa, csa,
+            1, a + n1 * rsa + n1 * csa, rsa, csa, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    info2 = getrf(m - n1, n2, a + n1 * rsa + n1 * csa, rsa, csa, piv + n1, n_threads)  # 5.
+    if info2 < 0:
+        return info2
+    if info == 0 and info2 > 0:
+        info = <int>(info2 + n1)
+    for i in range(n1, kmin):
+        piv[i] += <int>n1
+    laswp(n1, a, rsa, csa, n1, kmin, piv, True)                             # 6.
+    return info
+
+
+cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py_ssize_t rsa,
+                               Py_ssize_t csa, real* b, Py_ssize_t rsb) noexcept nogil:
+    """B := U^-1 L^-1 B, unblocked row-oriented substitution; B has unit column stride.
+
+    Each step subtracts a multiple of one row of B from another (contiguous rows:
+    vectorised along the right-hand sides), as in GVL4 Alg. 3.1.3 applied to rows.
+    """
+    cdef Py_ssize_t i, p, c
+    cdef real lip, d
+    for i in range(1, n):                       # L y = b, L unit lower
+        for p in range(i):
+            lip = lu[i * rsa + p * csa]
+            for c in range(nrhs):
+                b[i * rsb + c] -= lip * b[p * rsb + c]
+    for i in range(n - 1, -1, -1):              # U x = y
+        for p in range(i + 1, n):
+            lip = lu[i * rsa + p * csa]
+            for c in range(nrhs):
+                b[i * rsb + c] -= lip * b[p * rsb + c]
+        d = lu[i * rsa + i * csa]
+        for c in range(nrhs):
+            b[i * rsb + c] /= d
+
+
+cdef inline int getrs(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const real* lu,
+                      Py_ssize_t rsa, Py_ssize_t csa, const int* piv,
+                      real* b, Py_ssize_t rsb, Py_ssize_t csb, int n_threads) noexcept nogil:
+    """B := A^-1 B (trans false) or A^-T B (trans true) from getrf's factors.
+
+    A = P^T L U, so A^-1 B = U^-1 L^-1 (P B) and A^-T B = P^T L^-T U^-T B.
+    Returns INFO_OK or INFO_NO_MEMORY.  No singularity check (callers check info).
+    """
+    if n == 0 or nrhs == 0:
+        return INFO_OK
+    if not trans:
+        laswp(nrhs, b, rsb, csb, 0, n, piv, True)                            # B := P B
+        if csb == 1 and n <= LU_NB:
+            lu_substitute(n, nrhs, lu, rsa, csa, b, rsb)
+            return INFO_OK
+        if trsm(True, True, False, True, n, nrhs, 1, lu, rsa, csa, b, rsb, csb,
+                n_threads) != INFO_OK:                                        # B := L^-1 B
+            return INFO_NO_MEMORY
+        return trsm(True, False, False, False, n, nrhs, 1, lu, rsa, csa, b, rsb, csb,
+                    n_threads)                                                # B := U^-1 B
+    if trsm(True, False, True, False, n, nrhs, 1, lu, rsa, csa, b, rsb, csb,
+            n_threads) != INFO_OK:                                            # B := U^-T B
+        return INFO_NO_MEMORY
+    if trsm(True, True, True, True, n, nrhs, 1, lu, rsa, csa, b, rsb, csb,
+            n_threads) != INFO_OK:                                            # B := L^-T B
+        return INFO_NO_MEMORY
+    laswp(nrhs, b, rsb, csb, 0, n, piv, False)                               # B := P^T B
+    return INFO_OK
+
+
+cdef inline double lu_error_product(Py_ssize_t n, const real* lu, Py_ssize_t rsa,
+                                    Py_ssize_t csa) noexcept nogil:
+    """prod_i r_i with r_i = sum_k |L_ik| ||U_k,:||_1: bounds |A| row by row (see det_from_lu)."""
+    cdef Py_ssize_t i, k, c
+    cdef double prod = 1, ri, unorm
+    for i in range(n):
+        ri = 0
+        for k in range(i + 1):
+            unorm = 0
+            for c in range(k, n):
+                unorm += fabs(lu[k * rsa + c * csa])
+            ri += unorm * (fabs(lu[i * rsa + k * csa]) if k < i else 1)
+        prod *= ri
+    return prod
+
+
+cdef inline bint is_integral(Py_ssize_t n, const real* a, Py_ssize_t rsa,
+                             Py_ssize_t csa) noexcept nogil:
+    """Whether every entry of the n x n matrix A is a (finite) integer."""
+    cdef Py_ssize_t i, j
+    cdef real x
+    for i in range(n):
+        for j in range(n):
+            x = a[i * rsa + j * csa]
+            if x != rint(x) or fabs(x) == INFINITY:
+                return False
+    return True
+
+
+cdef inline double det_from_lu(Py_ssize_t n, const real* lu, Py_ssize_t rsa, Py_ssize_t csa,
+                               const int* piv, bint integral, double eps, double* sign,
+                               double* mantissa, long* exponent) noexcept nogil:
+    """det A = sign(P) prod_i U_ii from getrf's factors, returned as a double and as
+    sign * mantissa * 2**exponent (mantissa = |det| scaled into [0.5, 1), or 0, NaN, Inf).
+
+    |det| is accumulated as mantissa and binary exponent (renormalised with frexp
+    whenever it leaves [2^-500, 2^500]), so it overflows or underflows only in the
+    final ldexp, i.e. only where the determinant itself is out of range.  The sign is
+    kept apart (numpy's slogdet convention: a NaN on the diagonal leaves it +-1).
+
+    Exact integers: if A was integer-valued (`integral`), det A is an integer.  The
+    computed factors satisfy A + E = L U with |E| <= gamma_n |L||U| (Higham, Accuracy
+    and Stability of Numerical Algorithms, 2nd ed., Thm 9.3), and det is multilinear
+    in the rows, so with Hadamard's inequality (in the 1-norm, which bounds the
+    2-norm) |det(A + E) - det A| <= prod_i (||a_i|| + ||e_i||) - prod_i ||a_i||
+    <= ((1 + 2 gamma_n)^n - (1 + gamma_n)^n) prod_i r_i ~ n gamma_n prod_i r_i, with
+    r_i = sum_k |L_ik| ||U_k||_1 >= || |L||U| row i ||_1.  When 4 n^2 eps prod r_i (which
+    covers that bound, the rounding of the product and of the bound itself) is below
+    1/2, rounding to the nearest integer gives det A exactly: det([[1,2],[3,4]]) is
+    -2.0, not numpy's -2.0000000000000004.
+    """
+    cdef Py_ssize_t i
+    cdef double m = 1, s = 1, d, u
+    cdef long e = 0
+    cdef int e2
+    for i in range(n):
+        u = lu[i * rsa + i * csa]
+        if piv[i] != i:
+            s = -s
+        if u < 0:
+            s = -s
+        m *= fabs(u)
+        if not (m <= RENORM_BIG and m >= RENORM_SMALL):     # also NaN, Inf and 0
+            if m != 0 and m != INFINITY and m == m:
+                m = frexp(m, &e2)
+                e += e2
+    if m != 0 and m != INFINITY and m == m:
+        m = frexp(m, &e2)
+        e += e2
+    sign[0] = s
+    mantissa[0] = m
+    exponent[0] = e
+    if e > 2000:                     # ldexp's int argument: anything this large is Inf
+        e = 2000
+    elif e < -2000:
+        e = -2000
+    d = s * ldexp(m, <int>e)
+    if integral and fabs(d) < TWO_POW_52 and n > 0:
+        if 4.0 * n * n * eps * lu_error_product(n, lu, rsa, csa) < 0.5:
+            d = rint(d)
+    return d
+
+
+cdef inline double slogdet_from_lu(double sign, double mantissa, long exponent,
+                                   double* sign_out) noexcept nogil:
+    """(sign, log|det|) from det_from_lu's parts, numpy's convention: a zero
+    determinant gives (0, -inf); a NaN gives (+-1, nan)."""
+    if mantissa == 0:
+        sign_out[0] = 0
+        return -INFINITY
+    sign_out[0] = sign
+    return log(mantissa) + exponent * 0.6931471805599453
+
+
+# ------------------------------------------------------------------ literal sizes
+
+cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
+    if fixed_k is K2:
+        return 2
+    elif fixed_k is K3:
+        return 3
+    elif fixed_k is K4:
+        return 4
+    elif fixed_k is K5:
+        return 5
+    elif fixed_k is K6:
+        return 6
+    elif fixed_k is K7:
+        return 7
+    elif fixed_k is K8:
+        return 8
+    elif fixed_k is K16:
+        return 16
+    else:
+        return 32
+
+
+cdef inline int getf2_fixed(fixed_k* size, real* a, Py_ssize_t rsa, int* piv) noexcept nogil:
+    """getf2 of a k x k row-major matrix (unit column stride), k a compile-time constant."""
+    return getf2(fixed_size(size), fixed_size(size), a, rsa, 1, piv)
+
+
+cdef inline void getrs_fixed(fixed_k* size, Py_ssize_t nrhs, const real* lu, Py_ssize_t rsa,
+                             const int* piv, real* b, Py_ssize_t rsb) noexcept nogil:
+    """B := A^-1 B from getf2_fixed's factors; k a compile-time constant, B row-major."""
+    laswp(nrhs, b, rsb, 1, 0, fixed_size(size), piv, True)
+    lu_substitute(fixed_size(size), nrhs, lu, rsa, 1, b, rsb)
+
+
+cdef inline void inv_fixed(fixed_k* size, const real* lu, Py_ssize_t rsa, const int* piv,
+                           real* x, Py_ssize_t rsx) noexcept nogil:
+    """X := A^-1 = U^-1 L^-1 P from getf2_fixed's factors, k a compile-time constant."""
+    cdef Py_ssize_t k = fixed_size(size), i, j
+    for i in range(k):
+        for j in range(k):
+            x[i * rsx + j] = 1 if i == j else 0
+    getrs_fixed(size, k, lu, rsa, piv, x, rsx)

@@ -1,0 +1,368 @@
+"""Drivers for the LU kernels of lu.pxd: batched factor, solve, inverse, determinant,
+and the single-call paths for small matrices.
+
+The Python layer (fastla/linalg/_lu.py) validates, promotes and broadcasts, and hands
+these drivers C-contiguous *working copies* (stacks (N, m, n) of one floating dtype)
+that they overwrite; the caller's arrays are never seen here.  Each driver picks the
+fused specialisation once, and loops over the batch without the GIL: stacks of
+k x k matrices with k <= 8 or k = 16 run kernels compiled for that literal k; large
+matrices run one at a time on the threaded getrf; everything in between runs whole
+matrices per thread (OpenMP over the batch) when the total work pays for it.
+"""
+
+cimport numpy as cnp
+from cython.parallel cimport prange
+from libc.math cimport INFINITY, NAN
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport LU_NB, PARALLEL_MIN_MNK
+from _threads cimport max_threads
+from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
+from lu cimport (getf2, getrf, getrs, getf2_fixed, getrs_fixed, inv_fixed, laswp,
+                 lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
+
+cnp.import_array()
+
+cdef extern from "numpy/arrayobject.h":
+    object PyArray_Scalar(void* data, cnp.dtype descr, object base)
+
+KERNELS = {
+    "getrf": {
+        "computes": "P A = L U (partial pivoting), L unit lower, U upper",
+        "algorithm": "recursive LU (Toledo) with GEMM trailing updates; unblocked getf2 "
+                     f"on panels of <= {LU_NB} columns; literal-size getf2 for k <= 8, 16",
+        "citation": "Toledo, SIAM J. Matrix Anal. Appl. 18(4), 1997; "
+                    "Golub & Van Loan, Matrix Computations, 4th ed., §3.4",
+        "flops": "2*n**3/3 (m*n**2 - n**3/3 for m >= n)",
+    },
+    "getrs": {
+        "computes": "X = A^-1 B or A^-T B from getrf's factors",
+        "algorithm": "row interchanges, then two triangular solves (trsm)",
+        "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §3.1, §3.4",
+        "flops": "2*n**2*nrhs",
+    },
+    "inv": {
+        "computes": "A^-1",
+        "algorithm": "getrf, then getrs with B = I",
+        "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §3.4",
+        "flops": "2*n**3/3 + 2*n**3",
+    },
+    "det": {
+        "computes": "det A and (sign, log|det A|)",
+        "algorithm": "getrf; product of U's diagonal as mantissa and exponent; exact "
+                     "rounding for integer matrices under a rigorous error bound",
+        "citation": "Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., §9.3, §14.6",
+        "flops": "2*n**3/3",
+    },
+}
+
+# What a driver does with each matrix of the batch.
+cdef enum Op:
+    FACTOR          # a := L\U, piv, info
+    SOLVE           # FACTOR, then b := A^-1 b where info == 0
+    GETRS           # a, piv given: b := A^-1 b or A^-T b
+    INV             # FACTOR, then out := A^-1 where info == 0
+    DET             # FACTOR, then r1 := det A
+    SLOGDET         # FACTOR, then r1, r2 := sign, log|det A|
+
+# General size: the tag for "k is a run-time value" beside gemm.pxd's literal sizes.
+cdef struct KN:
+    char unused
+
+ctypedef fused lu_size:
+    K2
+    K3
+    K4
+    K5
+    K6
+    K7
+    K8
+    K16
+    KN
+
+
+cdef void _chunk(lu_size* size, Op op, bint trans, Py_ssize_t m, Py_ssize_t n,
+                 Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+                 int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+    """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf).
+
+    # IN  a: (N, m, n) row-major; b: (N, n, nrhs) row-major (SOLVE, GETRS, INV: n x n)
+    # OUT a, piv (N, min(m, n)), b, r1/r2 (N,), info (N,)
+    """
+    cdef Py_ssize_t t, kmin = imin(m, n)
+    cdef real* at
+    cdef int* pt
+    cdef int st
+    cdef bint integral = False
+    cdef double sgn, mant, eps
+    cdef long expo
+    if real is double:
+        eps = 2.220446049250313e-16
+    else:
+        eps = 1.1920928955078125e-07
+    for t in range(first, last):
+        at = a + t * m * n
+        pt = piv + t * kmin
+        if op == DET or op == SLOGDET:
+            integral = op == DET and is_integral(n, at, n, 1)
+        if op == GETRS:
+            st = 0
+        elif lu_size is KN:
+            st = getrf(m, n, at, n, 1, pt, n_threads)
+        else:
+            st = getf2_fixed(size, at, n, pt)
+        info[t] = st
+        if st < 0:
+            continue
+        if op == SOLVE or op == GETRS:
+            if st > 0:
+                _fill_nan(n * nrhs, b + t * n * nrhs)    # a singular slice has no solution
+                continue
+            if lu_size is KN or trans:
+                info[t] = getrs(trans, n, nrhs, at, n, 1, pt, b + t * n * nrhs, nrhs, 1,
+                                n_threads)
+            else:
+                getrs_fixed(size, nrhs, at, n, pt, b + t * n * nrhs, nrhs)
+        elif op == INV:
+            if st > 0:
+                _fill_nan(n * n, b + t * n * n)
+                continue
+            if lu_size is KN:
+                _identity(n, b + t * n * n)
+                info[t] = getrs(False, n, n, at, n, 1, pt, b + t * n * n, n, 1, n_threads)
+            else:
+                inv_fixed(size, at, n, pt, b + t * n * n, n)
+        elif op == DET or op == SLOGDET:
+            r1[t] = det_from_lu(n, at, n, 1, pt, integral, eps, &sgn, &mant, &expo)
+            if op == SLOGDET:
+                r2[t] = slogdet_from_lu(sgn, mant, expo, &r1[t])
+
+
+cdef inline void _fill_nan(Py_ssize_t count, real* x) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(count):
+        x[i] = NAN
+
+
+cdef inline void _identity(Py_ssize_t n, real* x) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n * n):
+        x[i] = 0
+    for i in range(n):
+        x[i * n + i] = 1
+
+
+cdef void _run_chunk(Op op, bint trans, Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs,
+                     real* a, int* piv, real* b, double* r1, double* r2, int* info,
+                     Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+    """_chunk with the literal-size kernels for square k x k, k <= 8 or 16."""
+    if m == n and not trans:
+        if n == 2:
+            _chunk(<K2*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 3:
+            _chunk(<K3*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 4:
+            _chunk(<K4*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 5:
+            _chunk(<K5*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 6:
+            _chunk(<K6*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 7:
+            _chunk(<K7*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 8:
+            _chunk(<K8*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+        if n == 16:
+            _chunk(<K16*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            return
+    _chunk(<KN*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, n_threads)
+
+
+cdef void _batched(Op op, bint trans, Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n,
+                   Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+                   int* info, int n_threads) noexcept nogil:
+    """The whole batch: large matrices one at a time on a threaded getrf; smaller ones
+    whole matrices per thread, one contiguous chunk of the batch each, when the work
+    (~n^3 multiply-adds plus a fixed cost of ~32 per matrix) pays for an OpenMP region."""
+    cdef Py_ssize_t t, chunk, work = m * n * imin(m, n) + n * nrhs * n
+    if n_batch == 0:
+        return
+    if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
+        _run_chunk(op, trans, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch, n_threads)
+        return
+    chunk = (n_batch + n_threads - 1) // n_threads
+    for t in prange(n_threads, num_threads=n_threads, schedule='static'):
+        if t * chunk < n_batch:
+            _run_chunk(op, trans, m, n, nrhs, a, piv, b, r1, r2, info,
+                       t * chunk, min(t * chunk + chunk, n_batch), 1)
+
+
+cdef object _dispatch(Op op, bint trans, cnp.ndarray a, cnp.ndarray piv, cnp.ndarray b,
+                      cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info):
+    """Check the working arrays once and run _batched on their data."""
+    if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError("lu driver: a must be a C-contiguous (N, m, n) stack")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(a, 2), nrhs = 0
+    cdef int typenum = cnp.PyArray_TYPE(a), n_threads = max_threads()
+    if b is not None:
+        if (cnp.PyArray_TYPE(b) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(b)
+                or cnp.PyArray_NDIM(b) != 3 or cnp.PyArray_DIM(b, 0) != n_batch
+                or cnp.PyArray_DIM(b, 1) != n):
+            raise ValueError("lu driver: b must be a C-contiguous (N, n, k) stack of a's dtype")
+        nrhs = cnp.PyArray_DIM(b, 2)
+    if (cnp.PyArray_TYPE(piv) != cnp.NPY_INT32 or not cnp.PyArray_IS_C_CONTIGUOUS(piv)
+            or cnp.PyArray_SIZE(piv) != n_batch * min(m, n)):
+        raise ValueError("lu driver: piv must be a C-contiguous int32 (N, min(m, n)) array")
+    if (cnp.PyArray_TYPE(info) != cnp.NPY_INT32 or not cnp.PyArray_IS_C_CONTIGUOUS(info)
+            or cnp.PyArray_SIZE(info) != n_batch):
+        raise ValueError("lu driver: info must be a C-contiguous int32 (N,) array")
+    for r in (r1, r2):
+        if r is not None and (cnp.PyArray_TYPE(r) != cnp.NPY_DOUBLE or cnp.PyArray_SIZE(r) != n_batch
+                              or not cnp.PyArray_IS_C_CONTIGUOUS(r)):
+            raise ValueError("lu driver: results must be C-contiguous float64 (N,) arrays")
+    cdef void* bp = cnp.PyArray_DATA(b) if b is not None else NULL
+    cdef double* p1 = <double*>cnp.PyArray_DATA(r1) if r1 is not None else NULL
+    cdef double* p2 = <double*>cnp.PyArray_DATA(r2) if r2 is not None else NULL
+    cdef int* pp = <int*>cnp.PyArray_DATA(piv)
+    cdef int* ip = <int*>cnp.PyArray_DATA(info)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _batched[double](op, trans, n_batch, m, n, nrhs, <double*>cnp.PyArray_DATA(a),
+                             pp, <double*>bp, p1, p2, ip, n_threads)
+    elif typenum == cnp.NPY_FLOAT:
+        with nogil:
+            _batched[float](op, trans, n_batch, m, n, nrhs, <float*>cnp.PyArray_DATA(a),
+                            pp, <float*>bp, p1, p2, ip, n_threads)
+    else:
+        raise TypeError("lu driver: float32 or float64 arrays expected")
+
+
+def getrf_batched(cnp.ndarray a, cnp.ndarray piv, cnp.ndarray info):
+    """a[t] := L\\U of P a[t] = L U for a C-contiguous (N, m, n) stack; piv (N, min(m, n))
+    int32 (0-based LAPACK pivots), info (N,) int32 (0, k > 0 zero pivot, < 0 no memory)."""
+    _dispatch(FACTOR, False, a, piv, None, None, None, info)
+
+
+def getrs_batched(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray b, bint trans, cnp.ndarray info):
+    """b[t] := A[t]^-1 b[t] (trans false) or A[t]^-T b[t] from getrf_batched's (lu, piv);
+    b a C-contiguous (N, n, k) stack; info (N,) int32 (0, or < 0: no memory)."""
+    _dispatch(GETRS, trans, lu, piv, b, None, None, info)
+
+
+def solve_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray piv, cnp.ndarray info):
+    """a[t] := L\\U, then b[t] := A[t]^-1 b[t] where info[t] == 0 (NaN elsewhere)."""
+    _dispatch(SOLVE, False, a, piv, b, None, None, info)
+
+
+def inv_batched(cnp.ndarray a, cnp.ndarray out, cnp.ndarray piv, cnp.ndarray info):
+    """a[t] := L\\U, then out[t] := A[t]^-1 where info[t] == 0 (NaN elsewhere)."""
+    _dispatch(INV, False, a, piv, out, None, None, info)
+
+
+def det_batched(cnp.ndarray a, cnp.ndarray det, cnp.ndarray piv, cnp.ndarray info):
+    """a[t] := L\\U, det[t] := det A[t] (float64; exact for integer matrices, see lu.pxd)."""
+    _dispatch(DET, False, a, piv, None, det, None, info)
+
+
+def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.ndarray piv,
+                    cnp.ndarray info):
+    """a[t] := L\\U, (sign[t], logabs[t]) := (sign, log|det A[t]|), numpy's convention."""
+    _dispatch(SLOGDET, False, a, piv, None, sign, logabs, info)
+
+
+# ----------------------------------------------------------- single small calls
+#
+# One 2-D float64 call with n <= LU_NB: no validation layer, no working-copy array,
+# no GIL release or OpenMP region; the matrix is copied into a stack buffer.  Every
+# function returns None when it does not apply (or the matrix is singular), and the
+# caller then takes the general path, which also produces the error.
+
+cdef inline bint _small_square(object x, Py_ssize_t* n) noexcept:
+    if type(x) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE
+            or not cnp.PyArray_ISALIGNED(a)):
+        return False
+    n[0] = cnp.PyArray_DIM(a, 0)
+    return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= LU_NB
+
+
+cdef inline void _load(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, double* w) noexcept:
+    """w := a (rows x cols, any byte strides) as a row-major buffer."""
+    cdef char* p = <char*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = 0, i, j
+    if cols > 1 or cnp.PyArray_NDIM(a) == 2:
+        cs = cnp.PyArray_STRIDE(a, 1)
+    for i in range(rows):
+        for j in range(cols):
+            w[i * cols + j] = (<double*>(p + i * rs + j * cs))[0]
+
+
+def solve_2d(x1, x2):
+    """numpy.linalg.solve(x1, x2) for one small float64 system, else None."""
+    cdef Py_ssize_t n, nrhs
+    if not _small_square(x1, &n) or type(x2) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray b = <cnp.ndarray>x2
+    cdef int nd = cnp.PyArray_NDIM(b)
+    if (nd != 1 and nd != 2) or cnp.PyArray_TYPE(b) != cnp.NPY_DOUBLE \
+            or not cnp.PyArray_ISALIGNED(b) or cnp.PyArray_DIM(b, 0) != n:
+        return None
+    nrhs = cnp.PyArray_DIM(b, 1) if nd == 2 else 1
+    cdef double w[LU_NB * LU_NB]
+    cdef int piv[LU_NB]
+    _load(<cnp.ndarray>x1, n, n, w)
+    if getf2(n, n, w, n, 1, piv) != 0:
+        return None
+    cdef cnp.ndarray x = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, 0)
+    cdef double* xp = <double*>cnp.PyArray_DATA(x)
+    _load(b, n, nrhs, xp)
+    laswp(nrhs, xp, nrhs, 1, 0, n, piv, True)
+    lu_substitute(n, nrhs, w, n, 1, xp, nrhs)
+    return x
+
+
+def inv_2d(x):
+    """numpy.linalg.inv(x) for one small float64 matrix, else None."""
+    cdef Py_ssize_t n
+    if not _small_square(x, &n):
+        return None
+    cdef double w[LU_NB * LU_NB]
+    cdef int piv[LU_NB]
+    _load(<cnp.ndarray>x, n, n, w)
+    if getf2(n, n, w, n, 1, piv) != 0:
+        return None
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n
+    dims[1] = n
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    cdef double* xp = <double*>cnp.PyArray_DATA(out)
+    _identity(n, xp)
+    laswp(n, xp, n, 1, 0, n, piv, True)
+    lu_substitute(n, n, w, n, 1, xp, n)
+    return out
+
+
+def det_2d(x):
+    """numpy.linalg.det(x) for one small float64 matrix (a numpy.float64), else None."""
+    cdef Py_ssize_t n
+    if not _small_square(x, &n):
+        return None
+    cdef double w[LU_NB * LU_NB]
+    cdef int piv[LU_NB]
+    cdef double sgn, mant
+    cdef long expo
+    _load(<cnp.ndarray>x, n, n, w)
+    cdef bint integral = is_integral(n, w, n, 1)
+    getf2(n, n, w, n, 1, piv)
+    cdef double d = det_from_lu(n, w, n, 1, piv, integral, 2.220446049250313e-16, &sgn,
+                                &mant, &expo)
+    return PyArray_Scalar(&d, cnp.PyArray_DescrFromType(cnp.NPY_DOUBLE), None)
