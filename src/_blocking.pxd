@@ -60,11 +60,15 @@ cdef enum:
     # recursion only adds calls.  Not yet measured.
     LU_NB = 32
 
-# Triangular solve (triangular.pxd): rows of B solved by the unblocked substitution
-# kernel per diagonal block; every other flop is a rank-TRSM_NB GEMM update.  The
-# unblocked fraction of the m^2 n flops is TRSM_NB / m (GVL4 §3.1.4, the level-3
-# fraction), so TRSM_NB should be small; but each update re-reads and re-writes the
-# trailing rows of B, so below GEMM_KC the GEMM does less work per byte of B than a
-# full-depth product.  Measured (bench_triangular, one thread): placeholder.
+# Triangular solve (triangular.pxd).  TRSM_NB: rows of B per diagonal block, solved
+# by substitution in a TRSM_NB x NR tile on the stack (16 KiB: L1-resident); every
+# other flop is a rank-TRSM_NB GEMM update.  The substituted fraction of the m^2 n
+# flops is TRSM_NB / m (GVL4 §3.1.4, the level-3 fraction), so smaller is better until
+# the rank-NB updates get too thin for the GEMM (it re-reads the trailing rows of B
+# once per block).  Measured (one thread, float64, m = n = 256 / 1024 / 2048, GFLOP/s):
+# 64: 43 / 59-63 / 67-70;  96: 40-44 / 57-60 / 68-73;  128: 36 / 56 / 66;  192: 35 / 57 / 67.
+# TRSM_MIN_RHS: fewer right-hand sides are solved column by column (level 2): a
+# register group of NR columns or a GEMM sliver would be mostly padding.
 cdef enum:
-    TRSM_NB = 96
+    TRSM_NB = 64
+    TRSM_MIN_RHS = 4
