@@ -15,8 +15,9 @@ import numpy as np
 from ._config import get_float32_compute
 
 __all__ = [
-    "LinAlgError", "as_arrays", "result_dtype", "compute_dtype", "assert_stacked_2d",
-    "assert_stacked_square", "kernel_operand", "batch_layout", "working_copy",
+    "LinAlgError", "as_arrays", "result_dtype", "scipy_result_dtype", "compute_dtype",
+    "assert_stacked_2d", "assert_stacked_square", "kernel_operand", "batch_layout",
+    "working_copy",
 ]
 
 LinAlgError = np.linalg.LinAlgError
@@ -65,6 +66,22 @@ def result_dtype(*arrays):
         else:
             raise TypeError(f"array type {dt} is unsupported in linalg; {SUPPORTED}")
     return result
+
+
+def scipy_result_dtype(*arrays):
+    """scipy.linalg's result dtype, for the functions fastla takes from scipy.
+
+    scipy picks the LAPACK precision (scipy.linalg.blas.find_best_blas_type): float32
+    when every input is float32, bool or an integer of at most 16 bits, else float64
+    (numpy.linalg would give float64 for any integer).  Types fastla does not
+    compute in raise TypeError as in result_dtype.
+    """
+    result_dtype(*arrays)
+    for a in arrays:
+        dt = a.dtype
+        if dt != _FLOAT32 and not (dt.kind in "biu" and dt.itemsize <= 2):
+            return _FLOAT64
+    return _FLOAT32
 
 
 def compute_dtype(dtype):
