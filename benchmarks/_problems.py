@@ -9,7 +9,9 @@ the case list can be read without a build.
 
 Flop counts are the conventional ones of the LAPACK Working Notes and of every BLAS
 benchmark (a multiply and an add are two flops), so GFLOP/s compare with published
-machine peaks: C = A B with A m x k, B k x n costs 2 m n k.
+machine peaks: C = A B with A m x k, B k x n costs 2 m n k; X = A^-1 B with A n x n
+triangular and B n x nrhs costs n^2 nrhs (n(n-1)/2 multiply-adds and n divisions per
+column).
 """
 
 import dataclasses
@@ -18,7 +20,7 @@ import zlib
 
 import numpy as np
 
-__all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "CASES"]
+__all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "TRIANGULAR", "CASES"]
 
 DTYPES = ("float64", "float32")
 
@@ -27,6 +29,8 @@ DTYPES = ("float64", "float32")
 # A contender without the operation is simply not run for it (scipy has no matmul).
 OPS = {
     "matmul": {"fastla": "fastla.matmul", "numpy": "numpy.matmul"},
+    "solve_triangular": {"fastla": "fastla.linalg.solve_triangular",
+                         "scipy": "scipy.linalg.solve_triangular"},
 }
 
 
@@ -60,11 +64,12 @@ class Case:
     def build(self):
         """The operands (cached: every contender and thread count gets the same arrays).
 
-        Standard normal entries drawn in float64 and rounded to the case's dtype, from
-        a seed fixed by the shapes: the float32 and float64 cases multiply the same
-        matrices, and a rerun multiplies the same numbers.
+        Standard normal entries drawn in float64 (then shaped for the operation by
+        _PREPARE, e.g. made triangular) and rounded to the case's dtype, from a seed
+        fixed by the shapes: the float32 and float64 cases use the same matrices, and
+        a rerun the same numbers.
         """
-        return _build(self.shapes, self.dtype)
+        return _build(self.op, self.shapes, self.dtype)
 
     def check(self, result):
         """Fail unless `result` is a correct answer for build()'s operands."""
@@ -75,12 +80,25 @@ class Case:
 
 
 @functools.lru_cache(maxsize=1)
-def _build(shapes, dtype):
+def _build(op, shapes, dtype):
     rng = np.random.default_rng(_seed(shapes))
-    arrays = tuple(rng.standard_normal(s).astype(dtype) for s in shapes)
+    arrays = tuple(rng.standard_normal(s) for s in shapes)
+    if op in _PREPARE:
+        arrays = _PREPARE[op](*arrays)
+    arrays = tuple(a.astype(dtype) for a in arrays)
     for a in arrays:
         a.flags.writeable = False       # a contender that writes its input fails loudly
     return arrays
+
+
+def _triangular_operands(a, b):
+    """A well-conditioned upper triangle (diagonal 2, off-diagonal N(0, 1/n): the
+    solution stays O(|b|) at every n, where a random triangle's grows like 2^n)."""
+    n = a.shape[-1]
+    return np.triu(a) / np.sqrt(n) + 2 * np.eye(n), b
+
+
+_PREPARE = {"solve_triangular": _triangular_operands}
 
 
 def _seed(shapes):
@@ -103,7 +121,7 @@ def _matmul_reference(shapes, dtype):
     tighter: float32 at k = 2048 then notices a single dropped term of average size.
     Measured here: at most 2.6 eps |A||B| for numpy and fastla on every case.
     """
-    a, b = (x.astype(np.float64) for x in _build(shapes, dtype))
+    a, b = (x.astype(np.float64) for x in _build("matmul", shapes, dtype))
     k = a.shape[-1]
     c = min(k, 8 * np.sqrt(k))
     bound = (c * np.finfo(dtype).eps) * np.matmul(np.abs(a), np.abs(b))
@@ -127,7 +145,21 @@ def _check_matmul(case, result):
             f"expected {ref[where]!r} +- {bound[where]:.3g}")
 
 
-_CHECKS = {"matmul": _check_matmul}
+def _check_solve_triangular(case, result):
+    """LAPACK's dtrt02 backward error, ||b - A x||_1 / (||A||_1 ||x||_1 n eps) <= 30 per
+    column (eps of the case's dtype; residual in float64)."""
+    a, b = (x.astype(np.float64) for x in case.build())
+    assert isinstance(result, np.ndarray), f"{case}: result is {type(result).__name__}"
+    assert result.shape == b.shape, f"{case}: shape {result.shape} != {b.shape}"
+    assert result.dtype == np.dtype(case.dtype), f"{case}: dtype {result.dtype} != {case.dtype}"
+    x = result.astype(np.float64)
+    n = a.shape[-1]
+    ratio = np.abs(b - a @ x).sum(axis=0) / (
+        np.abs(a).sum(axis=0).max() * np.abs(x).sum(axis=0) * n * np.finfo(case.dtype).eps)
+    assert np.all(ratio <= 30), f"{case}: backward error {np.max(ratio):.3g} > 30"
+
+
+_CHECKS = {"matmul": _check_matmul, "solve_triangular": _check_solve_triangular}
 
 
 # ----------------------------------------------------------------------------- cases
@@ -148,7 +180,18 @@ def _matmul_stacked(k, dtype):
                 f"{n_stack}x{k}x{k}", flops=2 * n_stack * k**3)
 
 
+def _triangular(n, nrhs, dtype):
+    key = f"n{n}" if nrhs == n else f"n{n}x{nrhs}"
+    return Case("solve_triangular", dtype, ((n, n), (n, nrhs)), f"n={n} nrhs={nrhs}", key,
+                flops=n * n * nrhs)
+
+
 MATMUL_SQUARE = [_matmul_square(n, dt) for dt in DTYPES for n in (4, 16, 64, 256, 1024, 2048)]
 MATMUL_STACKED = [_matmul_stacked(k, dt) for dt in DTYPES for k in STACK_SIZES]
 
-CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED}
+# B := A^-1 B with nrhs = n (level 3) and a few single right-hand sides (level 2).
+TRIANGULAR = [_triangular(n, nrhs, dt) for dt in DTYPES
+              for n, nrhs in [(n, n) for n in (4, 16, 64, 256, 1024, 2048)]
+              + [(16, 1), (256, 1), (2048, 1)]]
+
+CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED, "solve_triangular": TRIANGULAR}

@@ -123,3 +123,55 @@ def trsm_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray info, Py_ssize_t m, P
     else:
         raise TypeError("trsm_batched: float32 or float64 arrays expected")
     return status
+
+
+cdef inline Py_ssize_t _solve_2d(bint lower, bint trans, bint unit, Py_ssize_t m, Py_ssize_t n,
+                                 const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                                 real* b, Py_ssize_t rsb, Py_ssize_t csb) noexcept:
+    """One solve: first zero diagonal (1-based) if any, else 0 after solving; -1 if the
+    workspace failed.  The GIL is released only when threads may pay."""
+    cdef Py_ssize_t k = 0 if unit else first_zero_diagonal(m, a, rsa, csa)
+    cdef int status
+    if k or n == 0:
+        return k
+    if m * m * n < PARALLEL_MIN_MNK:      # microseconds: not worth a GIL round trip
+        status = trsm(True, lower, trans, unit, m, n, 1, a, rsa, csa, b, rsb, csb, 1)
+    else:
+        with nogil:
+            status = trsm(True, lower, trans, unit, m, n, 1, a, rsa, csa, b, rsb, csb,
+                          max_threads())
+    return -1 if status != INFO_OK else 0
+
+
+def trsm_2d(cnp.ndarray a, cnp.ndarray b, bint lower=False, bint trans=False,
+            bint unit_diagonal=False):
+    """b := op(a)^-1 b in place for one m x m `a` and b of shape (m,) or (m, n); returns
+    the 1-based index of a's first exactly zero diagonal element (b then unchanged),
+    or 0.  The path for a single solve: no batch description, no OpenMP region for
+    small problems.  Both arrays of one dtype (float32 or float64), aligned, strides
+    in whole elements (the caller guarantees it; fastla._validate.kernel_operand).
+    """
+    cdef int typenum = cnp.PyArray_TYPE(b)
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(b), m = cnp.PyArray_DIM(a, 0), n, k
+    cdef Py_ssize_t rsa = cnp.PyArray_STRIDE(a, 0) // item, csa = cnp.PyArray_STRIDE(a, 1) // item
+    cdef Py_ssize_t rsb = cnp.PyArray_STRIDE(b, 0) // item, csb = 1
+    if cnp.PyArray_TYPE(a) != typenum:
+        raise TypeError("trsm_2d: a and b of one dtype expected")
+    if cnp.PyArray_NDIM(b) == 2:
+        n = cnp.PyArray_DIM(b, 1)
+        csb = cnp.PyArray_STRIDE(b, 1) // item
+    else:
+        n = 1
+    if typenum == cnp.NPY_DOUBLE:
+        k = _solve_2d[double](lower, trans, unit_diagonal, m, n,
+                              <double*>cnp.PyArray_DATA(a), rsa, csa,
+                              <double*>cnp.PyArray_DATA(b), rsb, csb)
+    elif typenum == cnp.NPY_FLOAT:
+        k = _solve_2d[float](lower, trans, unit_diagonal, m, n,
+                             <float*>cnp.PyArray_DATA(a), rsa, csa,
+                             <float*>cnp.PyArray_DATA(b), rsb, csb)
+    else:
+        raise TypeError("trsm_2d: float32 or float64 arrays expected")
+    if k < 0:
+        raise MemoryError("fastla: not enough memory for the GEMM workspace")
+    return k

@@ -359,3 +359,13 @@ def test_float32_compute_modes(rng):
         x32 = solve_triangular(a, b, lower=True)
     assert x32.dtype == np.float32
     assert_backward(x32, a, b, True, False, False)
+
+
+def test_errors_policy_single_matrix():
+    a = np.triu(np.ones((4, 4))) + np.eye(4)
+    a[1, 1] = 0
+    x, info = solve_triangular(a, np.ones(4), errors="info")
+    assert info.shape == () and int(info) == 2 and x.shape == (4,)
+    assert np.isnan(solve_triangular(a, np.ones((4, 2)), errors="nan")).all()
+    x, info = solve_triangular(np.eye(4), np.ones(4), errors="info")
+    assert int(info) == 0 and np.array_equal(x, np.ones(4))

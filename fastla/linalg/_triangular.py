@@ -53,7 +53,8 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         raise ValueError("expected square matrix")
     m = a1.shape[-1]
     b_core = b1.shape[-2:] if b1.ndim >= 2 else b1.shape
-    batch = np.broadcast_shapes(a1.shape[:-2], b1.shape[:b1.ndim - len(b_core)])
+    single = a1.ndim == 2 and b1.ndim <= 2
+    batch = () if single else np.broadcast_shapes(a1.shape[:-2], b1.shape[:-len(b_core)])
     if b1.ndim == 0 or b_core[0] != m:
         raise ValueError(f"shapes of a {a1.shape[-2:]} and b {b_core} are incompatible")
     code = _TRANS.get(trans, trans) if isinstance(trans, str) else trans
@@ -67,20 +68,28 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         x = np.empty(out_shape, dtype=dtype)
         return (x, np.zeros(batch, dtype=np.int32)) if errors == "info" else x
 
-    # x: the working copy the kernel overwrites, viewed as batch + (m, k).
     in_place = overwrite_b and _writable_in_place(b1, a1, work_dtype, out_shape)
-    if in_place:
-        x = b1
+    if single:                              # one system: no batch description
+        x = b1 if in_place else np.array(b1, dtype=work_dtype, order="C")
+        info = _triangular.trsm_2d(kernel_operand(a1, work_dtype), x, bool(lower),
+                                   code != 0, bool(unit_diagonal))
+        if info == 0 and errors != "info":
+            return x if x.dtype == dtype else x.astype(dtype)
+        info = np.asarray(info, dtype=np.int32)
     else:
-        x = np.empty(out_shape, dtype=work_dtype)
-        x[...] = b1
-    x2 = x if len(b_core) == 2 else x[..., np.newaxis]
-    a2 = np.broadcast_to(kernel_operand(a1, work_dtype), batch + (m, m))
-    shape, strides = batch_layout((a2, x2), batch)
-    info = np.empty(batch, dtype=np.int32)
-    raise_for_status(_triangular.trsm_batched(
-        a2, x2, info, m, k, shape, strides, True, bool(lower), code != 0,
-        bool(unit_diagonal)))
+        # x: the working copy the kernel overwrites, viewed as batch + (m, k).
+        if in_place:
+            x = b1
+        else:
+            x = np.empty(out_shape, dtype=work_dtype)
+            x[...] = b1
+        x2 = x if len(b_core) == 2 else x[..., np.newaxis]
+        a2 = np.broadcast_to(kernel_operand(a1, work_dtype), batch + (m, m))
+        shape, strides = batch_layout((a2, x2), batch)
+        info = np.empty(batch, dtype=np.int32)
+        raise_for_status(_triangular.trsm_batched(
+            a2, x2, info, m, k, shape, strides, True, bool(lower), code != 0,
+            bool(unit_diagonal)))
     if x.dtype != dtype:
         x = x.astype(dtype)
     first = info.flat[np.flatnonzero(info)[0]] if info.any() else 0
