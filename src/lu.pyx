@@ -18,8 +18,8 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
-from lu cimport (getf2, getrf, getrs, getf2_fixed, getrs_fixed, inv_fixed, laswp,
-                 lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
+from lu cimport (LANES, getf2, getrf, getrs, getf2_lanes, getrs_lanes, lanes_load,
+                 lanes_store, laswp, lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
 
 cnp.import_array()
 
@@ -87,55 +87,93 @@ cdef void _chunk(lu_size* size, Op op, bint trans, Py_ssize_t m, Py_ssize_t n,
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf).
 
     # IN  a: (N, m, n) row-major; b: (N, n, nrhs) row-major (SOLVE, GETRS, INV: n x n)
-    # OUT a, piv (N, min(m, n)), b, r1/r2 (N,), info (N,)
+    # OUT a: L\\U (the literal-size path stores it for FACTOR only), piv (N, min(m, n)),
+    #     b, r1/r2 (N,), info (N,)
+    Literal sizes run LANES matrices at a time through the interleaved kernels.
     """
-    cdef Py_ssize_t t, kmin = imin(m, n)
+    cdef Py_ssize_t g, t, l, i, count, width, kmin = imin(m, n)
     cdef real* at
     cdef int* pt
     cdef int st
     cdef bint integral = False
+    cdef bint lane_integral[LANES]
     cdef double sgn, mant, eps
     cdef long expo
+    cdef real x[16 * 16 * LANES]
+    cdef real y[16 * 16 * LANES]
+    cdef int lpiv[16 * LANES]
+    cdef int linfo[LANES]
     if real is double:
         eps = 2.220446049250313e-16
     else:
         eps = 1.1920928955078125e-07
-    for t in range(first, last):
-        at = a + t * m * n
-        pt = piv + t * kmin
-        if op == DET or op == SLOGDET:
-            integral = op == DET and is_integral(n, at, n, 1)
-        if op == GETRS:
-            st = 0
-        elif lu_size is KN:
-            st = getrf(m, n, at, n, 1, pt, n_threads)
-        else:
-            st = getf2_fixed(size, at, n, pt)
-        info[t] = st
-        if st < 0:
-            continue
-        if op == SOLVE or op == GETRS:
-            if st > 0:
-                _fill_nan(n * nrhs, b + t * n * nrhs)    # a singular slice has no solution
-                continue
-            if lu_size is KN or trans:
-                info[t] = getrs(trans, n, nrhs, at, n, 1, pt, b + t * n * nrhs, nrhs, 1,
-                                n_threads)
+    if lu_size is not KN:
+        for g in range((last - first + LANES - 1) // LANES):
+            t = first + g * LANES
+            count = imin(LANES, last - t)
+            at = a + t * n * n
+            lanes_load(count, n, n, at, x, True)
+            if op == DET:
+                for l in range(count):
+                    lane_integral[l] = is_integral(n, x + l, n * LANES, LANES)
+            if op == GETRS:                  # the group's pivots; padding lanes: none
+                for l in range(LANES):
+                    linfo[l] = 0
+                    for i in range(n):
+                        lpiv[l * n + i] = piv[(t + l) * n + i] if l < count else <int>i
             else:
-                getrs_fixed(size, nrhs, at, n, pt, b + t * n * nrhs, nrhs)
-        elif op == INV:
-            if st > 0:
-                _fill_nan(n * n, b + t * n * n)
+                getf2_lanes(size, x, lpiv, linfo)
+                for l in range(count):
+                    info[t + l] = linfo[l]
+                    for i in range(n):
+                        piv[(t + l) * n + i] = lpiv[l * n + i]
+            if op == FACTOR:
+                lanes_store(count, n, n, x, at)
+            elif op == SOLVE or op == GETRS:
+                lanes_load(count, n, nrhs, b + t * n * nrhs, y, False)
+                getrs_lanes(size, nrhs, x, lpiv, y)
+                lanes_store(count, n, nrhs, y, b + t * n * nrhs)
+            elif op == INV:
+                lanes_load(0, n, n, NULL, y, True)
+                getrs_lanes(size, n, x, lpiv, y)
+                lanes_store(count, n, n, y, b + t * n * n)
+            else:
+                for l in range(count):
+                    r1[t + l] = det_from_lu(n, x + l, n * LANES, LANES, lpiv + l * n,
+                                            op == DET and lane_integral[l], eps,
+                                            &sgn, &mant, &expo)
+                    if op == SLOGDET:
+                        r2[t + l] = slogdet_from_lu(sgn, mant, expo, &r1[t + l])
+            if op == SOLVE or op == INV:     # a singular slice has no solution
+                width = nrhs if op == SOLVE else n
+                for l in range(count):
+                    if linfo[l] > 0:
+                        _fill_nan(n * width, b + (t + l) * n * width)
+    else:
+        for t in range(first, last):
+            at = a + t * m * n
+            pt = piv + t * kmin
+            if op == DET or op == SLOGDET:
+                integral = op == DET and is_integral(n, at, n, 1)
+            st = 0 if op == GETRS else getrf(m, n, at, n, 1, pt, n_threads)
+            info[t] = st
+            if st < 0:
                 continue
-            if lu_size is KN:
+            if op == SOLVE or op == GETRS:
+                if st > 0:
+                    _fill_nan(n * nrhs, b + t * n * nrhs)    # a singular slice has no solution
+                    continue
+                info[t] = getrs(trans, n, nrhs, at, n, 1, pt, b + t * n * nrhs, nrhs, 1, n_threads)
+            elif op == INV:
+                if st > 0:
+                    _fill_nan(n * n, b + t * n * n)
+                    continue
                 _identity(n, b + t * n * n)
                 info[t] = getrs(False, n, n, at, n, 1, pt, b + t * n * n, n, 1, n_threads)
-            else:
-                inv_fixed(size, at, n, pt, b + t * n * n, n)
-        elif op == DET or op == SLOGDET:
-            r1[t] = det_from_lu(n, at, n, 1, pt, integral, eps, &sgn, &mant, &expo)
-            if op == SLOGDET:
-                r2[t] = slogdet_from_lu(sgn, mant, expo, &r1[t])
+            elif op == DET or op == SLOGDET:
+                r1[t] = det_from_lu(n, at, n, 1, pt, integral, eps, &sgn, &mant, &expo)
+                if op == SLOGDET:
+                    r2[t] = slogdet_from_lu(sgn, mant, expo, &r1[t])
 
 
 cdef inline void _fill_nan(Py_ssize_t count, real* x) noexcept nogil:
