@@ -228,6 +228,17 @@ cdef inline int trsm_lower_blocked(bint unit, Py_ssize_t m, Py_ssize_t n,
     return INFO_OK
 
 
+cdef inline int trsm_lower(bint unit, Py_ssize_t m, Py_ssize_t n,
+                           const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                           real* b, Py_ssize_t rsb, Py_ssize_t csb, int n_threads) noexcept nogil:
+    """B := L^-1 B: substitution alone for one diagonal block or a few right-hand
+    sides, else blocked."""
+    if m <= TRSM_NB or n < TRSM_MIN_RHS:
+        trsm_lower_unblocked(unit, m, n, a, rsa, csa, b, rsb, csb)
+        return INFO_OK
+    return trsm_lower_blocked(unit, m, n, a, rsa, csa, b, rsb, csb, n_threads)
+
+
 cdef inline int trsm(bint left, bint lower, bint trans, bint unit_diag,
                      Py_ssize_t m, Py_ssize_t n, real alpha,
                      const real* a, Py_ssize_t rsa, Py_ssize_t csa,
@@ -265,15 +276,12 @@ cdef inline int trsm(bint left, bint lower, bint trans, bint unit_diag,
                 b[i * rsb + j * csb] = 0 if alpha == 0 else alpha * b[i * rsb + j * csb]
         if alpha == 0:
             return INFO_OK
-    if m <= TRSM_NB or n < TRSM_MIN_RHS:
-        trsm_lower_unblocked(unit_diag, m, n, a, rsa, csa, b, rsb, csb)
-        return INFO_OK
     if real is double:
         nr = GEMM_NR_D
     else:
         nr = GEMM_NR_S
     if n_threads <= 1 or m * m * n < PARALLEL_MIN_MNK or n < 2 * nr:
-        return trsm_lower_blocked(unit_diag, m, n, a, rsa, csa, b, rsb, csb, n_threads)
+        return trsm_lower(unit_diag, m, n, a, rsa, csa, b, rsb, csb, n_threads)
     # Columns of B are independent problems: one block of whole register groups each.
     n_threads = <int>min(<Py_ssize_t>n_threads, n // nr)
     part = (n + n_threads - 1) // n_threads
@@ -282,6 +290,6 @@ cdef inline int trsm(bint left, bint lower, bint trans, bint unit_diag,
         lo = t * part
         width = min(part, n - lo)
         if width > 0:
-            failures += trsm_lower_blocked(unit_diag, m, width, a, rsa, csa,
-                                           b + lo * csb, rsb, csb, 1) != INFO_OK
+            failures += trsm_lower(unit_diag, m, width, a, rsa, csa,
+                                   b + lo * csb, rsb, csb, 1) != INFO_OK
     return INFO_NO_MEMORY if failures else INFO_OK
