@@ -46,10 +46,10 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
 Strides are in elements, row stride before column stride; any strides work, but the
 speed assumes a unit column stride (row-major, as the drivers provide).  NaN and Inf
 propagate through the arithmetic; a NaN column is never chosen as pivot over a
-number (LAPACK's idamax rule: the first largest |a_ij|), so factoring always ends.
+number (the first largest |a_ij|, as OpenBLAS's idamax), so factoring always ends.
 """
 
-from libc.math cimport fabs, frexp, ldexp, log, rint, INFINITY
+from libc.math cimport fabs, frexp, ldexp, log, rint, sqrt, INFINITY
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB
@@ -72,10 +72,11 @@ cdef extern from "float.h":
 
 
 cdef inline Py_ssize_t iamax(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nogil:
-    """The first index of the largest |x_i| (BLAS i_amax); 0 for n <= 1 or all-NaN x."""
+    """The first index of the largest |x_i| (BLAS i_amax), NaN counting as smaller than
+    any number (as OpenBLAS's, which numpy uses); 0 for n <= 1 or all-NaN x."""
     cdef Py_ssize_t i, best = 0
-    cdef real vmax = fabs(x[0]) if n > 0 else 0, v
-    for i in range(1, n):
+    cdef real vmax = -1, v
+    for i in range(n):
         v = fabs(x[i * incx])
         if v > vmax:
             vmax = v
@@ -237,16 +238,17 @@ cdef inline int getrs(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const real* lu,
 
 cdef inline double lu_error_product(Py_ssize_t n, const real* lu, Py_ssize_t rsa,
                                     Py_ssize_t csa) noexcept nogil:
-    """prod_i r_i with r_i = sum_k |L_ik| ||U_k,:||_1: bounds |A| row by row (see det_from_lu)."""
+    """prod_i r_i, r_i = sum_k |L_ik| ||U_k,:||_2 >= ||(|L||U|)_i,:||_2 (see det_from_lu)."""
     cdef Py_ssize_t i, k, c
-    cdef double prod = 1, ri, unorm
+    cdef double prod = 1, ri, unorm, u
     for i in range(n):
         ri = 0
         for k in range(i + 1):
             unorm = 0
             for c in range(k, n):
-                unorm += fabs(lu[k * rsa + c * csa])
-            ri += unorm * (fabs(lu[i * rsa + k * csa]) if k < i else 1)
+                u = lu[k * rsa + c * csa]
+                unorm += u * u
+            ri += sqrt(unorm) * (fabs(lu[i * rsa + k * csa]) if k < i else 1)
         prod *= ri
     return prod
 
@@ -278,10 +280,10 @@ cdef inline double det_from_lu(Py_ssize_t n, const real* lu, Py_ssize_t rsa, Py_
     Exact integers: if A was integer-valued (`integral`), det A is an integer.  The
     computed factors satisfy A + E = L U with |E| <= gamma_n |L||U| (Higham, Accuracy
     and Stability of Numerical Algorithms, 2nd ed., Thm 9.3), and det is multilinear
-    in the rows, so with Hadamard's inequality (in the 1-norm, which bounds the
-    2-norm) |det(A + E) - det A| <= prod_i (||a_i|| + ||e_i||) - prod_i ||a_i||
+    in the rows, so with Hadamard's inequality (row 2-norms)
+    |det(A + E) - det A| <= prod_i (||a_i|| + ||e_i||) - prod_i ||a_i||
     <= ((1 + 2 gamma_n)^n - (1 + gamma_n)^n) prod_i r_i ~ n gamma_n prod_i r_i, with
-    r_i = sum_k |L_ik| ||U_k||_1 >= || |L||U| row i ||_1.  When 4 n^2 eps prod r_i (which
+    r_i = sum_k |L_ik| ||U_k||_2 >= || |L||U| row i ||_2.  When 4 n^2 eps prod r_i (which
     covers that bound, the rounding of the product and of the bound itself) is below
     1/2, rounding to the nearest integer gives det A exactly: det([[1,2],[3,4]]) is
     -2.0, not numpy's -2.0000000000000004.
@@ -419,7 +421,8 @@ cdef inline int getf2_lanes(fixed_k* size, real* x, int* piv, int* info) noexcep
         # (the max, then the first row attaining it) that compile to vector max,
         # compare and blend.
         for l in range(LANES):
-            vmax[l] = fabs(x[(j * k + j) * LANES + l])
+            v = fabs(x[(j * k + j) * LANES + l])
+            vmax[l] = v if v == v else -1        # NaN never wins over a number (iamax)
         for i in range(j + 1, k):
             for l in range(LANES):
                 v = fabs(x[(i * k + j) * LANES + l])

@@ -31,7 +31,7 @@ _SINGULAR = "Singular matrix"
 
 def _status(n_batch, kmin):
     """Pivot and status arrays for a batch of n_batch factorizations."""
-    return np.empty((n_batch, kmin), dtype=np.int32), np.empty(n_batch, dtype=np.int32)
+    return np.empty((n_batch, kmin), dtype=np.int32), np.zeros(n_batch, dtype=np.int32)
 
 
 def _shape(shape):

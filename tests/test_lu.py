@@ -1,0 +1,583 @@
+"""The LU family (src/lu ↔ fastla/linalg/_lu.py) against numpy.linalg and scipy.linalg.
+
+Accuracy is judged with LAPACK's scaled residuals and threshold 30 (DESIGN.md §4):
+‖P A − L U‖ / (n eps ‖A‖), the solve backward error ‖A x − b‖ / (‖A‖ ‖x‖ n eps), the
+inverse's left residual ‖X A − I‖ / (n eps ‖X‖ ‖A‖).  Sizes straddle every cut-off
+of the kernels: the literal-size lane kernels (k <= 8, 16), the unblocked getf2
+(n <= LU_NB) and the recursive getrf above it.
+"""
+
+import inspect
+import warnings
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import scipy.linalg as sl
+
+import fastla
+import fastla.linalg as fl
+from _residuals import LAYOUTS, as_layout, eps
+
+try:
+    import threadpoolctl
+except ImportError:
+    threadpoolctl = None
+
+LU_NB = 32                                   # src/_blocking.pxd
+SQUARE = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 150]
+RECT = [(5, 3), (3, 5), (40, 33), (33, 40), (70, 20), (20, 70), (1, 4), (4, 1)]
+THRESHOLD = 30
+
+
+def _randn(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _reference(x, dtype):
+    """float32 results are checked in float64, float64 in longdouble."""
+    return x.astype(np.float64 if np.dtype(dtype) == np.float32 else np.longdouble)
+
+
+def _factors(lu_, piv, m):
+    """(perm, L, U) from getrf's output: P A = L U with (P A)[i] = A[perm[i]]."""
+    k = min(lu_.shape[-2:])
+    perm = np.arange(m)
+    for i, p in enumerate(piv):
+        perm[[i, p]] = perm[[p, i]]
+    L = np.tril(lu_[:, :k], -1) + np.eye(lu_.shape[0], k)
+    U = np.triu(lu_[:k, :])
+    return perm, L, U
+
+
+def _lu_residual(a, lu_, piv):
+    """‖P A − L U‖_1 / (n eps ‖A‖_1) in higher precision."""
+    m, n = a.shape
+    perm, L, U = _factors(_reference(lu_, lu_.dtype), piv, m)
+    ar = _reference(a.astype(lu_.dtype), lu_.dtype)
+    norm = np.abs(ar).sum(axis=0).max()
+    err = np.abs(ar[perm] - L @ U).sum(axis=0).max()
+    return float(err / (max(m, n) * eps(lu_.dtype) * norm)) if norm else float(err)
+
+
+def _solve_residual(a, x, b):
+    """‖A x − b‖_1 / (‖A‖_1 ‖x‖_1 n eps), per column of x."""
+    dt = x.dtype
+    ar, xr, br = (_reference(np.asarray(v, dtype=dt), dt) for v in (a, x, b))
+    if xr.ndim == 1:
+        xr, br = xr[:, None], br[:, None]
+    r = np.abs(ar @ xr - br).sum(axis=0)
+    scale = np.abs(ar).sum(axis=0).max() * np.abs(xr).sum(axis=0) * a.shape[-1] * eps(dt)
+    return float(np.max(r / scale))
+
+
+# ------------------------------------------------------------------ factorization
+
+@pytest.mark.parametrize("n", SQUARE)
+def test_lu_factor_residual_square(n, dtype, rng):
+    a = _randn(rng, (n, n), dtype)
+    lu_, piv = fl.lu_factor(a)
+    assert lu_.dtype == dtype and piv.dtype == np.int32 and piv.shape == (n,)
+    assert _lu_residual(a, lu_, piv) <= THRESHOLD
+
+
+@pytest.mark.parametrize("mn", RECT)
+def test_lu_factor_residual_rectangular(mn, dtype, rng):
+    a = _randn(rng, mn, dtype)
+    lu_, piv = fl.lu_factor(a)
+    assert lu_.shape == mn and piv.shape == (min(mn),)
+    assert _lu_residual(a, lu_, piv) <= THRESHOLD
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 8, 16, 17, 33, 100, 300])
+def test_pivots_identical_to_scipy(n, rng):
+    """Normal random matrices have no ties: the pivot sequence is the one LAPACK picks."""
+    a = rng.standard_normal((3, n, n))
+    lu_, piv = fl.lu_factor(a)                          # stack: the lane kernels for k <= 16
+    lu_s, piv_s = sl.lu_factor(a)
+    np.testing.assert_array_equal(piv, piv_s)
+    np.testing.assert_array_equal(fl.lu_factor(a[1])[1], piv_s[1])
+    np.testing.assert_allclose(lu_, lu_s, rtol=0, atol=1e3 * n * eps(np.float64))
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
+@pytest.mark.parametrize("n", [4, 64, 200])
+def test_growth_matrix_residual(n, dtype):
+    """Wilkinson's matrix with 2^(n-1) growth under partial pivoting (GVL4 §3.4.5):
+    the residual bound scales with ‖L‖‖U‖, which the threshold absorbs for n <= 60;
+    beyond, only completion and finite factors are required (as from LAPACK)."""
+    a = np.tril(-np.ones((n, n)), -1) + np.eye(n)
+    a[:, -1] = 1
+    lu_, piv = fl.lu_factor(a.astype(dtype))
+    lu_s, piv_s = sl.lu_factor(a)
+    np.testing.assert_array_equal(piv, piv_s)
+    if n <= 60:
+        assert _lu_residual(a, lu_, piv) <= THRESHOLD
+    assert np.isfinite(lu_).all() == np.isfinite(lu_s.astype(dtype)).all()
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 8, 16, 20])
+@pytest.mark.parametrize("n_batch", [1, 3, 4, 5, 9])
+def test_stacks_equal_loop(k, n_batch, dtype, rng):
+    """Every stack path (lanes with partial groups, general) gives each slice's answer."""
+    a = _randn(rng, (n_batch, k, k), dtype)
+    b = _randn(rng, (n_batch, k, 2), dtype)
+    lu_, piv = fl.lu_factor(a)
+    x, ainv, d = fl.solve(a, b), fl.inv(a), fl.det(a)
+    s, logd = fl.slogdet(a)
+    for t in range(n_batch):
+        lu_t, piv_t = fl.lu_factor(a[t])
+        np.testing.assert_array_equal(piv[t], piv_t)
+        np.testing.assert_allclose(lu_[t], lu_t, rtol=8 * eps(dtype), atol=8 * eps(dtype))
+        tol = dict(rtol=k * 64 * eps(dtype), atol=0)
+        np.testing.assert_allclose(x[t], fl.solve(a[t], b[t]), **tol)
+        np.testing.assert_allclose(ainv[t], fl.inv(a[t]), **tol)
+        np.testing.assert_allclose(d[t], fl.det(a[t]), **tol)
+        assert s[t] == fl.slogdet(a[t])[0]
+        np.testing.assert_allclose(logd[t], fl.slogdet(a[t])[1], rtol=0, atol=k * 8 * eps(dtype))
+
+
+# ----------------------------------------------------------------------- solve
+
+@pytest.mark.parametrize("n", SQUARE)
+@pytest.mark.parametrize("vector", [True, False])
+def test_solve_backward_error(n, vector, dtype, rng):
+    a = _randn(rng, (n, n), dtype)
+    b = _randn(rng, (n,) if vector else (n, 3), dtype)
+    x = fl.solve(a, b)
+    assert x.shape == b.shape and x.dtype == dtype
+    assert _solve_residual(a, x, b) <= THRESHOLD
+
+
+@pytest.mark.parametrize("shapes", [((2, 3, 3), (3,)), ((2, 3, 3), (3, 2)),
+                                    ((2, 1, 4, 4), (5, 4, 2)), ((4, 4), (6, 4, 1)),
+                                    ((7, 2, 2), (7, 2, 1)), ((3, 3), (3, 3))])
+def test_solve_broadcasts_like_numpy(shapes, dtype, rng):
+    a, b = _randn(rng, shapes[0], dtype), _randn(rng, shapes[1], dtype)
+    x, ref = fl.solve(a, b), np.linalg.solve(a, b)
+    assert x.shape == ref.shape and x.dtype == ref.dtype
+    np.testing.assert_allclose(x, ref, rtol=1e3 * eps(dtype), atol=1e3 * eps(dtype))
+
+
+@pytest.mark.parametrize("shapes", [((3, 3), (2,)), ((3, 3), (2, 1)), ((2, 3, 3), (3, 3, 1)),
+                                    ((3, 3), ()), ((2, 3), (2,)), ((3,), (3,)),
+                                    ((2, 3, 3), (4, 3, 1))])
+def test_solve_shape_errors_like_numpy(shapes):
+    a, b = np.ones(shapes[0]), np.ones(shapes[1])
+    with pytest.raises(Exception) as ref:
+        np.linalg.solve(a, b)
+    with pytest.raises(type(ref.value)) as got:
+        fl.solve(a, b)
+    assert str(got.value) == str(ref.value)
+
+
+# ------------------------------------------------------------------------- inv
+
+@pytest.mark.parametrize("n", SQUARE)
+def test_inv_left_residual(n, dtype, rng):
+    a = _randn(rng, (n, n), dtype)
+    x = fl.inv(a)
+    assert x.dtype == dtype
+    ar, xr = _reference(a, dtype), _reference(x, dtype)
+    res = np.abs(xr @ ar - np.eye(n)).sum(axis=0).max()
+    scale = n * eps(dtype) * np.abs(xr).sum(axis=0).max() * np.abs(ar).sum(axis=0).max()
+    assert res / scale <= THRESHOLD
+
+
+def test_inv_hilbert_cond_scaled():
+    """Ill-conditioned (cond ~ 1e13): the left residual still meets the bound."""
+    n = 10
+    h = 1 / (np.arange(n)[:, None] + np.arange(n) + 1)
+    x = fl.inv(h)
+    res = np.abs(x.astype(np.longdouble) @ h - np.eye(n)).sum(axis=0).max()
+    assert res / (n * eps(np.float64) * np.abs(x).sum(0).max() * np.abs(h).sum(0).max()) <= THRESHOLD
+    assert _solve_residual(h, fl.solve(h, np.ones(n)), np.ones(n)) <= THRESHOLD
+
+
+# ------------------------------------------------------------------ det, slogdet
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")     # float32 det overflows at n = 100
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 8, 16, 17, 40, 100])
+def test_det_slogdet_match_numpy(n, dtype, rng):
+    a = _randn(rng, (3, n, n), dtype)
+    d, (s, logd) = fl.det(a), fl.slogdet(a)
+    d_ref, (s_ref, logd_ref) = np.linalg.det(a), np.linalg.slogdet(a)
+    cond = np.linalg.cond(a.astype(np.float64))
+    assert d.dtype == d_ref.dtype and s.dtype == s_ref.dtype and logd.dtype == logd_ref.dtype
+    np.testing.assert_array_equal(s, s_ref)
+    tol = THRESHOLD * n * eps(dtype) * cond
+    assert np.all(np.abs(logd - logd_ref) <= tol)
+    finite = np.isfinite(d_ref)                      # float32 det overflows at n = 100
+    np.testing.assert_array_equal(d[~finite], d_ref[~finite])
+    assert np.all(np.abs(d - d_ref)[finite] <= (tol * np.abs(d_ref))[finite])
+    assert type(fl.slogdet(a)) is type(np.linalg.slogdet(a))
+    assert type(fl.det(a[0])) is type(np.linalg.det(a[0]))
+
+
+def _exact_det(m):
+    """det of an integer matrix by fraction-exact elimination."""
+    m = [[Fraction(int(v)) for v in row] for row in m]
+    n, det = len(m), Fraction(1)
+    for j in range(n):
+        p = next((i for i in range(j, n) if m[i][j] != 0), None)
+        if p is None:
+            return 0
+        if p != j:
+            m[j], m[p] = m[p], m[j]
+            det = -det
+        det *= m[j][j]
+        for i in range(j + 1, n):
+            f = m[i][j] / m[j][j]
+            m[i] = [x - f * y for x, y in zip(m[i], m[j])]
+    return int(det)
+
+
+@pytest.mark.parametrize("n, entries", [(2, 1000), (3, 100), (4, 30), (5, 9), (6, 9), (8, 3)])
+def test_det_exact_on_integer_matrices(n, entries, rng):
+    """Exact wherever det_from_lu's error bound certifies the rounding: here every
+    matrix of these sizes and entry ranges (larger ones keep the LU value)."""
+    a = rng.integers(-entries, entries + 1, size=(20, n, n))
+    a[0, -1] = 2 * a[0, 0]                           # one exactly singular slice
+    exact = np.array([_exact_det(m) for m in a], dtype=np.float64)
+    np.testing.assert_array_equal(fl.det(a), exact)
+    np.testing.assert_array_equal(fl.det(a.astype(np.float64)), exact)
+    for t in range(3):
+        assert fl.det(a[t]) == exact[t]                # the single small-call path
+    assert fl.det(a[0]) == 0.0
+
+
+def test_det_2x2_is_exact():
+    assert fl.det([[1, 2], [3, 4]]) == -2.0
+    assert fl.det(np.array([[1.0, 2.0], [3.0, 4.0]])) == -2.0
+    assert np.linalg.det([[1, 2], [3, 4]]) != -2.0        # numpy's log route
+
+
+def test_det_without_overflow_or_underflow(rng):
+    """Partial products of U's diagonal leave the range, det A does not."""
+    b = rng.standard_normal((6, 6))
+    d = np.diag([2.0 ** 600, 2.0 ** 600, 2.0 ** 600, 2.0 ** -600, 2.0 ** -600, 2.0 ** -600])
+    d2 = np.diag(np.diag(d)[::-1])
+    for a in (b @ d, (b @ d)[None].repeat(5, 0), b @ d2):     # column scaling: no underflow
+        got = fl.det(a)
+        np.testing.assert_allclose(got, np.linalg.det(b), rtol=1e3 * eps(np.float64))
+    big = np.eye(4) * 1e200
+    assert fl.det(big) == np.inf and fl.slogdet(big)[1] == pytest.approx(4 * np.log(1e200))
+    tiny = np.eye(4) * 1e-200
+    assert fl.det(tiny) == 0.0 and fl.slogdet(tiny)[0] == 1.0
+    assert fl.slogdet(tiny)[1] == pytest.approx(4 * np.log(1e-200))
+
+
+def test_singular_det_slogdet():
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    assert fl.det(a) == 0.0 and tuple(fl.slogdet(a)) == (0.0, -np.inf)
+    z = np.zeros((3, 5, 5))
+    np.testing.assert_array_equal(fl.det(z), 0.0)
+    s, logd = fl.slogdet(z)
+    np.testing.assert_array_equal(s, 0.0)
+    np.testing.assert_array_equal(logd, -np.inf)
+
+
+# ------------------------------------------------------------- singular: errors=
+
+@pytest.mark.parametrize("n", [3, 20, 40])
+def test_singular_raises_numpy_error(n):
+    a = np.ones((n, n))
+    for f in (lambda: fl.solve(a, np.ones(n)), lambda: fl.inv(a)):
+        with pytest.raises(np.linalg.LinAlgError, match="^Singular matrix$"):
+            f()
+
+
+@pytest.mark.parametrize("k", [3, 20])
+def test_errors_policy_on_stack_with_one_singular_slice(k, dtype, rng):
+    a = _randn(rng, (2, 3, k, k), dtype)
+    a[1, 2] = 0
+    b = _randn(rng, (2, 3, k), dtype)[..., None]
+    for f in (lambda **kw: fl.solve(a, b, **kw), lambda **kw: fl.inv(a, **kw)):
+        with pytest.raises(np.linalg.LinAlgError, match=r"^Singular matrix \(at batch index \(1, 2\)\)$"):
+            f()
+        r = f(errors="nan")
+        assert np.isnan(r[1, 2]).all() and np.isfinite(np.delete(r.reshape(6, k, -1), 5, 0)).all()
+        r2, info = f(errors="info")
+        assert info.shape == (2, 3) and info.dtype == np.int32
+        assert info[1, 2] == 1 and (info.sum() == 1)
+        np.testing.assert_array_equal(r2[0], r[0])
+    lu_, piv, info = fl.lu_factor(a, errors="info")
+    assert info[1, 2] == 1 and info.sum() == 1
+    with pytest.raises(np.linalg.LinAlgError, match=r"at batch index \(1, 2\)"):
+        fl.lu_factor(a, errors="raise")
+    with pytest.raises(ValueError):
+        fl.solve(a, b, errors="ignore")
+
+
+def test_lu_factor_singular_warns_like_scipy():
+    a = np.array([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.warns(sl.LinAlgWarning) as got:
+        lu_, piv = fl.lu_factor(a)
+    with pytest.warns(sl.LinAlgWarning) as ref:
+        lu_s, piv_s = sl.lu_factor(a)
+    assert str(got[0].message) == str(ref[0].message)
+    np.testing.assert_array_equal(lu_, lu_s)
+    np.testing.assert_array_equal(piv, piv_s)
+
+
+def test_nearly_singular_solves_accurately():
+    a = np.array([[1.0, 1.0], [1.0, 1.0 + 1e-14]])
+    b = np.array([2.0, 2.0 + 1e-14])
+    assert _solve_residual(a, fl.solve(a, b), b) <= THRESHOLD
+
+
+# ----------------------------------------------------------------- NaN and Inf
+
+NAN_INF = {
+    "nan00": (0, 0, np.nan), "nan11": (1, 1, np.nan), "nan21": (2, 1, np.nan),
+    "inf00": (0, 0, np.inf), "inf11": (1, 1, np.inf), "inf20": (2, 0, -np.inf),
+}
+
+
+@pytest.mark.parametrize("case", NAN_INF)
+@pytest.mark.parametrize("stacked", [False, True])
+def test_nan_inf_like_numpy(case, stacked):
+    """No crash, no hang, no exception (numpy raises none here either).  Inf: numpy's
+    values exactly.  NaN: NaN wherever numpy has NaN; numpy's OpenBLAS keeps some
+    other entries finite through its own operation order, which no LU need match."""
+    i, j, v = NAN_INF[case]
+    a = np.array([[4.0, 1, 2], [1, 3, 1], [2, 1, 4]])
+    a[i, j] = v
+    if stacked:
+        a = np.stack([a, np.eye(3)] * 3)
+    b = np.ones(a.shape[:-1])[..., None]
+    with np.errstate(all="ignore"):
+        pairs = ((fl.solve(a, b), np.linalg.solve(a, b)), (fl.inv(a), np.linalg.inv(a)),
+                 (fl.det(a), np.linalg.det(a)), (fl.slogdet(a)[1], np.linalg.slogdet(a)[1]))
+    for got, ref in pairs:
+        assert np.isnan(got)[np.isnan(ref)].all()
+        if np.isnan(v):
+            assert (np.isnan(got) | np.isfinite(got)).all()
+        else:
+            np.testing.assert_allclose(got, ref, rtol=1e-13, atol=1e-15)
+    if stacked:                                   # the identity slices stay exact
+        np.testing.assert_array_equal(fl.inv(a)[1::2], np.eye(3)[None].repeat(3, 0))
+
+
+def test_check_finite_like_scipy():
+    a = np.array([[np.nan, 1.0], [1.0, 1.0]])
+    for f in (fl.lu_factor, fl.lu):
+        with pytest.raises(ValueError, match="array must not contain infs or NaNs"):
+            f(a)
+    lu_, piv = fl.lu_factor(a, check_finite=False)
+    assert np.isnan(lu_).any()
+    with pytest.raises(ValueError, match="array must not contain infs or NaNs"):
+        fl.lu_solve(sl.lu_factor(np.eye(2)), np.array([np.nan, 1.0]))
+
+
+# ------------------------------------------------------------- empty and 1 x 1
+
+def test_empty_and_one_by_one(dtype):
+    e = np.zeros((0, 0), dtype)
+    assert fl.det(e) == 1.0 and type(fl.det(e)) is type(np.linalg.det(e))
+    assert fl.inv(e).shape == (0, 0) and fl.inv(e).dtype == dtype
+    assert fl.solve(e, np.zeros(0, dtype)).shape == (0,)
+    np.testing.assert_array_equal(fl.det(np.zeros((3, 0, 0), dtype)), np.ones(3))
+    assert fl.solve(np.zeros((2, 0, 0)), np.zeros((2, 0, 4))).shape == (2, 0, 4)
+    assert tuple(fl.slogdet(e)) == (1.0, 0.0)
+    one = np.array([[4.0]], dtype)
+    assert fl.det(one) == 4.0 and fl.inv(one)[0, 0] == 0.25 and fl.solve(one, [2.0])[0] == 0.5
+    for args in ((e,), (np.zeros((2, 0, 3), dtype),), (one,), (np.ones((3, 1, 1), dtype),)):
+        for kw in ({}, {"permute_l": True}, {"p_indices": True}):
+            got, ref = fl.lu(*args, **kw), sl.lu(*args, **kw)
+            assert [(g.shape, g.dtype) for g in got] == [(r.shape, r.dtype) for r in ref]
+            for g, r in zip(got, ref):
+                if g.size:
+                    np.testing.assert_array_equal(g, r)
+    lu_, piv = fl.lu_factor(e)
+    assert lu_.shape == (0, 0) and piv.shape == (0,) and piv.dtype == np.int32
+
+
+# ------------------------------------------------------- dtypes, layouts, inputs
+
+@pytest.mark.parametrize("dt", [np.int64, np.int32, np.bool_, np.float32, np.float64])
+def test_result_dtypes_like_numpy(dt):
+    a = (np.eye(3) + np.triu(np.ones((3, 3)), 1)).astype(dt)
+    for f, g in ((fl.solve, np.linalg.solve),):
+        assert f(a, np.ones(3, dt)).dtype == g(a, np.ones(3, dt)).dtype
+    for f, g in ((fl.inv, np.linalg.inv), (fl.det, np.linalg.det)):
+        assert f(a).dtype == g(a).dtype
+    if dt != np.bool_:                      # scipy computes bool in float32; fastla in float64
+        assert fl.lu_factor(a)[0].dtype == sl.lu_factor(a)[0].dtype
+
+
+@pytest.mark.parametrize("dt", [np.float16, np.complex128, object])
+def test_unsupported_dtypes(dt):
+    a = np.eye(2).astype(dt)
+    for f in (fl.inv, fl.det, fl.lu_factor):
+        with pytest.raises(TypeError):
+            f(a)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("k", [4, 40])
+def test_layouts_and_inputs_unchanged(layout, k, dtype, rng):
+    a0 = _randn(rng, (3, k, k), dtype)
+    b0 = _randn(rng, (3, k, 2), dtype)
+    a, b = as_layout(a0, layout), as_layout(b0, layout)
+    a.flags.writeable = False
+    b.flags.writeable = False
+    np.testing.assert_array_equal(fl.solve(a, b), fl.solve(a0, b0))
+    np.testing.assert_array_equal(fl.inv(a), fl.inv(a0))
+    np.testing.assert_array_equal(fl.det(a), fl.det(a0))
+    np.testing.assert_array_equal(fl.lu_factor(a)[0], fl.lu_factor(a0)[0])
+    np.testing.assert_array_equal(fl.lu_solve(fl.lu_factor(a), b), fl.lu_solve(fl.lu_factor(a0), b0))
+    np.testing.assert_array_equal(fl.solve(a[0], b[0]), fl.solve(a0[0], b0[0]))
+    np.testing.assert_array_equal(fl.inv(a[0]), fl.inv(a0[0]))
+    np.testing.assert_array_equal(a, a0)
+    np.testing.assert_array_equal(b, b0)
+
+
+def test_writeable_inputs_are_not_modified(rng):
+    a = rng.standard_normal((5, 5))
+    b = rng.standard_normal(5)
+    a0, b0 = a.copy(), b.copy()
+    for f in (lambda: fl.solve(a, b), lambda: fl.inv(a), lambda: fl.det(a), lambda: fl.slogdet(a),
+              lambda: fl.lu_factor(a, overwrite_a=True), lambda: fl.lu(a, overwrite_a=True),
+              lambda: fl.lu_solve(fl.lu_factor(a), b, overwrite_b=True)):
+        f()
+        np.testing.assert_array_equal(a, a0)
+        np.testing.assert_array_equal(b, b0)
+
+
+def test_float32_native_mode(rng):
+    a = _randn(rng, (50, 50), np.float32)
+    b = _randn(rng, (50,), np.float32)
+    with fastla.float32_compute("float32"):
+        x = fl.solve(a, b)
+        lu_, piv = fl.lu_factor(a)
+    assert x.dtype == np.float32
+    assert _solve_residual(a, x, b) <= THRESHOLD
+    assert _lu_residual(a, lu_, piv) <= THRESHOLD
+
+
+# ------------------------------------------------------------------- signatures
+
+@pytest.mark.parametrize("name", ["solve", "inv"])
+def test_signatures_numpy_plus_errors(name):
+    got = list(inspect.signature(getattr(fl, name)).parameters.values())
+    ref = list(inspect.signature(getattr(np.linalg, name)).parameters.values())
+    assert got[:len(ref)] == ref
+    assert [(p.name, p.kind, p.default) for p in got[len(ref):]] == [
+        ("errors", inspect.Parameter.KEYWORD_ONLY, "raise")]
+
+
+@pytest.mark.parametrize("name", ["det", "slogdet", "matrix_power", "tensorsolve", "tensorinv"])
+def test_signatures_numpy(name):
+    assert inspect.signature(getattr(fl, name)) == inspect.signature(getattr(np.linalg, name))
+
+
+@pytest.mark.parametrize("name", ["lu", "lu_solve", "lu_factor"])
+def test_signatures_scipy(name):
+    got = list(inspect.signature(getattr(fl, name)).parameters.values())
+    ref = list(inspect.signature(getattr(sl, name)).parameters.values())
+    assert got[:len(ref)] == ref
+    assert all(p.kind == inspect.Parameter.KEYWORD_ONLY for p in got[len(ref):])
+
+
+def test_registered_in_numpy_order():
+    ours = [n for n in fl.__all__ if n in np.linalg.__all__]
+    assert ours == [n for n in np.linalg.__all__ if n in ours]
+    assert {"solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve",
+            "tensorinv", "lu", "lu_factor", "lu_solve"} <= set(fl.__all__)
+
+
+# ------------------------------------------------- lu, lu_solve: scipy semantics
+
+@pytest.mark.parametrize("shape", [(4, 4), (5, 3), (3, 5), (2, 40, 33), (3, 2, 6, 6)])
+@pytest.mark.parametrize("permute_l", [False, True])
+@pytest.mark.parametrize("p_indices", [False, True])
+def test_lu_like_scipy(shape, permute_l, p_indices, dtype, rng):
+    a = _randn(rng, shape, dtype)
+    got = fl.lu(a, permute_l=permute_l, p_indices=p_indices)
+    ref = sl.lu(a.astype(np.float64), permute_l=permute_l, p_indices=p_indices)
+    assert len(got) == len(ref)
+    for g, r in zip(got, ref):
+        assert g.shape == r.shape
+        assert g.dtype == (r.dtype if r.dtype.kind == "i" else dtype)
+        np.testing.assert_allclose(g, r, rtol=0, atol=300 * eps(dtype))
+    if not permute_l and not p_indices:
+        P, L, U = got
+        np.testing.assert_allclose(P @ L @ U, a, atol=100 * eps(dtype) * np.abs(a).max())
+
+
+@pytest.mark.parametrize("trans", [0, 1, 2])
+@pytest.mark.parametrize("shapes", [((4, 4), (4,)), ((4, 4), (4, 3)), ((3, 5, 5), (5,)),
+                                    ((3, 5, 5), (3, 5, 2)), ((2, 40, 40), (6, 2, 40, 1))])
+def test_lu_solve_like_scipy(trans, shapes, dtype, rng):
+    a, b = _randn(rng, shapes[0], dtype), _randn(rng, shapes[1], dtype)
+    lu_and_piv = fl.lu_factor(a)
+    x = fl.lu_solve(lu_and_piv, b, trans=trans)
+    ref = sl.lu_solve(sl.lu_factor(a), b, trans=trans)
+    assert x.shape == ref.shape and x.dtype == ref.dtype
+    n = shapes[0][-1]
+    at = np.swapaxes(a, -1, -2) if trans else a
+    xs = np.broadcast_to(x if b.ndim > 1 else x[..., None], np.broadcast_shapes(
+        a.shape[:-2], (b if b.ndim > 1 else b[:, None]).shape[:-2]) + (n, -1 if False else (b.shape[-1] if b.ndim > 1 else 1)))
+    bs = np.broadcast_to(b if b.ndim > 1 else b[:, None], xs.shape)
+    ab = np.broadcast_to(at, xs.shape[:-2] + (n, n))
+    for idx in np.ndindex(xs.shape[:-2]):
+        assert _solve_residual(ab[idx], xs[idx], bs[idx]) <= THRESHOLD
+
+
+def test_lu_solve_errors_like_scipy():
+    lu_piv = fl.lu_factor(np.eye(3))
+    with pytest.raises(ValueError, match=r"Shapes of lu \(3, 3\) and b \(2,\) are incompatible"):
+        fl.lu_solve(lu_piv, np.ones(2))
+    with pytest.raises(ValueError, match="trans"):
+        fl.lu_solve(lu_piv, np.ones(3), trans=3)
+
+
+# ---------------------------------------------- matrix_power, tensorsolve, tensorinv
+
+@pytest.mark.parametrize("n", [-3, -1, 0, 1, 2, 3, 5, 8, 13])
+@pytest.mark.parametrize("dt", [np.float64, np.float32, np.int64])
+def test_matrix_power_like_numpy(n, dt, rng):
+    a = rng.integers(-2, 3, size=(2, 4, 4)).astype(dt) + 3 * np.eye(4, dtype=dt)
+    if n < 0 and dt == np.int64:
+        a = a.astype(np.float64)
+    got, ref = fl.matrix_power(a, n), np.linalg.matrix_power(a, n)
+    assert got.dtype == ref.dtype and got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e3 * eps(got.dtype) if got.dtype.kind == "f" else 0)
+
+
+def test_matrix_power_errors_like_numpy():
+    for args in ((np.eye(3), 1.5), (np.ones((2, 3)), 2), (np.ones(3), 2)):
+        with pytest.raises(Exception) as ref:
+            np.linalg.matrix_power(*args)
+        with pytest.raises(type(ref.value), match=str(ref.value)):
+            fl.matrix_power(*args)
+
+
+def test_tensorsolve_tensorinv_like_numpy(rng):
+    a = rng.standard_normal((6, 2, 3))
+    b = rng.standard_normal(6)
+    np.testing.assert_allclose(fl.tensorsolve(a, b), np.linalg.tensorsolve(a, b), rtol=1e-10)
+    a = rng.standard_normal((2, 3, 6))
+    np.testing.assert_allclose(fl.tensorsolve(a, b, axes=(0, 1)),
+                               np.linalg.tensorsolve(a, b, axes=(0, 1)), rtol=1e-10)
+    t = rng.standard_normal((4, 6, 8, 3))
+    np.testing.assert_allclose(fl.tensorinv(t, ind=2), np.linalg.tensorinv(t, ind=2), rtol=1e-9)
+    with pytest.raises(ValueError, match="Invalid ind argument."):
+        fl.tensorinv(t, ind=0)
+    with pytest.raises(np.linalg.LinAlgError, match="Input arrays must satisfy"):
+        fl.tensorsolve(rng.standard_normal((6, 2, 4)), b)
+
+
+# ------------------------------------------------------------------------ threads
+
+@pytest.mark.skipif(threadpoolctl is None, reason="needs threadpoolctl")
+@pytest.mark.parametrize("k", [3, 8, 20])
+def test_one_and_two_threads_identical(k, rng):
+    a = rng.standard_normal((3000, k, k))
+    with threadpoolctl.threadpool_limits(1):
+        one = fl.inv(a), fl.det(a), fl.lu_factor(a)[0]
+    with threadpoolctl.threadpool_limits(2):
+        two = fl.inv(a), fl.det(a), fl.lu_factor(a)[0]
+    for x, y in zip(one, two):
+        np.testing.assert_array_equal(x, y)
