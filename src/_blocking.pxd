@@ -65,8 +65,9 @@ cdef enum:
 # other flop is a rank-TRSM_NB GEMM update.  The substituted fraction of the m^2 n
 # flops is TRSM_NB / m (GVL4 §3.1.4, the level-3 fraction), so smaller is better until
 # the rank-NB updates get too thin for the GEMM (it re-reads the trailing rows of B
-# once per block).  Measured (one thread, float64, m = n = 256 / 1024 / 2048, GFLOP/s):
-# 64: 43 / 59-63 / 67-70;  96: 40-44 / 57-60 / 68-73;  128: 36 / 56 / 66;  192: 35 / 57 / 67.
+# once per block).  Measured (one thread, float64, m = n = 256 / 1024 / 2048, GFLOP/s,
+# substitution four rows at a time): 32: 50 / 59 / 65;  64: 48-50 / 64-65 / 70;
+# 96: 40 / 56 / 68;  128: 41 / 61 / 67.
 # TRSM_MIN_RHS: fewer right-hand sides are solved column by column (level 2): a
 # register group of NR columns or a GEMM sliver would be mostly padding.
 cdef enum:

@@ -21,15 +21,15 @@ copying (trsm's first lines):
               diagonal element and B at its last row and negate their row (and A's
               column) strides.
 The unblocked kernel copies each group of W = NR columns of B (24 doubles, 32
-floats) into a contiguous tile and substitutes there with the W partial results in
-registers, whatever B's layout; fewer than TRSM_MIN_RHS columns are solved one at a
+floats) into a contiguous tile, whatever B's layout, and substitutes there four rows
+at a time with the 4 x W partial results in registers; fewer than TRSM_MIN_RHS columns are solved one at a
 time along whichever direction of L is contiguous (axpy or dot products), unblocked.
 When B's columns are contiguous the GEMM update is issued transposed
 (B2^T -= X1^T L21^T) so that the GEMM writes rows of its C.
 
 Flops: m^2 n (left) or m n^2 (right); unit_diag saves the m n divisions.
-Measured (one thread, float64, m = n = 1024 / 2048): 59-63 / 67-70 GFLOP/s, 1.8x /
-1.5x scipy.linalg.solve_triangular (OpenBLAS trsm).
+Measured (one thread, float64, m = n = 256 / 1024 / 2048): 48-50 / 64 / 70 GFLOP/s
+(kernel alone; OpenBLAS dtrsm through scipy: 18-20 / 31-33 / 43-46).
 Threads: the columns of B (after the reductions) are independent problems, so above
 PARALLEL_MIN_MNK each thread solves a block of whole register-width column groups.
 Failure semantics: none inside (like BLAS trsm); a zero diagonal gives Inf/NaN as IEEE
@@ -106,28 +106,79 @@ cdef inline real _dot(Py_ssize_t n, const real* x, Py_ssize_t incx,
     return s
 
 
+cdef inline void _tile_solve(bint unit, Py_ssize_t m, const real* a, Py_ssize_t rsa,
+                             Py_ssize_t csa, real* tile) noexcept nogil:
+    """tile := L^-1 tile for an m x W tile (W = NR, row stride W), four rows at a time.
+
+    Rows i0..i0+3 first take the updates of every solved row above them,
+    acc_r -= l_{i0+r,k} x_k for k < i0: a 4 x W block of partial results in registers
+    (12 zmm for doubles, 8 for floats), each solved row x_k loaded once for 4 FMAs per
+    vector.  The 4 x 4 triangle among the rows themselves is then substituted in
+    order.  Every loop over W has a literal trip count above 16, so GCC vectorises it
+    (the micro-kernel idiom of gemm.pxd).
+    """
+    cdef real acc[4 * GEMM_NR_MAX]
+    cdef real lr[4]
+    cdef Py_ssize_t w, i0, ib, r, q, k, j
+    cdef real d
+    cdef const real* tk
+    if real is double:
+        w = GEMM_NR_D
+    else:
+        w = GEMM_NR_S
+    for ib in range(m // 4):
+        i0 = ib * 4
+        for j in range(4 * w):
+            acc[j] = tile[i0 * w + j]
+        for k in range(i0):
+            tk = tile + k * w
+            for r in range(4):
+                lr[r] = a[(i0 + r) * rsa + k * csa]
+            for r in range(4):
+                for j in range(w):
+                    acc[r * w + j] -= lr[r] * tk[j]
+        for r in range(4):
+            for q in range(r):
+                d = a[(i0 + r) * rsa + (i0 + q) * csa]
+                for j in range(w):
+                    acc[r * w + j] -= d * acc[q * w + j]
+            if not unit:
+                d = a[(i0 + r) * (rsa + csa)]
+                for j in range(w):
+                    acc[r * w + j] /= d
+        for j in range(4 * w):
+            tile[i0 * w + j] = acc[j]
+    for i0 in range(m - m % 4, m):            # the last m % 4 rows one at a time
+        for j in range(w):
+            acc[j] = tile[i0 * w + j]
+        for k in range(i0):
+            d = a[i0 * rsa + k * csa]
+            tk = tile + k * w
+            for j in range(w):
+                acc[j] -= d * tk[j]
+        if not unit:
+            d = a[i0 * (rsa + csa)]
+            for j in range(w):
+                acc[j] /= d
+        for j in range(w):
+            tile[i0 * w + j] = acc[j]
+
+
 cdef inline void _lower_by_rows(bint unit, Py_ssize_t m, Py_ssize_t n,
                                 const real* a, Py_ssize_t rsa, Py_ssize_t csa,
                                 real* b, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
     """B := L^-1 B for m <= TRSM_NB, row-oriented (GVL4 Alg. 3.1.1) on W columns at once.
 
-    Each group of W columns of B (W = the GEMM's NR: 24 doubles or 32 floats, 3 or 2
-    zmm) is copied into a contiguous m x W tile on the stack, solved there, and copied
-    back.  In the tile a row x_i = (b_i - sum_{k<i} l_ik x_k) / l_ii is accumulated in
-    registers while the solved rows stream past from L1: one broadcast of l_ik and W/8
-    (or W/16) FMAs per k, every loop of literal length W (above 16, so GCC vectorises
-    it rather than unrolling it).  The copy makes the kernel indifferent to B's layout
-    and avoids the cache-set conflicts of B rows a power of two apart; it costs m W
-    moves against m^2 W / 2 FMAs.  A partial last group is padded with zero columns,
-    which are solved along and never copied back.
+    Each group of W columns of B (W = the GEMM's NR: 24 doubles or 32 floats) is
+    copied into a contiguous m x W tile on the stack, solved there by _tile_solve,
+    and copied back.  The copy makes the kernel indifferent to B's layout and avoids
+    the cache-set conflicts of B rows a power of two apart; it costs m W moves
+    against m^2 W / 2 FMAs.  A partial last group is padded with zero columns, which
+    are solved along and never copied back.
     """
     cdef real tile[TRSM_NB * GEMM_NR_MAX]
-    cdef real acc[GEMM_NR_MAX]
-    cdef Py_ssize_t w_full, jb, j0, w, i, k, j
-    cdef real lik, d
+    cdef Py_ssize_t w_full, jb, j0, w, i, j
     cdef real* bg
-    cdef real* ti
-    cdef const real* tk
     if real is double:
         w_full = GEMM_NR_D
     else:
@@ -141,21 +192,7 @@ cdef inline void _lower_by_rows(bint unit, Py_ssize_t m, Py_ssize_t n,
                 tile[i * w_full + j] = bg[i * rsb + j * csb]
             for j in range(w, w_full):
                 tile[i * w_full + j] = 0
-        for i in range(m):
-            ti = tile + i * w_full
-            for j in range(w_full):
-                acc[j] = ti[j]
-            for k in range(i):
-                lik = a[i * rsa + k * csa]
-                tk = tile + k * w_full
-                for j in range(w_full):
-                    acc[j] -= lik * tk[j]
-            if not unit:
-                d = a[i * (rsa + csa)]
-                for j in range(w_full):
-                    acc[j] /= d
-            for j in range(w_full):
-                ti[j] = acc[j]
+        _tile_solve(unit, m, a, rsa, csa, tile)
         for i in range(m):
             for j in range(w):
                 bg[i * rsb + j * csb] = tile[i * w_full + j]
