@@ -11,7 +11,7 @@ Flop counts are the conventional ones of the LAPACK Working Notes and of every B
 benchmark (a multiply and an add are two flops), so GFLOP/s compare with published
 machine peaks: C = A B with A m x k, B k x n costs 2 m n k; X = A^-1 B with A n x n
 triangular and B n x nrhs costs n^2 nrhs (n(n-1)/2 multiply-adds and n divisions per
-column).
+column); the LU family's counts are LAPACK Working Note 41's (see LU_SIZES).
 """
 
 import dataclasses
@@ -20,7 +20,8 @@ import zlib
 
 import numpy as np
 
-__all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "TRIANGULAR", "CASES"]
+__all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "TRIANGULAR",
+           "LU_SQUARE", "LU_GETRF", "LU_SOLVE", "LU_STACKED", "CASES"]
 
 DTYPES = ("float64", "float32")
 
@@ -31,6 +32,13 @@ OPS = {
     "matmul": {"fastla": "fastla.matmul", "numpy": "numpy.matmul"},
     "solve_triangular": {"fastla": "fastla.linalg.solve_triangular",
                          "scipy": "scipy.linalg.solve_triangular"},
+    "lu_factor": {"fastla": "fastla.linalg.lu_factor", "scipy": "scipy.linalg.lu_factor"},
+    # Raw LAPACK (float64 cases only): the 'scipy' column is dgetrf itself, no wrapper.
+    "getrf": {"fastla": "fastla.linalg.lu_factor", "scipy": "scipy.linalg.lapack.dgetrf"},
+    "lu_solve": {"fastla": "fastla.linalg.lu_solve", "scipy": "scipy.linalg.lu_solve"},
+    "solve": {"fastla": "fastla.linalg.solve", "numpy": "numpy.linalg.solve"},
+    "inv": {"fastla": "fastla.linalg.inv", "numpy": "numpy.linalg.inv"},
+    "det": {"fastla": "fastla.linalg.det", "numpy": "numpy.linalg.det"},
 }
 
 
@@ -85,10 +93,17 @@ def _build(op, shapes, dtype):
     arrays = tuple(rng.standard_normal(s) for s in shapes)
     if op in _PREPARE:
         arrays = _PREPARE[op](*arrays)
-    arrays = tuple(a.astype(dtype) for a in arrays)
-    for a in arrays:
-        a.flags.writeable = False       # a contender that writes its input fails loudly
-    return arrays
+    return tuple(_read_only(a, dtype) for a in arrays)
+
+
+def _read_only(a, dtype):
+    """Floating arrays rounded to `dtype` (integer ones, e.g. pivots, kept), read-only;
+    tuples (an (lu, piv) operand) element by element."""
+    if isinstance(a, tuple):
+        return tuple(_read_only(x, dtype) for x in a)
+    a = a.astype(dtype) if a.dtype.kind == "f" else a.copy()
+    a.flags.writeable = False           # a contender that writes its input fails loudly
+    return a
 
 
 def _triangular_operands(a, b):
@@ -98,7 +113,13 @@ def _triangular_operands(a, b):
     return np.triu(a) / np.sqrt(n) + 2 * np.eye(n), b
 
 
-_PREPARE = {"solve_triangular": _triangular_operands}
+def _lu_solve_operands(a, b):
+    """((lu, piv), b): scipy's factorization of A, the input lu_solve takes."""
+    import scipy.linalg
+    return scipy.linalg.lu_factor(a), b
+
+
+_PREPARE = {"solve_triangular": _triangular_operands, "lu_solve": _lu_solve_operands}
 
 
 def _seed(shapes):
@@ -159,7 +180,101 @@ def _check_solve_triangular(case, result):
     assert np.all(ratio <= 30), f"{case}: backward error {np.max(ratio):.3g} > 30"
 
 
-_CHECKS = {"matmul": _check_matmul, "solve_triangular": _check_solve_triangular}
+def _raw(case):
+    """The float64 draws behind case.build() (before _PREPARE and rounding)."""
+    rng = np.random.default_rng(_seed(case.shapes))
+    return [rng.standard_normal(s) for s in case.shapes]
+
+
+def _freivalds(case, a, apply, bound_scale):
+    """max over slices of |apply(A v) - v|-type residuals for one random v, relative to
+    n eps (checks an n x n factorization or inverse in O(n^2) instead of O(n^3))."""
+    v = np.random.default_rng(1).standard_normal(a.shape[:-1] + (1,))
+    n = a.shape[-1]
+    r = apply(v)
+    ratio = np.abs(r).sum(axis=-2) / (bound_scale(v) * n * np.finfo(case.dtype).eps)
+    assert np.all(ratio <= 30), f"{case}: scaled residual {np.max(ratio):.3g} > 30"
+
+
+def _check_lu_factor(case, result):
+    """P A = L U checked on a random vector: |P A v - L (U v)|_1 / (n eps |A|_1 |v|_1) <= 30."""
+    (a,) = (x.astype(np.float64) for x in case.build())
+    lu, piv = result[0], result[1]
+    assert lu.shape == a.shape and lu.dtype == np.dtype(case.dtype), f"{case}: {lu.shape} {lu.dtype}"
+    lu = lu.astype(np.float64)
+    n = a.shape[-1]
+    perm = np.arange(n)
+    for i, p in enumerate(np.asarray(piv)):
+        perm[[i, p]] = perm[[p, i]]
+    L, U = np.tril(lu, -1) + np.eye(n), np.triu(lu)
+    anorm = np.abs(a).sum(axis=0).max()
+    _freivalds(case, a, lambda v: (a @ v)[perm] - L @ (U @ v),
+               lambda v: anorm * np.abs(v).sum(axis=-2))
+
+
+def _backward_error(case, a, x, b):
+    """LAPACK's backward error ||b - A x||_1 / (||A||_1 ||x||_1 n eps) <= 30 per column."""
+    if x.ndim == a.ndim - 1:
+        x, b = x[..., None], b[..., None]
+    x = x.astype(np.float64)
+    ratio = np.abs(b - a @ x).sum(axis=-2) / (
+        np.abs(a).sum(axis=-2).max(axis=-1)[..., None] * np.abs(x).sum(axis=-2)
+        * a.shape[-1] * np.finfo(case.dtype).eps)
+    assert np.all(ratio <= 30), f"{case}: backward error {np.max(ratio):.3g} > 30"
+
+
+def _check_solve(case, result):
+    a, b = (x.astype(np.float64) for x in case.build())
+    assert result.shape == b.shape and result.dtype == np.dtype(case.dtype), f"{case}"
+    _backward_error(case, a, result, b)
+
+
+def _check_lu_solve(case, result):
+    a = _raw(case)[0].astype(case.dtype).astype(np.float64)
+    b = case.build()[1].astype(np.float64)
+    assert result.shape == b.shape and result.dtype == np.dtype(case.dtype), f"{case}"
+    _backward_error(case, a, result, b)
+
+
+def _check_inv(case, result):
+    """X A = I on a random vector: |X (A v) - v|_1 / (n eps |X|_1 |A|_1 |v|_1) <= 30."""
+    (a,) = (x.astype(np.float64) for x in case.build())
+    assert result.shape == a.shape and result.dtype == np.dtype(case.dtype), f"{case}"
+    x = result.astype(np.float64)
+    norms = np.abs(x).sum(axis=-2).max(axis=-1) * np.abs(a).sum(axis=-2).max(axis=-1)
+    _freivalds(case, a, lambda v: x @ (a @ v) - v,
+               lambda v: norms[..., None] * np.abs(v).sum(axis=-2))
+
+
+@functools.lru_cache(maxsize=1)
+def _det_reference(shapes, dtype):
+    """(sign, log|det|, cond_1) of the case's matrices in float64, once per case."""
+    a = _build("det", shapes, dtype)[0].astype(np.float64)
+    sign, logdet = np.linalg.slogdet(a)
+    cond = (np.abs(a).sum(axis=-2).max(axis=-1)
+            * np.abs(np.linalg.inv(a)).sum(axis=-2).max(axis=-1))
+    return sign, logdet, cond
+
+
+def _check_det(case, result):
+    """Against numpy's slogdet in float64: same sign, |log|det| difference| <= 30 n eps
+    cond_1(A) (the first-order sensitivity of log|det|); overflow to +-inf must agree."""
+    result = np.asarray(result)
+    assert result.shape == case.shapes[0][:-2] and result.dtype == np.dtype(case.dtype), f"{case}"
+    sign, logdet, cond = _det_reference(case.shapes, case.dtype)
+    with np.errstate(divide="ignore", over="ignore"):
+        ref = (sign * np.exp(logdet)).astype(case.dtype)
+        got_log = np.log(np.abs(result.astype(np.float64)))
+    finite = np.isfinite(ref)
+    assert np.array_equal(result[~finite], ref[~finite]), f"{case}: overflow differs"
+    assert np.all(np.sign(result) == sign), f"{case}: sign differs"
+    ratio = (np.abs(got_log - logdet) / (case.shapes[0][-1] * np.finfo(case.dtype).eps * cond))[finite]
+    assert np.all(ratio <= 30), f"{case}: log|det| error {ratio.max():.3g} n eps cond > 30"
+
+
+_CHECKS = {"matmul": _check_matmul, "solve_triangular": _check_solve_triangular,
+           "lu_factor": _check_lu_factor, "getrf": _check_lu_factor, "lu_solve": _check_lu_solve,
+           "solve": _check_solve, "inv": _check_inv, "det": _check_det}
 
 
 # ----------------------------------------------------------------------------- cases
@@ -194,4 +309,39 @@ TRIANGULAR = [_triangular(n, nrhs, dt) for dt in DTYPES
               for n, nrhs in [(n, n) for n in (4, 16, 64, 256, 1024, 2048)]
               + [(16, 1), (256, 1), (2048, 1)]]
 
-CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED, "solve_triangular": TRIANGULAR}
+# LU family: LAPACK Working Note 41 flop counts.  getrf (n x n): 2n^3/3 - n^2/2 - n/6;
+# getrs: nrhs (2n^2 - n); inverse as getrf + getri: 2n^3 - 3n^2/2 + 3n/2.
+LU_SIZES = (4, 16, 64, 256, 1024, 2048)
+LU_STACK = (2, 3, 4, 8, 16)
+
+
+def _getrf_flops(n):
+    return (4 * n**3 - 3 * n**2 - n) // 6
+
+
+def _lu_case(op, dtype, n, n_stack=None, nrhs=1):
+    """One square case of the LU family: n x n, or a stack of n_stack of them."""
+    batch = () if n_stack is None else (n_stack,)
+    a = batch + (n, n)
+    flops = {"lu_factor": _getrf_flops(n), "getrf": _getrf_flops(n), "det": _getrf_flops(n),
+             "solve": _getrf_flops(n) + nrhs * (2 * n**2 - n),
+             "lu_solve": nrhs * (2 * n**2 - n),
+             "inv": (4 * n**3 - 3 * n**2 + 3 * n) // 2}[op]
+    shapes = (a,) if op in ("lu_factor", "getrf", "inv", "det") else \
+        (a, batch + ((n,) if nrhs == 1 and not batch else (n, nrhs)))
+    label = f"n={n}" if n_stack is None else f"N={n_stack} k={n}"
+    key = f"n{n}" if n_stack is None else f"{n_stack}x{n}x{n}"
+    if op == "lu_solve":
+        label, key = f"{label} nrhs={nrhs}", f"{key}r{nrhs}"
+    return Case(op, dtype, shapes, label, key, flops=flops * (n_stack or 1))
+
+
+LU_SQUARE = [_lu_case(op, dt, n) for op in ("lu_factor", "solve", "inv", "det")
+             for dt in DTYPES for n in LU_SIZES]
+LU_GETRF = [_lu_case("getrf", "float64", n) for n in LU_SIZES]
+LU_SOLVE = [_lu_case("lu_solve", dt, n, nrhs=r) for dt in DTYPES for n in LU_SIZES for r in (1, n)]
+LU_STACKED = [_lu_case(op, dt, k, STACK_SIZES[k]) for op in ("solve", "inv", "det")
+              for dt in DTYPES for k in LU_STACK]
+
+CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED, "solve_triangular": TRIANGULAR,
+         "lu": LU_SQUARE + LU_GETRF + LU_SOLVE + LU_STACKED}
