@@ -22,8 +22,9 @@ copying (trsm's first lines):
               column) strides.
 The unblocked kernel copies each group of W = NR columns of B (24 doubles, 32
 floats) into a contiguous tile, whatever B's layout, and substitutes there four rows
-at a time with the 4 x W partial results in registers; fewer than TRSM_MIN_RHS columns are solved one at a
-time along whichever direction of L is contiguous (axpy or dot products), unblocked.
+at a time with the 4 x W partial results in registers.  Fewer than TRSM_MIN_RHS
+columns are solved one at a time along whichever direction of L is contiguous (axpy
+or dot products), unblocked.
 When B's columns are contiguous the GEMM update is issued transposed
 (B2^T -= X1^T L21^T) so that the GEMM writes rows of its C.
 
