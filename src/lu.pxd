@@ -270,7 +270,7 @@ cdef inline double det_from_lu(Py_ssize_t n, const real* lu, Py_ssize_t rsa, Py_
                                const int* piv, bint integral, double eps, double* sign,
                                double* mantissa, long* exponent) noexcept nogil:
     """det A = sign(P) prod_i U_ii from getrf's factors, returned as a double and as
-    sign * mantissa * 2**exponent (mantissa = |det| scaled into [0.5, 1), or 0, NaN, Inf).
+    sign * mantissa * 2**exponent (mantissa >= 0 within [2^-500, 2^500], or 0, NaN, Inf).
 
     |det| is accumulated as mantissa and binary exponent (renormalised with frexp
     whenever it leaves [2^-500, 2^500]), so it overflows or underflows only in the
@@ -303,17 +303,13 @@ cdef inline double det_from_lu(Py_ssize_t n, const real* lu, Py_ssize_t rsa, Py_
             if m != 0 and m != INFINITY and m == m:
                 m = frexp(m, &e2)
                 e += e2
-    if m != 0 and m != INFINITY and m == m:
-        m = frexp(m, &e2)
-        e += e2
     sign[0] = s
     mantissa[0] = m
     exponent[0] = e
-    if e > 2000:                     # ldexp's int argument: anything this large is Inf
-        e = 2000
-    elif e < -2000:
-        e = -2000
-    d = s * ldexp(m, <int>e)
+    if e == 0:                       # never left [2^-500, 2^500]: no libm call
+        d = s * m
+    else:                            # ldexp's int argument: |e| > 2000 is Inf or 0 anyway
+        d = s * ldexp(m, <int>(2000 if e > 2000 else (-2000 if e < -2000 else e)))
     if integral and fabs(d) < TWO_POW_52 and n > 0:
         if 4.0 * n * n * eps * lu_error_product(n, lu, rsa, csa) < 0.5:
             d = rint(d)
