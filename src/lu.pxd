@@ -182,16 +182,52 @@ cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     return info
 
 
+cdef inline real dot_rows(Py_ssize_t n, const real* x, Py_ssize_t incx, const real* y) noexcept nogil:
+    """sum_p x[p*incx] * y[p] with four partial sums: independent FMA chains instead of
+    one bound by FMA latency (the compiler may not reassociate a floating sum)."""
+    cdef real s0 = 0, s1 = 0, s2 = 0, s3 = 0
+    cdef Py_ssize_t p, n4 = n - n % 4
+    for p in range(0, n4, 4):
+        s0 += x[p * incx] * y[p]
+        s1 += x[(p + 1) * incx] * y[p + 1]
+        s2 += x[(p + 2) * incx] * y[p + 2]
+        s3 += x[(p + 3) * incx] * y[p + 3]
+    for p in range(n4, n):
+        s0 += x[p * incx] * y[p]
+    return (s0 + s1) + (s2 + s3)
+
+
 cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py_ssize_t rsa,
                                Py_ssize_t csa, real* b, Py_ssize_t rsb) noexcept nogil:
     """B := U^-1 L^-1 B, unblocked row-oriented substitution; B has unit column stride.
 
     Each step subtracts a multiple of one row of B from another (contiguous rows:
-    vectorised along the right-hand sides), as in GVL4 Alg. 3.1.3 applied to rows.
+    vectorised along the right-hand sides), as in GVL4 Alg. 3.1.3 applied to rows;
+    a single right-hand side is a dot product per row (GVL4 Alg. 3.1.1).
     """
     cdef Py_ssize_t i, p, c
     cdef real lip, d
-    for i in range(1, n):                       # L y = b, L unit lower
+    if nrhs == 1 and rsb == 1 and (rsa if rsa > 0 else -rsa) < (csa if csa > 0 else -csa):
+        # Column-major factors: column-oriented substitution (axpy down each column
+        # of L and U, contiguous in memory).
+        for p in range(n):                      # L y = b
+            lip = b[p]
+            for i in range(p + 1, n):
+                b[i] -= lu[i * rsa + p * csa] * lip
+        for p in range(n - 1, -1, -1):          # U x = y
+            b[p] /= lu[p * rsa + p * csa]
+            lip = b[p]
+            for i in range(p):
+                b[i] -= lu[i * rsa + p * csa] * lip
+        return
+    if nrhs == 1 and rsb == 1:                  # row-major factors: a dot product per row
+        for i in range(1, n):                   # L y = b
+            b[i] -= dot_rows(i, lu + i * rsa, csa, b)
+        for i in range(n - 1, -1, -1):          # U x = y
+            b[i] = (b[i] - dot_rows(n - 1 - i, lu + i * rsa + (i + 1) * csa, csa, b + i + 1)) \
+                / lu[i * rsa + i * csa]
+        return
+    for i in range(1, n):                       # L y = b
         for p in range(i):
             lip = lu[i * rsa + p * csa]
             for c in range(nrhs):
@@ -218,7 +254,7 @@ cdef inline int getrs(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const real* lu,
         return INFO_OK
     if not trans:
         laswp(nrhs, b, rsb, csb, 0, n, piv, True)                            # B := P B
-        if csb == 1 and n <= LU_NB:
+        if csb == 1 and (n <= LU_NB or nrhs == 1):     # level 2: no blocking to gain
             lu_substitute(n, nrhs, lu, rsa, csa, b, rsb)
             return INFO_OK
         if trsm(True, True, False, True, n, nrhs, 1, lu, rsa, csa, b, rsb, csb,

@@ -81,7 +81,7 @@ ctypedef fused lu_size:
     KN
 
 
-cdef void _chunk(lu_size* size, Op op, bint trans, Py_ssize_t m, Py_ssize_t n,
+cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, Py_ssize_t m, Py_ssize_t n,
                  Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
                  int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf).
@@ -90,6 +90,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, Py_ssize_t m, Py_ssize_t n,
     # OUT a: L\\U (the literal-size path stores it for FACTOR only), piv (N, min(m, n)),
     #     b, r1/r2 (N,), info (N,)
     Literal sizes run LANES matrices at a time through the interleaved kernels.
+    fortran (GETRS only): each a[t] is stored column-major.
     """
     cdef Py_ssize_t g, t, l, i, count, width, kmin = imin(m, n)
     cdef real* at
@@ -163,7 +164,8 @@ cdef void _chunk(lu_size* size, Op op, bint trans, Py_ssize_t m, Py_ssize_t n,
                 if st > 0:
                     _fill_nan(n * nrhs, b + t * n * nrhs)    # a singular slice has no solution
                     continue
-                info[t] = getrs(trans, n, nrhs, at, n, 1, pt, b + t * n * nrhs, nrhs, 1, n_threads)
+                info[t] = getrs(trans, n, nrhs, at, 1 if fortran else n, n if fortran else 1, pt,
+                                b + t * n * nrhs, nrhs, 1, n_threads)
             elif op == INV:
                 if st > 0:
                     _fill_nan(n * n, b + t * n * n)
@@ -190,39 +192,39 @@ cdef inline void _identity(Py_ssize_t n, real* x) noexcept nogil:
         x[i * n + i] = 1
 
 
-cdef void _run_chunk(Op op, bint trans, Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs,
+cdef void _run_chunk(Op op, bint trans, bint fortran, Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs,
                      real* a, int* piv, real* b, double* r1, double* r2, int* info,
                      Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """_chunk with the literal-size kernels for square k x k, k <= 8 or 16."""
-    if m == n and not trans:
+    if m == n and not trans and not fortran:
         if n == 2:
-            _chunk(<K2*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K2*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 3:
-            _chunk(<K3*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K3*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 4:
-            _chunk(<K4*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K4*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 5:
-            _chunk(<K5*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K5*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 6:
-            _chunk(<K6*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K6*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 7:
-            _chunk(<K7*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K7*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 8:
-            _chunk(<K8*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K8*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
         if n == 16:
-            _chunk(<K16*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K16*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
             return
-    _chunk(<KN*>NULL, op, trans, m, n, nrhs, a, piv, b, r1, r2, info, first, last, n_threads)
+    _chunk(<KN*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, n_threads)
 
 
-cdef void _batched(Op op, bint trans, Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n,
+cdef void _batched(Op op, bint trans, bint fortran, Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n,
                    Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
                    int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time on a threaded getrf; smaller ones
@@ -232,16 +234,16 @@ cdef void _batched(Op op, bint trans, Py_ssize_t n_batch, Py_ssize_t m, Py_ssize
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _run_chunk(op, trans, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch, n_threads)
+        _run_chunk(op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch, n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
         if t * chunk < n_batch:
-            _run_chunk(op, trans, m, n, nrhs, a, piv, b, r1, r2, info,
+            _run_chunk(op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info,
                        t * chunk, min(t * chunk + chunk, n_batch), 1)
 
 
-cdef object _dispatch(Op op, bint trans, cnp.ndarray a, cnp.ndarray piv, cnp.ndarray b,
+cdef object _dispatch(Op op, bint trans, bint fortran, cnp.ndarray a, cnp.ndarray piv, cnp.ndarray b,
                       cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info):
     """Check the working arrays once and run _batched on their data."""
     if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
@@ -272,11 +274,11 @@ cdef object _dispatch(Op op, bint trans, cnp.ndarray a, cnp.ndarray piv, cnp.nda
     cdef int* ip = <int*>cnp.PyArray_DATA(info)
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
-            _batched[double](op, trans, n_batch, m, n, nrhs, <double*>cnp.PyArray_DATA(a),
+            _batched[double](op, trans, fortran, n_batch, m, n, nrhs, <double*>cnp.PyArray_DATA(a),
                              pp, <double*>bp, p1, p2, ip, n_threads)
     elif typenum == cnp.NPY_FLOAT:
         with nogil:
-            _batched[float](op, trans, n_batch, m, n, nrhs, <float*>cnp.PyArray_DATA(a),
+            _batched[float](op, trans, fortran, n_batch, m, n, nrhs, <float*>cnp.PyArray_DATA(a),
                             pp, <float*>bp, p1, p2, ip, n_threads)
     else:
         raise TypeError("lu driver: float32 or float64 arrays expected")
@@ -285,34 +287,36 @@ cdef object _dispatch(Op op, bint trans, cnp.ndarray a, cnp.ndarray piv, cnp.nda
 def getrf_batched(cnp.ndarray a, cnp.ndarray piv, cnp.ndarray info):
     """a[t] := L\\U of P a[t] = L U for a C-contiguous (N, m, n) stack; piv (N, min(m, n))
     int32 (0-based LAPACK pivots), info (N,) int32 (0, k > 0 zero pivot, < 0 no memory)."""
-    _dispatch(FACTOR, False, a, piv, None, None, None, info)
+    _dispatch(FACTOR, False, False, a, piv, None, None, None, info)
 
 
-def getrs_batched(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray b, bint trans, cnp.ndarray info):
+def getrs_batched(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray b, bint trans, cnp.ndarray info,
+                  bint fortran=False):
     """b[t] := A[t]^-1 b[t] (trans false) or A[t]^-T b[t] from getrf_batched's (lu, piv);
-    b a C-contiguous (N, n, k) stack; info (N,) int32 (0, or < 0: no memory)."""
-    _dispatch(GETRS, trans, lu, piv, b, None, None, info)
+    b a C-contiguous (N, n, k) stack; info (N,) int32 (0, or < 0: no memory).  fortran:
+    lu holds each factorization transposed (LAPACK's column-major lu, read in place)."""
+    _dispatch(GETRS, trans, fortran, lu, piv, b, None, None, info)
 
 
 def solve_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray piv, cnp.ndarray info):
     """a[t] := L\\U, then b[t] := A[t]^-1 b[t] where info[t] == 0 (NaN elsewhere)."""
-    _dispatch(SOLVE, False, a, piv, b, None, None, info)
+    _dispatch(SOLVE, False, False, a, piv, b, None, None, info)
 
 
 def inv_batched(cnp.ndarray a, cnp.ndarray out, cnp.ndarray piv, cnp.ndarray info):
     """a[t] := L\\U, then out[t] := A[t]^-1 where info[t] == 0 (NaN elsewhere)."""
-    _dispatch(INV, False, a, piv, out, None, None, info)
+    _dispatch(INV, False, False, a, piv, out, None, None, info)
 
 
 def det_batched(cnp.ndarray a, cnp.ndarray det, cnp.ndarray piv, cnp.ndarray info):
     """a[t] := L\\U, det[t] := det A[t] (float64; exact for integer matrices, see lu.pxd)."""
-    _dispatch(DET, False, a, piv, None, det, None, info)
+    _dispatch(DET, False, False, a, piv, None, det, None, info)
 
 
 def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.ndarray piv,
                     cnp.ndarray info):
     """a[t] := L\\U, (sign[t], logabs[t]) := (sign, log|det A[t]|), numpy's convention."""
-    _dispatch(SLOGDET, False, a, piv, None, sign, logabs, info)
+    _dispatch(SLOGDET, False, False, a, piv, None, sign, logabs, info)
 
 
 # ----------------------------------------------------------- single small calls
@@ -404,3 +408,26 @@ def det_2d(x):
     cdef double d = det_from_lu(n, w, n, 1, piv, integral, 2.220446049250313e-16, &sgn,
                                 &mant, &expo)
     return PyArray_Scalar(&d, cnp.PyArray_DescrFromType(cnp.NPY_DOUBLE), None)
+
+
+def lu_factor_2d(x, bint check_finite):
+    """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 matrix, else None
+    (also None when it is singular or, with check_finite, not finite: the general path
+    then warns or raises)."""
+    cdef Py_ssize_t n, i, j
+    if not _small_square(x, &n):
+        return None
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n
+    dims[1] = n
+    cdef cnp.ndarray lu = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    cdef cnp.ndarray piv = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
+    cdef double* w = <double*>cnp.PyArray_DATA(lu)
+    _load(<cnp.ndarray>x, n, n, w)
+    if check_finite:
+        for i in range(n * n):
+            if not (w[i] - w[i] == 0):        # NaN or Inf
+                return None
+    if getf2(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv)) != 0:
+        return None
+    return lu, piv

@@ -581,3 +581,16 @@ def test_one_and_two_threads_identical(k, rng):
         two = fl.inv(a), fl.det(a), fl.lu_factor(a)[0]
     for x, y in zip(one, two):
         np.testing.assert_array_equal(x, y)
+
+
+@pytest.mark.parametrize("trans", [0, 1])
+@pytest.mark.parametrize("n, nrhs", [(40, None), (40, 3), (5, None), (300, None)])
+def test_lu_solve_reads_scipy_column_major_factors(trans, n, nrhs, rng):
+    """scipy's lu_factor returns Fortran-ordered lu; fastla reads it in place."""
+    a = rng.standard_normal((n, n))
+    b = rng.standard_normal((n,) if nrhs is None else (n, nrhs))
+    lu_piv = sl.lu_factor(a)
+    assert lu_piv[0].flags.f_contiguous
+    x = fl.lu_solve(lu_piv, b, trans=trans)
+    assert _solve_residual(a.T if trans else a, x, b) <= THRESHOLD
+    np.testing.assert_allclose(x, sl.lu_solve(lu_piv, b, trans=trans), rtol=1e-10, atol=1e-12)

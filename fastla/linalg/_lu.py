@@ -288,6 +288,10 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, errors="warn"):
     """
     if errors != "warn":
         check_errors_arg(errors)
+    else:
+        r = _lu.lu_factor_2d(a, check_finite)      # one small float64 matrix: no layers
+        if r is not None:
+            return r
     a = _scipy_operand(a, check_finite)
     if a.size == 0:
         return np.empty_like(a), np.empty(a.shape[:-2] + (0,), dtype=np.int32)
@@ -327,8 +331,19 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         if pw.min() < 0 or pw.max() >= n:     # the kernel trusts them
             raise ValueError("lu_solve: pivot indices must lie in [0, n)")
         _, info = _status(x.shape[0], 0)
-        _lu.getrs_batched(working_copy(lu_, x.dtype, batch), pw.reshape(-1, n), x,
-                          trans != 0, info)
+        # lu is only read: pass it in place when it is one contiguous stack (scipy's
+        # lu_factor returns column-major factors: the kernel reads them transposed).
+        lu_t = np.swapaxes(lu_, -1, -2)
+        fortran = False
+        if lu_.shape[:-2] == batch and lu_.dtype == x.dtype and lu_.flags.aligned \
+                and lu_.flags.c_contiguous:
+            lu_w = lu_.reshape(-1, n, n)
+        elif lu_.shape[:-2] == batch and lu_.dtype == x.dtype and lu_.flags.aligned \
+                and lu_t.flags.c_contiguous and n > 16:
+            lu_w, fortran = lu_t.reshape(-1, n, n), True
+        else:
+            lu_w = working_copy(lu_, x.dtype, batch)
+        _lu.getrs_batched(lu_w, pw.reshape(-1, n), x, trans != 0, info, fortran)
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     return x.reshape(batch + b_core).astype(dtype, copy=False)
