@@ -15,7 +15,7 @@ from cython.parallel cimport prange
 from libc.math cimport INFINITY, NAN
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport LU_NB, PARALLEL_MIN_MNK
+from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
 from lu cimport (LANES, getf2, getrf, getrs, getf2_lanes, getrs_lanes, lanes_load,
@@ -321,7 +321,7 @@ def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.nda
 
 # ----------------------------------------------------------- single small calls
 #
-# One 2-D float64 call with n <= LU_NB: no validation layer, no working-copy array,
+# One 2-D float64 call with n <= LU_SMALL_CALL: no validation layer, no working-copy array,
 # no GIL release or OpenMP region; the matrix is copied into a stack buffer.  Every
 # function returns None when it does not apply (or the matrix is singular), and the
 # caller then takes the general path, which also produces the error.
@@ -334,7 +334,7 @@ cdef inline bint _small_square(object x, Py_ssize_t* n) noexcept:
             or not cnp.PyArray_ISALIGNED(a)):
         return False
     n[0] = cnp.PyArray_DIM(a, 0)
-    return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= LU_NB
+    return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= LU_SMALL_CALL
 
 
 cdef inline void _load(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, double* w) noexcept:
@@ -359,8 +359,8 @@ def solve_2d(x1, x2):
             or not cnp.PyArray_ISALIGNED(b) or cnp.PyArray_DIM(b, 0) != n:
         return None
     nrhs = cnp.PyArray_DIM(b, 1) if nd == 2 else 1
-    cdef double w[LU_NB * LU_NB]
-    cdef int piv[LU_NB]
+    cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
+    cdef int piv[LU_SMALL_CALL]
     _load(<cnp.ndarray>x1, n, n, w)
     if getf2(n, n, w, n, 1, piv) != 0:
         return None
@@ -377,8 +377,8 @@ def inv_2d(x):
     cdef Py_ssize_t n
     if not _small_square(x, &n):
         return None
-    cdef double w[LU_NB * LU_NB]
-    cdef int piv[LU_NB]
+    cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
+    cdef int piv[LU_SMALL_CALL]
     _load(<cnp.ndarray>x, n, n, w)
     if getf2(n, n, w, n, 1, piv) != 0:
         return None
@@ -398,8 +398,8 @@ def det_2d(x):
     cdef Py_ssize_t n
     if not _small_square(x, &n):
         return None
-    cdef double w[LU_NB * LU_NB]
-    cdef int piv[LU_NB]
+    cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
+    cdef int piv[LU_SMALL_CALL]
     cdef double sgn, mant
     cdef long expo
     _load(<cnp.ndarray>x, n, n, w)

@@ -24,7 +24,7 @@ try:
 except ImportError:
     threadpoolctl = None
 
-LU_NB = 32                                   # src/_blocking.pxd
+LU_NB = 16                                   # src/_blocking.pxd (getf2 below, getrf above)
 SQUARE = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 150]
 RECT = [(5, 3), (3, 5), (40, 33), (33, 40), (70, 20), (20, 70), (1, 4), (4, 1)]
 THRESHOLD = 30
