@@ -322,7 +322,8 @@ def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.nda
 # ----------------------------------------------------------- single small calls
 #
 # One 2-D float64 call with n <= LU_SMALL_CALL: no validation layer, no working-copy array,
-# no GIL release or OpenMP region; the matrix is copied into a stack buffer.  Every
+# no GIL release or OpenMP region; the matrix is copied into a stack buffer and
+# factored by the same getrf as in a stack (so a slice's answer never depends on the path).  Every
 # function returns None when it does not apply (or the matrix is singular), and the
 # caller then takes the general path, which also produces the error.
 
@@ -362,7 +363,7 @@ def solve_2d(x1, x2):
     cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
     cdef int piv[LU_SMALL_CALL]
     _load(<cnp.ndarray>x1, n, n, w)
-    if getf2(n, n, w, n, 1, piv) != 0:
+    if getrf(n, n, w, n, 1, piv, 1) != 0:
         return None
     cdef cnp.ndarray x = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, 0)
     cdef double* xp = <double*>cnp.PyArray_DATA(x)
@@ -380,7 +381,7 @@ def inv_2d(x):
     cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
     cdef int piv[LU_SMALL_CALL]
     _load(<cnp.ndarray>x, n, n, w)
-    if getf2(n, n, w, n, 1, piv) != 0:
+    if getrf(n, n, w, n, 1, piv, 1) != 0:
         return None
     cdef cnp.npy_intp dims[2]
     dims[0] = n
@@ -404,7 +405,7 @@ def det_2d(x):
     cdef long expo
     _load(<cnp.ndarray>x, n, n, w)
     cdef bint integral = is_integral(n, w, n, 1)
-    getf2(n, n, w, n, 1, piv)
+    getrf(n, n, w, n, 1, piv, 1)
     cdef double d = det_from_lu(n, w, n, 1, piv, integral, 2.220446049250313e-16, &sgn,
                                 &mant, &expo)
     return PyArray_Scalar(&d, cnp.PyArray_DescrFromType(cnp.NPY_DOUBLE), None)
@@ -428,6 +429,6 @@ def lu_factor_2d(x, bint check_finite):
         for i in range(n * n):
             if not (w[i] - w[i] == 0):        # NaN or Inf
                 return None
-    if getf2(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv)) != 0:
+    if getrf(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv), 1) != 0:
         return None
     return lu, piv
