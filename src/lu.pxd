@@ -366,6 +366,7 @@ cdef inline double slogdet_from_lu(double sign, double mantissa, long exponent,
 # ------------------------------------------------------------------ literal sizes
 
 cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
+    """k of a fixed_k tag type (gemm.pxd): a literal in each specialisation."""
     if fixed_k is K2:
         return 2
     elif fixed_k is K3:
@@ -384,28 +385,6 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
         return 16
     else:
         return 32
-
-
-cdef inline int getf2_fixed(fixed_k* size, real* a, Py_ssize_t rsa, int* piv) noexcept nogil:
-    """getf2 of a k x k row-major matrix (unit column stride), k a compile-time constant."""
-    return getf2(fixed_size(size), fixed_size(size), a, rsa, 1, piv)
-
-
-cdef inline void getrs_fixed(fixed_k* size, Py_ssize_t nrhs, const real* lu, Py_ssize_t rsa,
-                             const int* piv, real* b, Py_ssize_t rsb) noexcept nogil:
-    """B := A^-1 B from getf2_fixed's factors; k a compile-time constant, B row-major."""
-    laswp(nrhs, b, rsb, 1, 0, fixed_size(size), piv, True)
-    lu_substitute(fixed_size(size), nrhs, lu, rsa, 1, b, rsb)
-
-
-cdef inline void inv_fixed(fixed_k* size, const real* lu, Py_ssize_t rsa, const int* piv,
-                           real* x, Py_ssize_t rsx) noexcept nogil:
-    """X := A^-1 = U^-1 L^-1 P from getf2_fixed's factors, k a compile-time constant."""
-    cdef Py_ssize_t k = fixed_size(size), i, j
-    for i in range(k):
-        for j in range(k):
-            x[i * rsx + j] = 1 if i == j else 0
-    getrs_fixed(size, k, lu, rsa, piv, x, rsx)
 
 
 # ------------------------------------------------- stacks of small matrices, in lanes

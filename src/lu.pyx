@@ -18,7 +18,7 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
-from lu cimport (LANES, getf2, getrf, getrs, getf2_lanes, getrs_lanes, lanes_load,
+from lu cimport (LANES, getrf, getrs, getf2_lanes, getrs_lanes, lanes_load,
                  lanes_store, laswp, lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
 
 cnp.import_array()
