@@ -3,9 +3,10 @@ and the single-call paths for small matrices.
 
 The Python layer (fastla/linalg/_lu.py) validates, promotes and broadcasts, and hands
 these drivers C-contiguous *working copies* (stacks (N, m, n) of one floating dtype)
-that they overwrite; the caller's arrays are never seen here.  Each driver picks the
-fused specialisation once, and loops over the batch without the GIL: stacks of
-k x k matrices with k <= 8 or k = 16 run kernels compiled for that literal k; large
+that they overwrite (lu_solve's factors, only read, may be the caller's).  Each driver
+picks the fused specialisation once, and loops over the batch without the GIL: stacks
+of k x k matrices with k <= 8 or k = 16 run the lane kernels compiled for that literal
+k (lu.pxd: LANES matrices interleaved, one vector per element); large
 matrices run one at a time on the threaded getrf; everything in between runs whole
 matrices per thread (OpenMP over the batch) when the total work pays for it.
 """
@@ -30,7 +31,8 @@ KERNELS = {
     "getrf": {
         "computes": "P A = L U (partial pivoting), L unit lower, U upper",
         "algorithm": "recursive LU (Toledo) with GEMM trailing updates; unblocked getf2 "
-                     f"on panels of <= {LU_NB} columns; literal-size getf2 for k <= 8, 16",
+                     f"on panels of <= {LU_NB} columns; stacks of k <= 8, 16 in interleaved "
+                     "lanes (LANES matrices per vector, pivoting by compare/blend)",
         "citation": "Toledo, SIAM J. Matrix Anal. Appl. 18(4), 1997; "
                     "Golub & Van Loan, Matrix Computations, 4th ed., §3.4",
         "flops": "2*n**3/3 (m*n**2 - n**3/3 for m >= n)",
