@@ -85,10 +85,12 @@ def scipy_result_dtype(*arrays):
 
 
 def compute_dtype(dtype):
-    """The dtype a factorization computes in for results of `dtype`.
+    """The dtype a numpy.linalg-style function computes in for results of `dtype`.
 
     float32 results are computed in float64 and rounded, as numpy.linalg does, unless
-    fastla.float32_compute('float32') is in effect.
+    fastla.float32_compute('float32') is in effect.  The scipy-style functions (lu,
+    lu_factor, lu_solve, solve_triangular) compute in their scipy_result_dtype, as
+    scipy calls LAPACK's single- or double-precision routine.
     """
     if dtype == _FLOAT32 and get_float32_compute() == "float64":
         return _FLOAT64

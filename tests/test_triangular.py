@@ -336,29 +336,28 @@ def test_overwrite_b(rng):
         x = solve_triangular(a, b, overwrite_b=True)
         assert x is b
         np.testing.assert_allclose(x, expected, rtol=1e-13)   # b's layout: other rounding
-    # Not the result's dtype (float32 computes in float64), broadcast, or overlapping
-    # with a: b is copied and left alone.
-    for b, aa in ((np.ones(6, np.float32), a.astype(np.float32)), (np.ones(6), a[None]),
-                  (a, a)):
+    # float32 b with float32 a is the result: solved in place, as scipy does.
+    b = np.ones(6, np.float32)
+    assert solve_triangular(a.astype(np.float32), b, overwrite_b=True) is b
+    # Not the result's dtype, broadcast, or overlapping with a: b is copied, left alone.
+    for b, aa in ((np.ones(6, np.float32), a), (np.ones(6), a[None]), (a, a)):
         b0 = b.copy()
         x = solve_triangular(aa, b, overwrite_b=True)
         assert x is not b and np.array_equal(b, b0)
 
 
-def test_float32_compute_modes(rng):
-    """float32 results: computed in float64 by default (float64-level backward error
-    once rounded), natively under float32_compute('float32')."""
+def test_float32_in_scipys_precision(rng):
+    """float32 input is solved in float32, as scipy calls strsm: float32-level backward
+    error, and the numpy.linalg float32_compute setting does not apply."""
     n = 60
     a = ill_conditioned(rng, n, np.float32)
     b = rng.standard_normal((n, 8)).astype(np.float32)
-    x64 = solve_triangular(a, b, lower=True)
-    ref = solve_triangular(a.astype(np.float64), b.astype(np.float64), lower=True)
-    assert x64.dtype == np.float32
-    np.testing.assert_array_equal(x64, ref.astype(np.float32))
-    with fastla.float32_compute("float32"):
-        x32 = solve_triangular(a, b, lower=True)
-    assert x32.dtype == np.float32
-    assert_backward(x32, a, b, True, False, False)
+    x = solve_triangular(a, b, lower=True)
+    assert x.dtype == np.float32
+    assert_backward(x, a, b, True, False, False)
+    for mode in ("float64", "float32"):
+        with fastla.float32_compute(mode):
+            np.testing.assert_array_equal(solve_triangular(a, b, lower=True), x)
 
 
 def test_errors_policy_single_matrix():

@@ -20,7 +20,7 @@ from numpy.linalg._linalg import SlogdetResult
 from .._errors import apply_policy, check_errors_arg, raise_for_status
 from .._kernels import lu as _lu
 from .._validate import (as_arrays, assert_stacked_2d, assert_stacked_square, compute_dtype,
-                         result_dtype, working_copy)
+                         result_dtype, scipy_result_dtype, working_copy)
 from ._gemm import matmul
 
 __all__ = ["solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve", "tensorinv",
@@ -264,10 +264,10 @@ def _scipy_operand(a, check_finite, name="a"):
 def _getrf(a):
     """(lu, piv, info) of the stack a (..., m, n) in a's result dtype: the shared core of
     lu and lu_factor."""
-    dtype = result_dtype(a)
+    dtype = scipy_result_dtype(a)
     m, n = a.shape[-2:]
     batch = a.shape[:-2]
-    work = working_copy(a, compute_dtype(dtype))
+    work = working_copy(a, dtype)              # scipy's precision: LAPACK's s/d routine
     piv, info = _status(work.shape[0], min(m, n))
     if work.size:
         _lu.getrf_batched(work, piv, info)
@@ -323,9 +323,9 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     b_core = b1.shape[-1:] if b1.ndim == 1 else b1.shape[-2:]
     if b1.ndim == 0 or lu_.shape[-2] != b_core[0] or lu_.shape[-2] != n:
         raise ValueError(f"Shapes of lu {lu_.shape[-2:]} and b {b_core} are incompatible")
-    dtype = result_dtype(lu_, b1)
+    dtype = scipy_result_dtype(lu_, b1)
     batch = np.broadcast_shapes(lu_.shape[:-2], piv.shape[:-1], b1.shape[:b1.ndim - len(b_core)])
-    x = working_copy(b1 if b1.ndim > 1 else b1[:, None], compute_dtype(dtype), batch)
+    x = working_copy(b1 if b1.ndim > 1 else b1[:, None], dtype, batch)
     if x.size:
         pw = np.ascontiguousarray(np.broadcast_to(piv, batch + (n,)), dtype=np.int32)
         if pw.min() < 0 or pw.max() >= n:     # the kernel trusts them
@@ -354,7 +354,7 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     permute_l, or (p, L, U) with p_indices (row indices: A = L[p] @ U).  L is M x K unit
     lower trapezoidal, U K x N upper, K = min(M, N); stacks give stacks."""
     a = _scipy_operand(a, check_finite)
-    dtype = result_dtype(a)
+    dtype = scipy_result_dtype(a)
     *nd, m, n = a.shape
     k = min(m, n)
     if min(a.shape) == 0:

@@ -18,7 +18,7 @@ import numpy as np
 
 from .._errors import apply_policy, check_errors_arg, raise_for_status
 from .._kernels import triangular as _triangular
-from .._validate import batch_layout, compute_dtype, kernel_operand, scipy_result_dtype
+from .._validate import batch_layout, kernel_operand, scipy_result_dtype
 
 __all__ = ["solve_triangular"]
 
@@ -61,7 +61,7 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     if code not in (0, 1, 2):
         raise ValueError(f"trans must be 0, 1, 2, 'N', 'T' or 'C', got {trans!r}")
     dtype = scipy_result_dtype(a1, b1)
-    work_dtype = compute_dtype(dtype)
+    work_dtype = dtype             # scipy's precision: LAPACK's s/d routine
     k = b_core[1] if len(b_core) == 2 else 1
     out_shape = batch + b_core
     if m == 0 or k == 0 or 0 in batch:
