@@ -14,6 +14,7 @@ matrices per thread (OpenMP over the batch) when the total work pays for it.
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, NAN
+from libc.string cimport memcpy
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
@@ -329,87 +330,117 @@ def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.nda
 # function returns None when it does not apply (or the matrix is singular), and the
 # caller then takes the general path, which also produces the error.
 
-cdef inline bint _small_square(object x, Py_ssize_t* n) noexcept:
+cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
+    """Whether x is one aligned square float64 (or, if f32, float32) ndarray of order
+    1..LU_SMALL_CALL; sets n and typenum."""
     if type(x) is not cnp.ndarray:
         return False
     cdef cnp.ndarray a = <cnp.ndarray>x
-    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE
-            or not cnp.PyArray_ISALIGNED(a)):
+    typenum[0] = cnp.PyArray_TYPE(a)
+    if (cnp.PyArray_NDIM(a) != 2 or not cnp.PyArray_ISALIGNED(a)
+            or not (typenum[0] == cnp.NPY_DOUBLE or (f32 and typenum[0] == cnp.NPY_FLOAT))):
         return False
     n[0] = cnp.PyArray_DIM(a, 0)
     return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= LU_SMALL_CALL
 
 
 cdef inline void _load(cnp.ndarray a, Py_ssize_t rows, Py_ssize_t cols, double* w) noexcept:
-    """w := a (rows x cols, any byte strides) as a row-major buffer."""
+    """w := a (float64 or float32, rows x cols, any byte strides) as a row-major
+    float64 buffer."""
     cdef char* p = <char*>cnp.PyArray_DATA(a)
     cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = 0, i, j
+    cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
     if cols > 1 or cnp.PyArray_NDIM(a) == 2:
         cs = cnp.PyArray_STRIDE(a, 1)
     for i in range(rows):
         for j in range(cols):
-            w[i * cols + j] = (<double*>(p + i * rs + j * cs))[0]
+            if single:
+                w[i * cols + j] = (<float*>(p + i * rs + j * cs))[0]
+            else:
+                w[i * cols + j] = (<double*>(p + i * rs + j * cs))[0]
 
 
-def solve_2d(x1, x2):
-    """numpy.linalg.solve(x1, x2) for one small float64 system, else None."""
+cdef inline cnp.ndarray _result(int nd, cnp.npy_intp* dims, int typenum, const double* x):
+    """A new C-ordered array of typenum holding x (rounded once if typenum is float32:
+    numpy.linalg's float32 results are float64 computations rounded)."""
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, dims, typenum, 0)
+    cdef Py_ssize_t i, size = cnp.PyArray_SIZE(out)
+    cdef float* f
+    if typenum == cnp.NPY_DOUBLE:
+        memcpy(cnp.PyArray_DATA(out), x, size * sizeof(double))
+    else:
+        f = <float*>cnp.PyArray_DATA(out)
+        for i in range(size):
+            f[i] = <float>x[i]
+    return out
+
+
+def solve_2d(x1, x2, bint f32):
+    """numpy.linalg.solve(x1, x2) for one small float64 system (float32 too if f32:
+    computed in float64, rounded), else None."""
     cdef Py_ssize_t n, nrhs
-    if not _small_square(x1, &n) or type(x2) is not cnp.ndarray:
+    cdef int typenum
+    if not _small_square(x1, &n, &typenum, f32) or type(x2) is not cnp.ndarray:
         return None
     cdef cnp.ndarray b = <cnp.ndarray>x2
     cdef int nd = cnp.PyArray_NDIM(b)
-    if (nd != 1 and nd != 2) or cnp.PyArray_TYPE(b) != cnp.NPY_DOUBLE \
+    if (nd != 1 and nd != 2) or cnp.PyArray_TYPE(b) != typenum \
             or not cnp.PyArray_ISALIGNED(b) or cnp.PyArray_DIM(b, 0) != n:
         return None
     nrhs = cnp.PyArray_DIM(b, 1) if nd == 2 else 1
     cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
+    cdef double xb[LU_SMALL_CALL * LU_SMALL_CALL]
     cdef int piv[LU_SMALL_CALL]
+    if nrhs > LU_SMALL_CALL:
+        return None
     _load(<cnp.ndarray>x1, n, n, w)
     if getrf(n, n, w, n, 1, piv, 1) != 0:
         return None
-    cdef cnp.ndarray x = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, 0)
-    cdef double* xp = <double*>cnp.PyArray_DATA(x)
-    _load(b, n, nrhs, xp)
-    laswp(nrhs, xp, nrhs, 1, 0, n, piv, True)
-    lu_substitute(n, nrhs, w, n, 1, xp, nrhs)
-    return x
+    _load(b, n, nrhs, xb)
+    laswp(nrhs, xb, nrhs, 1, 0, n, piv, True)
+    lu_substitute(n, nrhs, w, n, 1, xb, nrhs)
+    return _result(nd, cnp.PyArray_DIMS(b), typenum, xb)
 
 
-def inv_2d(x):
-    """numpy.linalg.inv(x) for one small float64 matrix, else None."""
+def inv_2d(x, bint f32):
+    """numpy.linalg.inv(x) for one small float64 matrix (float32 too if f32: computed
+    in float64, rounded), else None."""
     cdef Py_ssize_t n
-    if not _small_square(x, &n):
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, f32):
         return None
     cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
+    cdef double xb[LU_SMALL_CALL * LU_SMALL_CALL]
     cdef int piv[LU_SMALL_CALL]
     _load(<cnp.ndarray>x, n, n, w)
     if getrf(n, n, w, n, 1, piv, 1) != 0:
         return None
-    cdef cnp.npy_intp dims[2]
-    dims[0] = n
-    dims[1] = n
-    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
-    cdef double* xp = <double*>cnp.PyArray_DATA(out)
-    _identity(n, xp)
-    laswp(n, xp, n, 1, 0, n, piv, True)
-    lu_substitute(n, n, w, n, 1, xp, n)
-    return out
+    _identity(n, xb)
+    laswp(n, xb, n, 1, 0, n, piv, True)
+    lu_substitute(n, n, w, n, 1, xb, n)
+    return _result(2, cnp.PyArray_DIMS(<cnp.ndarray>x), typenum, xb)
 
 
-def det_2d(x):
-    """numpy.linalg.det(x) for one small float64 matrix (a numpy.float64), else None."""
+def det_2d(x, bint f32):
+    """numpy.linalg.det(x) for one small float64 matrix (float32 too if f32: computed
+    in float64, rounded), as a numpy scalar of x's dtype, else None."""
     cdef Py_ssize_t n
-    if not _small_square(x, &n):
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, f32):
         return None
     cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
     cdef int piv[LU_SMALL_CALL]
     cdef double sgn, mant
     cdef long expo
+    cdef float d32
     _load(<cnp.ndarray>x, n, n, w)
     cdef bint integral = is_integral(n, w, n, 1)
     getrf(n, n, w, n, 1, piv, 1)
     cdef double d = det_from_lu(n, w, n, 1, piv, integral, 2.220446049250313e-16, &sgn,
                                 &mant, &expo)
+    if typenum == cnp.NPY_FLOAT:
+        d32 = <float>d
+        return PyArray_Scalar(&d32, cnp.PyArray_DescrFromType(cnp.NPY_FLOAT), None)
     return PyArray_Scalar(&d, cnp.PyArray_DescrFromType(cnp.NPY_DOUBLE), None)
 
 
@@ -418,7 +449,8 @@ def lu_factor_2d(x, bint check_finite):
     (also None when it is singular or, with check_finite, not finite: the general path
     then warns or raises)."""
     cdef Py_ssize_t n, i, j
-    if not _small_square(x, &n):
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, False):
         return None
     cdef cnp.npy_intp dims[2]
     dims[0] = n

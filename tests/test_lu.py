@@ -596,3 +596,16 @@ def test_lu_solve_reads_scipy_column_major_factors(trans, n, nrhs, rng):
     x = fl.lu_solve(lu_piv, b, trans=trans)
     assert _solve_residual(a.T if trans else a, x, b) <= THRESHOLD
     np.testing.assert_allclose(x, sl.lu_solve(lu_piv, b, trans=trans), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 8, 17, 32])
+def test_float32_single_call_is_float64_rounded(n, rng):
+    """A single small float32 call (the no-layers path) computes in float64 and rounds,
+    like numpy.linalg: it agrees with the float64 result rounded to float32."""
+    a = (_randn(rng, (n, n), np.float32) / n + np.eye(n, dtype=np.float32))   # det ~ 1
+    b = _randn(rng, (n,), np.float32)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    for got, ref in ((fl.solve(a, b), fl.solve(a64, b64)), (fl.inv(a), fl.inv(a64)),
+                     (fl.det(a), fl.det(a64))):
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, np.asarray(ref).astype(np.float32))

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.linalg._linalg import SlogdetResult
 
 from .._errors import apply_policy, check_errors_arg, raise_for_status
+from .._config import get_float32_compute
 from .._kernels import lu as _lu
 from .._validate import (as_arrays, assert_stacked_2d, assert_stacked_square, compute_dtype,
                          result_dtype, scipy_result_dtype, working_copy)
@@ -57,6 +58,12 @@ def _broadcast_batch(a, b, b_core, out_core):
 
 # ------------------------------------------------------------------ numpy.linalg
 
+def _float32_via_float64():
+    """Whether float32 input computes in float64 now (numpy's rule, the default), so the
+    single-call paths may take float32 too."""
+    return get_float32_compute() == "float64"
+
+
 def solve(a, b, *, errors="raise"):
     """Solve a @ x = b, as ``numpy.linalg.solve``.
 
@@ -64,7 +71,7 @@ def solve(a, b, *, errors="raise"):
     (..., M, K); batch dimensions broadcast.  errors: DESIGN.md §2 (fastla/_errors.py).
     """
     if errors == "raise":
-        x = _lu.solve_2d(a, b)      # one small float64 system: no layers
+        x = _lu.solve_2d(a, b, _float32_via_float64())   # one small system: no layers
         if x is not None:
             return x
     check_errors_arg(errors)
@@ -111,7 +118,7 @@ def inv(a, *, errors="raise"):
     errors: DESIGN.md §2 (fastla/_errors.py).
     """
     if errors == "raise":
-        r = _lu.inv_2d(a)           # one small float64 matrix: no layers
+        r = _lu.inv_2d(a, _float32_via_float64())        # one small matrix: no layers
         if r is not None:
             return r
     check_errors_arg(errors)
@@ -159,7 +166,7 @@ def det(a):
     integer-valued matrices whose determinant is (src/lu.pxd, det_from_lu).  Exactly
     singular -> 0.0; 0 x 0 -> 1.0.
     """
-    r = _lu.det_2d(a)               # one small float64 matrix: no layers
+    r = _lu.det_2d(a, _float32_via_float64())            # one small matrix: no layers
     if r is not None:
         return r
     dtype, d, _ = _det_parts(a, False)
