@@ -444,6 +444,45 @@ def det_2d(x, bint f32):
     return PyArray_Scalar(&d, cnp.PyArray_DescrFromType(cnp.NPY_DOUBLE), None)
 
 
+def lu_solve_2d(lu_and_piv, x2, bint trans, bint check_finite):
+    """scipy.linalg.lu_solve((lu, piv), x2, trans) for one small float64 system with
+    int32 pivots, else None (the general path then validates and raises)."""
+    cdef Py_ssize_t n, nrhs, i
+    cdef int typenum
+    if type(lu_and_piv) is not tuple or len(lu_and_piv) != 2:
+        return None
+    lu_, piv_ = lu_and_piv
+    if not _small_square(lu_, &n, &typenum, False) or type(piv_) is not cnp.ndarray \
+            or type(x2) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray pv = <cnp.ndarray>piv_
+    cdef cnp.ndarray b = <cnp.ndarray>x2
+    cdef int nd = cnp.PyArray_NDIM(b)
+    if (cnp.PyArray_NDIM(pv) != 1 or cnp.PyArray_TYPE(pv) != cnp.NPY_INT32
+            or not cnp.PyArray_IS_C_CONTIGUOUS(pv) or cnp.PyArray_DIM(pv, 0) != n):
+        return None
+    if (nd != 1 and nd != 2) or cnp.PyArray_TYPE(b) != cnp.NPY_DOUBLE \
+            or not cnp.PyArray_ISALIGNED(b) or cnp.PyArray_DIM(b, 0) != n:
+        return None
+    nrhs = cnp.PyArray_DIM(b, 1) if nd == 2 else 1
+    if nrhs > LU_SMALL_CALL:
+        return None
+    cdef const int* piv = <const int*>cnp.PyArray_DATA(pv)
+    for i in range(n):
+        if piv[i] < 0 or piv[i] >= n:
+            return None
+    cdef double w[LU_SMALL_CALL * LU_SMALL_CALL]
+    cdef double xb[LU_SMALL_CALL * LU_SMALL_CALL]
+    _load(b, n, nrhs, xb)
+    if check_finite:
+        for i in range(n * nrhs):
+            if not (xb[i] - xb[i] == 0):          # NaN or Inf
+                return None
+    _load(<cnp.ndarray>lu_, n, n, w)
+    getrs(trans, n, nrhs, w, n, 1, piv, xb, nrhs, 1, 1)
+    return _result(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, xb)
+
+
 def lu_factor_2d(x, bint check_finite):
     """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 matrix, else None
     (also None when it is singular or, with check_finite, not finite: the general path

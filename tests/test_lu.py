@@ -609,3 +609,22 @@ def test_float32_single_call_is_float64_rounded(n, rng):
                      (fl.det(a), fl.det(a64))):
         assert got.dtype == np.float32
         np.testing.assert_array_equal(got, np.asarray(ref).astype(np.float32))
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 17, 32])
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_lu_solve_single_call_matches_scipy(n, trans, rng):
+    """The no-layers path of lu_solve (one small float64 system, int32 pivots): same
+    answers as scipy on its own (Fortran-ordered) factors and on fastla's, 1-D and 2-D b,
+    and the general path's checks when it declines (non-finite b)."""
+    a = _randn(rng, (n, n), np.float64) + n * np.eye(n)
+    for b in (_randn(rng, (n,), np.float64), _randn(rng, (n, 3), np.float64)):
+        ref = sl.lu_solve(sl.lu_factor(a), b, trans=trans)
+        for factors in (sl.lu_factor(a), fl.lu_factor(a)):
+            x = fl.lu_solve(factors, b, trans=trans)
+            assert x.shape == ref.shape and x.dtype == ref.dtype
+            np.testing.assert_allclose(x, ref, rtol=1e-12, atol=1e-12)
+    bad = np.full(n, np.nan)
+    with pytest.raises(ValueError, match="infs or NaNs"):
+        fl.lu_solve(fl.lu_factor(a), bad)
+    assert np.isnan(fl.lu_solve(fl.lu_factor(a), bad, check_finite=False)).all()

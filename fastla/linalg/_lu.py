@@ -318,6 +318,10 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """Solve a x = b (trans=0) or a^T x = b (trans=1 or 2) from lu_factor's (lu, piv),
     as ``scipy.linalg.lu_solve``.  b is a vector (..., M) when 1-D, else (..., M, K);
     batch dimensions of lu, piv and b broadcast."""
+    if trans in (0, 1, 2):
+        x = _lu.lu_solve_2d(lu_and_piv, b, trans != 0, check_finite)   # no layers
+        if x is not None:
+            return x
     lu_, piv = lu_and_piv
     lu_ = np.asarray(lu_)
     piv = np.asarray(piv)
