@@ -14,7 +14,7 @@ each answer is checked after timing.  Tables are grouped per case, e.g.
 
 import pytest
 
-from _problems import MATMUL_SQUARE, MATMUL_STACKED
+from fastla._bench.problems import MATMUL_SQUARE, MATMUL_STACKED
 
 
 @pytest.mark.op("matmul")

@@ -6,7 +6,7 @@ inv and det against numpy.linalg on n x n matrices and on stacks of N small k x 
 matrices (the lane kernels); lu_solve against scipy.linalg.lu_solve from the same
 (lu, piv) with one and with n right-hand sides.  Same read-only operands and thread
 count for every contender; every answer is checked after timing (scaled residuals,
-_problems._check_*).
+problems._check_*).
 
     pytest benchmarks/bench_lu.py --benchmark-json=bench-results.json
     python benchmarks/report.py bench-results.json
@@ -16,7 +16,7 @@ _problems._check_*).
 
 import pytest
 
-from _problems import LU_GETRF, LU_SOLVE, LU_SQUARE, LU_STACKED
+from fastla._bench.problems import LU_GETRF, LU_SOLVE, LU_SQUARE, LU_STACKED
 
 
 def _by_op(cases, op):

@@ -4,7 +4,7 @@
 Upper triangular n x n systems with nrhs = n right-hand sides exercise the blocked
 TRSM (diagonal blocks by substitution, the rest in the GEMM); nrhs = 1 the level-2
 substitution.  Both contenders get the same read-only operands (a well-conditioned
-triangle, _problems._triangular_operands), their default arguments (check_finite=True)
+triangle, problems._triangular_operands), their default arguments (check_finite=True)
 and the same thread count; each answer's backward error is checked after timing.
 
     pytest benchmarks/bench_triangular.py --benchmark-json=bench-results.json
@@ -14,7 +14,7 @@ and the same thread count; each answer's backward error is checked after timing.
 
 import pytest
 
-from _problems import TRIANGULAR
+from fastla._bench.problems import TRIANGULAR
 
 
 @pytest.mark.op("solve_triangular")

@@ -2,11 +2,11 @@
 
 A benchmark is parametrised three ways (python-rapidjson's benchmarks/conftest.py):
 
-- ``case``: a ``_problems.Case``, parametrised by the bench file;
+- ``case``: a ``fastla._bench.problems.Case``, parametrised by the bench file;
 - ``threads``: the thread count, pinned equally for fastla (OpenMP: it reads
   omp_get_max_threads, which threadpoolctl sets) and for numpy's / scipy's OpenBLAS;
 - ``contender``: fastla, numpy and scipy, those that have the operation
-  (``_problems.OPS``); the test function names its operation with ``@pytest.mark.op``.
+  (``problems.OPS``); the test function names its operation with ``@pytest.mark.op``.
 
 The ``run`` fixture sets the group (one table per case and thread count, every
 contender in it), times the public call, records flops and GFLOP/s in
@@ -24,11 +24,12 @@ from operator import attrgetter
 import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
-# --import-mode=importlib (pyproject) puts no test directory on sys.path; the bench
-# files and report.py import their case definitions from here.
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The case definitions live in the installed package, shared with `python -m fastla
+# bench`.  Bench files written before they moved there import them as `_problems`.
+from fastla._bench import problems  # noqa: E402
+from fastla._bench.problems import OPS  # noqa: E402
 
-from _problems import OPS  # noqa: E402
+sys.modules.setdefault("_problems", problems)
 
 Contender = namedtuple("Contender", "name, version")
 
@@ -64,7 +65,7 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "op(name): the operation (key of _problems.OPS) "
+    config.addinivalue_line("markers", "op(name): the operation (key of problems.OPS) "
                                        "a benchmark times; selects its contenders")
 
 
@@ -77,7 +78,7 @@ def pytest_generate_tests(metafunc):  # contenders of one case run back to back
         marker = metafunc.definition.get_closest_marker("op")
         if marker is None:
             raise pytest.UsageError(f"{metafunc.definition.nodeid}: mark the benchmark "
-                                    "with @pytest.mark.op(<name in _problems.OPS>)")
+                                    "with @pytest.mark.op(<name in problems.OPS>)")
         op = marker.args[0]
         available = [c for c in contenders if resolve(c, op) is not None]
         metafunc.parametrize("contender", available, ids=attrgetter("name"))

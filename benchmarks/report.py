@@ -6,8 +6,9 @@
 One table per operation, dtype and thread count; one row per size.  For every other
 contender X the column "X/fastla" is X's time divided by fastla's: the speed-up,
 above 1 when fastla is faster.  GFLOP/s come from the exact flop counts of
-_problems.py (recorded in each benchmark's extra_info).  The best time of each row is
-in bold.  Quote ratios from a single run: the machines we measure on are shared.
+fastla/_bench/problems.py (recorded in each benchmark's extra_info).  The best time of
+each row is in bold.  Quote ratios from a single run: the machines we measure on are
+shared.  `python -m fastla bench` is the one-command summary; this is the detailed tool.
 """
 
 import argparse

@@ -2,10 +2,11 @@
 and how to tell a right answer from a wrong one.
 
 One ``Case`` is one table of the report: an operation, a dtype and operand shapes.
-The benchmarks (``bench_<stem>.py``) time every contender on ``case.build()`` and
-then pass the result to ``case.check``; the report (``report.py``, and later the
-report command) turns ``case.flops`` into GFLOP/s.  Nothing here imports fastla, so
-the case list can be read without a build.
+The benchmarks (``benchmarks/bench_<stem>.py``) and the report command (``python -m
+fastla bench``, fastla/_bench/) time every contender on ``case.build()`` and then pass
+the result to ``case.check``, which fails on a wrong answer and returns its scaled
+residual; ``case.flops`` gives GFLOP/s.  Nothing here imports fastla, so the case list
+can be read without a build.
 
 Flop counts are the conventional ones of the LAPACK Working Notes and of every BLAS
 benchmark (a multiply and an add are two flops), so GFLOP/s compare with published
@@ -80,8 +81,10 @@ class Case:
         return _build(self.op, self.shapes, self.dtype)
 
     def check(self, result):
-        """Fail unless `result` is a correct answer for build()'s operands."""
-        _CHECKS[self.op](self, result)
+        """Fail unless `result` is a correct answer for build()'s operands; return the
+        check's largest scaled residual (bound 30; matmul: error / rounding bound,
+        bound 1), or None for a check that computes no single number."""
+        return _CHECKS[self.op](self, result)
 
     def __str__(self):
         return self.id
@@ -164,6 +167,7 @@ def _check_matmul(case, result):
             f"{case}: {int(bad.sum())} of {bad.size} entries outside the rounding-error "
             f"bound (_matmul_reference); first at {where}: got {result[where]!r}, "
             f"expected {ref[where]!r} +- {bound[where]:.3g}")
+    return float(np.max(err / bound, initial=0.0))
 
 
 def _check_solve_triangular(case, result):
@@ -178,6 +182,7 @@ def _check_solve_triangular(case, result):
     ratio = np.abs(b - a @ x).sum(axis=0) / (
         np.abs(a).sum(axis=0).max() * np.abs(x).sum(axis=0) * n * np.finfo(case.dtype).eps)
     assert np.all(ratio <= 30), f"{case}: backward error {np.max(ratio):.3g} > 30"
+    return float(np.max(ratio, initial=0.0))
 
 
 def _raw(case):
@@ -194,6 +199,7 @@ def _freivalds(case, a, apply, bound_scale):
     r = apply(v)
     ratio = np.abs(r).sum(axis=-2) / (bound_scale(v) * n * np.finfo(case.dtype).eps)
     assert np.all(ratio <= 30), f"{case}: scaled residual {np.max(ratio):.3g} > 30"
+    return float(np.max(ratio, initial=0.0))
 
 
 def _check_lu_factor(case, result):
@@ -208,7 +214,7 @@ def _check_lu_factor(case, result):
         perm[[i, p]] = perm[[p, i]]
     L, U = np.tril(lu, -1) + np.eye(n), np.triu(lu)
     anorm = np.abs(a).sum(axis=0).max()
-    _freivalds(case, a, lambda v: (a @ v)[perm] - L @ (U @ v),
+    return _freivalds(case, a, lambda v: (a @ v)[perm] - L @ (U @ v),
                lambda v: anorm * np.abs(v).sum(axis=-2))
 
 
@@ -221,19 +227,20 @@ def _backward_error(case, a, x, b):
         np.abs(a).sum(axis=-2).max(axis=-1)[..., None] * np.abs(x).sum(axis=-2)
         * a.shape[-1] * np.finfo(case.dtype).eps)
     assert np.all(ratio <= 30), f"{case}: backward error {np.max(ratio):.3g} > 30"
+    return float(np.max(ratio, initial=0.0))
 
 
 def _check_solve(case, result):
     a, b = (x.astype(np.float64) for x in case.build())
     assert result.shape == b.shape and result.dtype == np.dtype(case.dtype), f"{case}"
-    _backward_error(case, a, result, b)
+    return _backward_error(case, a, result, b)
 
 
 def _check_lu_solve(case, result):
     a = _raw(case)[0].astype(case.dtype).astype(np.float64)
     b = case.build()[1].astype(np.float64)
     assert result.shape == b.shape and result.dtype == np.dtype(case.dtype), f"{case}"
-    _backward_error(case, a, result, b)
+    return _backward_error(case, a, result, b)
 
 
 def _check_inv(case, result):
@@ -242,7 +249,7 @@ def _check_inv(case, result):
     assert result.shape == a.shape and result.dtype == np.dtype(case.dtype), f"{case}"
     x = result.astype(np.float64)
     norms = np.abs(x).sum(axis=-2).max(axis=-1) * np.abs(a).sum(axis=-2).max(axis=-1)
-    _freivalds(case, a, lambda v: x @ (a @ v) - v,
+    return _freivalds(case, a, lambda v: x @ (a @ v) - v,
                lambda v: norms[..., None] * np.abs(v).sum(axis=-2))
 
 
@@ -270,6 +277,7 @@ def _check_det(case, result):
     assert np.all(np.sign(result) == sign), f"{case}: sign differs"
     ratio = (np.abs(got_log - logdet) / (case.shapes[0][-1] * np.finfo(case.dtype).eps * cond))[finite]
     assert np.all(ratio <= 30), f"{case}: log|det| error {ratio.max():.3g} n eps cond > 30"
+    return float(np.max(ratio, initial=0.0))
 
 
 _CHECKS = {"matmul": _check_matmul, "solve_triangular": _check_solve_triangular,
