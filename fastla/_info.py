@@ -19,12 +19,19 @@ def gemm_info(dtype="float64"):
     return {"dtype": name, **table[name]}
 
 
-def show_config():
-    """Print the build configuration and the GEMM blocking."""
+def show_config(mode="stdout"):
+    """Print the build configuration and the GEMM blocking, or with mode='dicts'
+    return them as a dict (numpy.show_config's modes)."""
     from . import _build_config as cfg, __version__
 
-    print(f"fastla {__version__}")
-    for key in ("compiler", "cython", "c_args", "cpu_tuning", "openmp", "buildtype"):
-        print(f"  {key}: {getattr(cfg, key)}")
-    for dtype in ("float64", "float32"):
-        print(f"  gemm[{dtype}]: {gemm_info(dtype)}")
+    config = {"version": __version__,
+              **{key: getattr(cfg, key)
+                 for key in ("compiler", "cython", "c_args", "cpu_tuning", "openmp", "buildtype")},
+              **{f"gemm[{dtype}]": gemm_info(dtype) for dtype in ("float64", "float32")}}
+    if mode == "dicts":
+        return config
+    if mode != "stdout":
+        raise ValueError(f"show_config: mode must be 'stdout' or 'dicts', got {mode!r}")
+    print(f"fastla {config.pop('version')}")
+    for key, value in config.items():
+        print(f"  {key}: {value}")
