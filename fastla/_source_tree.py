@@ -24,6 +24,8 @@ def import_installed(name, init_file):
     if spec is None or spec.origin is None or \
             os.path.dirname(os.path.dirname(spec.origin)) == source_root:
         return False
+    for loaded in [m for m in sys.modules if m.startswith(name + ".")]:
+        del sys.modules[loaded]         # the source folder's (empty) _kernels, and this
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     try:
