@@ -74,6 +74,7 @@ def test_python_dash_m(tmp_path):
     (["bench", "--quick", "--full"], "not allowed with argument"),
     (["bench", "--sizes", "7"], "no case matches"),
     (["bench", "--frobnicate"], "unrecognized arguments"),
+    (["bench", "--json", "/nonexistent/dir/bench.json"], "no such directory"),
 ])
 def test_usage_errors(args, message, capsys):
     with pytest.raises(SystemExit) as exc:

@@ -52,6 +52,9 @@ def machine_info():
         "cores": os.cpu_count(),
         "usable_cores": usable_cores(),
         "vector_bytes": peak.vector_bytes(),
+        # Other processes at the start (1, 5, 15-minute run-queue averages): on a busy
+        # machine the timings, multi-threaded ones most, are noisy.
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "platform": platform.platform(),
         "python": platform.python_version(),
         "numpy": {"version": np.__version__, "blas": _blas(np)},
