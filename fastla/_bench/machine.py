@@ -67,16 +67,18 @@ def machine_info():
     }
 
 
-def measure_peak(dtype, threads, seconds=0.01, tries=7):
+def measure_peak(dtype, threads, seconds=0.03, tries=5):
     """Peak GFLOP/s of `threads` cores for `dtype`: the best of `tries` runs of the
-    FMA-chain kernel (src/peak.pxd) of about `seconds` each.  Best, not median: on a
-    shared machine a slow run means another process had the core."""
+    FMA-chain kernel (src/peak.pxd), each about `seconds` of work per thread.  The
+    length is calibrated on one thread: a parallel run also waits for its threads to
+    be scheduled, which on a busy machine takes milliseconds.  Best, not median: a
+    slow run means another process had a core."""
     from fastla._kernels import peak
 
-    steps = 10_000
+    steps = 1_000
     while True:                         # calibrate: double until one run is long enough
         start = time.perf_counter()
-        peak.fma_run(dtype, steps, threads)
+        peak.fma_run(dtype, steps, 1)
         elapsed = time.perf_counter() - start
         if elapsed >= seconds / 4:
             break

@@ -101,14 +101,28 @@ def _clock(fn, args, number):
     return elapsed / number, result
 
 
+def _calibrate(fn, args, min_sample):
+    """Seconds per call, from batches of 1, 2, 5, 10, 20, ... calls until one takes
+    min_sample / 2 (timeit's autorange): a single call that another thread pool or
+    process delayed would otherwise set the calls per sample."""
+    number = 1
+    while True:
+        for factor in (1, 2, 5):
+            per_call, _ = _clock(fn, args, number * factor)
+            if per_call * number * factor >= min_sample / 2 or number * factor >= 1_000_000:
+                return max(per_call, 1e-9)
+        number *= 10
+
+
 def time_case(case, functions, repeat, min_sample, budget=None):
     """{contender: Timing} for `case`.
 
-    Each contender is called twice to warm up (thread pools, page faults) and to
-    choose its calls per sample (enough for `min_sample` seconds, so sub-microsecond
-    calls are timed over many); then `repeat` rounds each take one sample of every
-    contender, the starting contender rotating, so slow drifts of a shared machine
-    (another process, frequency changes) hit every contender alike.  With `budget`
+    Each contender is called once to warm up (thread pools, page faults), then in
+    growing batches to choose its calls per sample (enough for `min_sample` seconds,
+    so sub-microsecond calls are timed over many); then `repeat` rounds each take
+    one sample of every contender, the starting contender rotating, so slow drifts
+    of a shared machine (another process, frequency changes) hit every contender
+    alike.  With `budget`
     (seconds) the rounds stop early, after at least three, once the case has taken
     that long.  The last result of every contender is checked (case.check).
     """
@@ -125,11 +139,11 @@ def _time_case(case, functions, repeat, min_sample, budget):
     for name, fn in functions.items():
         try:
             _clock(fn, args, 1)
-            per_call, results[name] = _clock(fn, args, 1)
+            per_call = _calibrate(fn, args, min_sample)
         except Exception as exc:        # a contender's failure is part of the report
             timings[name].error = f"{type(exc).__name__}: {exc}"
             continue
-        timings[name].number = max(1, min(1_000_000, round(min_sample / max(per_call, 1e-9))))
+        timings[name].number = max(1, min(1_000_000, round(min_sample / per_call)))
     live = [name for name in functions if timings[name].error is None]
     start = time.perf_counter()
     for r in range(repeat):
