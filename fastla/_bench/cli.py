@@ -149,7 +149,7 @@ def run(args, parser):
     out, err = sys.stdout, sys.stderr
     try:
         import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS, so threadpoolctl pins it)
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_info, threadpool_limits
     except ImportError as exc:
         parser.exit(1, f"{parser.prog}: needs scipy and threadpoolctl ({exc}); "
                        "pip install 'fastla[bench]'\n")
@@ -195,10 +195,13 @@ def run(args, parser):
               f"{len(functions)} operations\n")
     for threads in threads_list:
         with threadpool_limits(limits=threads):
-            fastla_threads = fastla.gemm_info()["threads"]
-            if fastla_threads != threads:
-                notes.append(f"threads={threads}: fastla runs on {fastla_threads} "
-                             "(built without OpenMP?)")
+            unpinned = [f"{p['internal_api']} {os.path.basename(p['filepath'])}: "
+                        f"{p['num_threads']}" for p in threadpool_info()
+                        if p["num_threads"] != threads]
+            if fastla.gemm_info()["threads"] != threads:
+                unpinned.append(f"fastla: {fastla.gemm_info()['threads']} (built without OpenMP?)")
+            if unpinned:
+                notes.append(f"threads={threads} not pinned: {'; '.join(unpinned)}")
             peaks[threads] = {dt: machine.measure_peak(dt, threads) for dt in dtypes}
             for case in cases:
                 text = f"{case.op} {case.dtype} {case.label} threads={threads}"
