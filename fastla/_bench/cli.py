@@ -149,7 +149,7 @@ def run(args, parser):
     out, err = sys.stdout, sys.stderr
     try:
         import scipy.linalg  # noqa: F401  (loads scipy's OpenBLAS, so threadpoolctl pins it)
-        from threadpoolctl import threadpool_info, threadpool_limits
+        import threadpoolctl  # noqa: F401
     except ImportError as exc:
         parser.exit(1, f"{parser.prog}: needs scipy and threadpoolctl ({exc}); "
                        "pip install 'fastla[bench]'\n")
@@ -159,7 +159,6 @@ def run(args, parser):
         except ImportError:
             parser.error("--plot needs matplotlib: pip install 'fastla[bench]'")
 
-    import fastla
     from . import machine, output
 
     mode = MODES[args.mode]
@@ -188,32 +187,11 @@ def run(args, parser):
         parser.error("--plot draws GFLOP/s against n: select some single-matrix sizes")
 
     info = machine.machine_info()
-    peaks, records, notes = {}, [], []
-    progress = _Progress(len(cases) * len(threads_list), err)
     run_start = time.perf_counter()
     err.write(f"fastla bench: {len(cases)} cases x {len(threads_list)} thread count(s), "
               f"{len(functions)} operations\n")
-    for threads in threads_list:
-        with threadpool_limits(limits=threads):
-            unpinned = [f"{p['internal_api']} {os.path.basename(p['filepath'])}: "
-                        f"{p['num_threads']}" for p in threadpool_info()
-                        if p["num_threads"] != threads]
-            if fastla.gemm_info()["threads"] != threads:
-                unpinned.append(f"fastla: {fastla.gemm_info()['threads']} (built without OpenMP?)")
-            if unpinned:
-                notes.append(f"threads={threads} not pinned: {'; '.join(unpinned)}")
-            peaks[threads] = {dt: machine.measure_peak(dt, threads) for dt in dtypes}
-            for case in cases:
-                text = f"{case.op} {case.dtype} {case.label} threads={threads}"
-                progress.start(text)
-                start = time.perf_counter()
-                timings = runner.time_case(case, functions[case.op], repeat,
-                                           mode.min_sample, budget)
-                records.append(output.record(case, threads, timings,
-                                             peaks[threads][case.dtype]))
-                records[-1]["elapsed_s"] = time.perf_counter() - start
-                progress.finish(text, _summary(timings))
-    progress.close()
+    peaks, records, notes = _run_cases(cases, functions, threads_list, dtypes, mode,
+                                       repeat, budget, err)
     elapsed = time.perf_counter() - run_start
     err.write(f"fastla bench: {len(records)} cases in {elapsed:.0f} s\n")
 
@@ -240,6 +218,40 @@ def run(args, parser):
         write_plot(args.plot, records, peaks)
         out.write(f"plot: {args.plot}\n")
     return 1 if failures else 0
+
+
+def _run_cases(cases, functions, threads_list, dtypes, mode, repeat, budget, err):
+    """Time every case at every thread count: (peaks {threads: {dtype: GFLOP/s}},
+    records, notes)."""
+    import fastla
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from . import machine, output
+
+    peaks, records, notes = {}, [], []
+    progress = _Progress(len(cases) * len(threads_list), err)
+    for threads in threads_list:
+        with threadpool_limits(limits=threads):
+            unpinned = [f"{p['internal_api']} {os.path.basename(p['filepath'])}: "
+                        f"{p['num_threads']}" for p in threadpool_info()
+                        if p["num_threads"] != threads]
+            if fastla.gemm_info()["threads"] != threads:
+                unpinned.append(f"fastla: {fastla.gemm_info()['threads']} (built without OpenMP?)")
+            if unpinned:
+                notes.append(f"threads={threads} not pinned: {'; '.join(unpinned)}")
+            peaks[threads] = {dt: machine.measure_peak(dt, threads) for dt in dtypes}
+            for case in cases:
+                text = f"{case.op} {case.dtype} {case.label} threads={threads}"
+                progress.start(text)
+                start = time.perf_counter()
+                timings = runner.time_case(case, functions[case.op], repeat,
+                                           mode.min_sample, budget)
+                records.append(output.record(case, threads, timings,
+                                             peaks[threads][case.dtype]))
+                records[-1]["elapsed_s"] = time.perf_counter() - start
+                progress.finish(text, _summary(timings))
+    progress.close()
+    return peaks, records, notes
 
 
 def _suite_sizes():
