@@ -16,7 +16,8 @@ accumulator bounded (it tends to y / (1 - x)) and away from subnormals, which
 would slow some cores down.  The result is the sum of the accumulators, so the
 compiler cannot drop the work.
 
-Used by `python -m fastla bench` (fastla/_bench/) for the "% of peak" column.
+Used by `python -m fastla bench` (fastla/_bench/machine.py) for "% of peak": one
+core's rate, times the thread count.
 """
 
 from _types cimport real

@@ -1,54 +1,43 @@
-"""Driver for the peak-rate kernel of peak.pxd: the FMA chains on n threads at once.
+"""Driver for the peak-rate kernel of peak.pxd.
 
-`python -m fastla bench` times fma_run (fastla/_bench/machine.py) and divides the
-flops it reports by the elapsed time: this machine's peak for a dtype and thread
-count, the denominator of "% of peak".
+`python -m fastla bench` times fma_run in CPU time (fastla/_bench/machine.py) and
+divides the flops it reports by that time: one core's peak for a dtype, which times
+the thread count is the denominator of "% of peak".
 """
-
-cimport numpy as cnp
-from cython.parallel cimport prange
 
 from _types cimport real
 from peak cimport PEAK_VECTORS, VECTOR_BYTES, fma_chains
-
-cnp.import_array()
 
 KERNELS = {
     "peak": {
         "computes": "acc := acc * x + y on independent vector accumulators",
         "algorithm": f"{PEAK_VECTORS} chains of {VECTOR_BYTES}-byte vector FMAs per step",
-        "citation": "Hennessy & Patterson, Computer Architecture, 6th ed., §4.10 "
-                    "(the roofline model's peak)",
-        "flops": "2 * lanes * PEAK_VECTORS * n_steps per thread",
+        "citation": "Williams, Waterman & Patterson, Roofline, CACM 52(4), 2009 "
+                    "(the peak of the roofline model)",
+        "flops": "2 * (VECTOR_BYTES / itemsize) * PEAK_VECTORS * n_steps",
     },
 }
 
 
-cdef double _run(real x, Py_ssize_t n_steps, int n_threads, real* out) noexcept nogil:
-    cdef int t
-    if n_threads == 1:
-        out[0] = fma_chains(n_steps, x, <real>1e-3)
-    else:
-        for t in prange(n_threads, num_threads=n_threads, schedule='static'):
-            out[t] = fma_chains(n_steps, x, <real>1e-3)
-    return 2.0 * PEAK_VECTORS * VECTOR_BYTES / sizeof(real) * n_steps * n_threads
+cdef double _run(real x, Py_ssize_t n_steps) noexcept nogil:
+    """fma_chains for n_steps; returns the flops done.  The chains' sum is kept in a
+    volatile so the compiler cannot drop the work."""
+    cdef volatile real sink = fma_chains(n_steps, x, <real>1e-3)
+    return 2.0 * PEAK_VECTORS * VECTOR_BYTES / sizeof(real) * n_steps
 
 
-def fma_run(dtype, Py_ssize_t n_steps, int n_threads):
-    """Run fma_chains for n_steps on each of n_threads threads (OpenMP; one after the
-    other without it); return the flops done.  dtype: 'float64' or 'float32'."""
-    cdef cnp.ndarray out
+def fma_run(dtype, Py_ssize_t n_steps):
+    """Run fma_chains for n_steps on this thread; return the flops done.
+    dtype: 'float64' or 'float32'."""
     cdef double flops
-    if n_steps < 0 or n_threads < 1:
-        raise ValueError(f"fma_run: n_steps >= 0 and n_threads >= 1, got {n_steps}, {n_threads}")
+    if n_steps < 0:
+        raise ValueError(f"fma_run: n_steps must be >= 0, got {n_steps}")
     if dtype == "float64":
-        out = cnp.PyArray_ZEROS(1, [n_threads], cnp.NPY_FLOAT64, 0)
         with nogil:
-            flops = _run[double](1.0 - 2.0**-20, n_steps, n_threads, <double*>cnp.PyArray_DATA(out))
+            flops = _run[double](1.0 - 2.0**-20, n_steps)
     elif dtype == "float32":
-        out = cnp.PyArray_ZEROS(1, [n_threads], cnp.NPY_FLOAT32, 0)
         with nogil:
-            flops = _run[float](1.0 - 2.0**-12, n_steps, n_threads, <float*>cnp.PyArray_DATA(out))
+            flops = _run[float](1.0 - 2.0**-12, n_steps)
     else:
         raise TypeError(f"fma_run: dtype must be 'float64' or 'float32', got {dtype!r}")
     return flops

@@ -3,6 +3,9 @@
 errors, and that a wrong answer is caught."""
 
 import json
+import platform
+import re
+import shutil
 import subprocess
 import sys
 
@@ -108,9 +111,26 @@ def test_select_sizes_and_stacks():
 
 def test_peak_kernel_flop_count():
     lanes = peak.vector_bytes() // 8
-    assert peak.fma_run("float64", 10, 1) == 2 * 12 * lanes * 10
-    assert peak.fma_run("float32", 10, 2) == 2 * 12 * 2 * lanes * 10 * 2
+    assert peak.fma_run("float64", 10) == 2 * 12 * lanes * 10
+    assert peak.fma_run("float32", 10) == 2 * 12 * 2 * lanes * 10
     with pytest.raises(TypeError):
-        peak.fma_run("float16", 10, 1)
+        peak.fma_run("float16", 10)
     with pytest.raises(ValueError):
-        peak.fma_run("float64", 10, 0)
+        peak.fma_run("float64", -1)
+
+
+def test_peak_kernel_machine_code():
+    """Each step of the chains is PEAK_VECTORS = 12 register FMAs with no memory
+    operand: the compiled loop that measures the peak must be able to reach it."""
+    from fastla import _build_config
+
+    objdump = shutil.which("objdump")
+    if objdump is None or platform.machine() != "x86_64" or _build_config.cpu_tuning == "generic":
+        pytest.skip("needs objdump and an x86-64 build with -march (FMA instructions)")
+    asm = subprocess.run([objdump, "-d", "--no-show-raw-insn", peak.__file__],
+                         capture_output=True, text=True, check=True).stdout
+    fmas = [line for line in asm.splitlines() if re.search(r"\svfmadd\d+p[sd]\s", line)]
+    assert fmas, "no packed FMA in the peak kernel"
+    assert all("(" not in line for line in fmas), "an FMA reads memory: accumulators spilled"
+    for suffix in ("pd", "ps"):
+        assert sum(line.split()[1].endswith(suffix) for line in fmas) % 12 == 0

@@ -68,25 +68,27 @@ def machine_info():
 
 
 def measure_peak(dtype, threads, seconds=0.03, tries=5):
-    """Peak GFLOP/s of `threads` cores for `dtype`: the best of `tries` runs of the
-    FMA-chain kernel (src/peak.pxd), each about `seconds` of work per thread.  The
-    length is calibrated on one thread: a parallel run also waits for its threads to
-    be scheduled, which on a busy machine takes milliseconds.  Best, not median: a
-    slow run means another process had a core."""
+    """Peak GFLOP/s of `threads` cores for `dtype`: `threads` times one core's rate
+    on the FMA-chain kernel (src/peak.pxd), the best of `tries` runs of about
+    `seconds` each.  The runs are timed in this process's CPU time, which does not
+    advance while another process has the core, so a busy machine does not lower the
+    peak (wall time would: the timings themselves are wall time).  Counting one core
+    per thread assumes the threads do not share a core's FMA units (measured here:
+    two threads on the two cores, 1.94x one)."""
     from fastla._kernels import peak
 
     steps = 1_000
     while True:                         # calibrate: double until one run is long enough
-        start = time.perf_counter()
-        peak.fma_run(dtype, steps, 1)
-        elapsed = time.perf_counter() - start
+        start = time.process_time()
+        peak.fma_run(dtype, steps)
+        elapsed = time.process_time() - start
         if elapsed >= seconds / 4:
             break
         steps *= 2
     steps = max(1, int(steps * seconds / elapsed))
     best = 0.0
     for _ in range(tries):
-        start = time.perf_counter()
-        flops = peak.fma_run(dtype, steps, threads)
-        best = max(best, flops / (time.perf_counter() - start))
-    return best / 1e9
+        start = time.process_time()
+        flops = peak.fma_run(dtype, steps)
+        best = max(best, flops / (time.process_time() - start))
+    return threads * best / 1e9
