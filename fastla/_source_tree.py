@@ -16,21 +16,25 @@ import sys
 
 
 def import_installed(name, init_file):
-    """Load the package `name` from the first sys.path entry after the source folder
-    holding `init_file`, into sys.modules[name]; False if there is none."""
+    """Load the package `name` from the first sys.path entry, other than the source
+    folder holding `init_file`, whose `_kernels` holds the compiled gemm module, into
+    sys.modules[name]; False if there is none.  (Another unbuilt checkout is never
+    chosen, so two of them on sys.path cannot hand over to each other forever.)"""
     source_root = os.path.dirname(os.path.dirname(os.path.abspath(init_file)))
-    others = [p for p in sys.path if os.path.abspath(p or os.curdir) != source_root]
-    spec = importlib.machinery.PathFinder.find_spec(name, others)
-    if spec is None or spec.origin is None or \
-            os.path.dirname(os.path.dirname(spec.origin)) == source_root:
-        return False
-    for loaded in [m for m in sys.modules if m.startswith(name + ".")]:
-        del sys.modules[loaded]         # the source folder's (empty) _kernels, and this
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
+    for entry in sys.path:
+        root = os.path.abspath(entry or os.curdir)
+        kernels = os.path.join(root, name, "_kernels")
+        if root == source_root or not any(
+                os.path.exists(os.path.join(kernels, "gemm" + suffix))
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES):
+            continue
+        spec = importlib.machinery.PathFinder.find_spec(name, [entry])
+        if spec is None:
+            continue
+        for loaded in [m for m in sys.modules if m.startswith(name + ".")]:
+            del sys.modules[loaded]     # the source folder's (empty) _kernels, and this
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
         spec.loader.exec_module(module)
-    except ImportError:
-        return False
-    return True
-
+        return True
+    return False
