@@ -9,15 +9,13 @@ __version__ = "0.1.0"
 try:
     from ._kernels import gemm as _gemm_check  # noqa: F401
 except ImportError as exc:  # pragma: no cover - only when run from an unbuilt source tree
-    # `python -m fastla bench` (or python -c) in the repository root finds this source
-    # folder before the installed package; use the installed one if there is one.
-    from ._source_tree import import_installed
-    if not import_installed(__name__, __file__):
-        raise ImportError(
-            "fastla's compiled kernels are missing. If you are running from the source "
-            "folder, install fastla first (pip install .) and run from elsewhere, or use "
-            "pytest, which imports the installed package (--import-mode=importlib)."
-        ) from exc
+    raise ImportError(
+        "fastla's compiled kernels are missing: this is the source folder, which "
+        "shadows the installed package when Python runs in the repository root. "
+        "Install fastla (pip install .) and run from elsewhere, or use the "
+        "fastla-bench command and plain pytest (--import-mode=importlib), which "
+        "import the installed package."
+    ) from exc
 
 from . import linalg
 from ._config import float32_compute, get_float32_compute

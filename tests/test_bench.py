@@ -134,28 +134,3 @@ def test_peak_kernel_machine_code():
     assert all("(" not in line for line in fmas), "an FMA reads memory: accumulators spilled"
     for suffix in ("pd", "ps"):
         assert sum(line.split()[1].endswith(suffix) for line in fmas) % 12 == 0
-
-
-def test_source_folder_hands_over_to_the_installed_package(tmp_path, monkeypatch):
-    """`python -m fastla bench` in the repository root imports the source folder
-    first (fastla/_source_tree.py); it must load the installed build instead, and
-    never another unbuilt checkout."""
-    from importlib.machinery import EXTENSION_SUFFIXES
-
-    from fastla._source_tree import import_installed
-
-    def package(root, built):
-        (root / "fakela" / "_kernels").mkdir(parents=True)
-        (root / "fakela" / "__init__.py").write_text(f"WHERE = {str(root)!r}\n")
-        if built:
-            (root / "fakela" / "_kernels" / ("gemm" + EXTENSION_SUFFIXES[0])).touch()
-        return root
-
-    source, other, installed = (package(tmp_path / d, built) for d, built in
-                                (("source", False), ("other", False), ("site", True)))
-    monkeypatch.setattr(sys, "path", [str(source), str(other), str(installed)] + sys.path)
-    monkeypatch.delitem(sys.modules, "fakela", raising=False)
-    assert import_installed("fakela", str(source / "fakela" / "__init__.py"))
-    assert sys.modules.pop("fakela").WHERE == str(installed)
-    monkeypatch.setattr(sys, "path", [str(source), str(other)] + sys.path[3:])
-    assert not import_installed("fakela", str(source / "fakela" / "__init__.py"))
