@@ -79,3 +79,16 @@ cdef enum:
 cdef enum:
     TRSM_NB = 64
     TRSM_MIN_RHS = 4
+
+# Cholesky (cholesky.pxd).  CHOL_NB: the recursive potrf stops at diagonal blocks of at
+# most CHOL_NB columns and factors them with the unblocked potf2; below it the trsm and
+# syrk of a split are too small for the GEMM to pack.  SYRK_NB: the recursive syrk
+# computes diagonal blocks of at most SYRK_NB rows as a full GEMM product into a stack
+# tile (both triangles, so the GEMM runs at full speed) and subtracts its lower
+# triangle; the wasted flops are a fraction ~SYRK_NB / (2n) of the update.
+# CHOL_SMALL_CALL: a single 2-D call up to this order is factored in a stack buffer.
+# Measured values: see cholesky.pxd's docstring.
+cdef enum:
+    CHOL_NB = 32
+    SYRK_NB = 64
+    CHOL_SMALL_CALL = 32

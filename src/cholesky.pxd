@@ -1,0 +1,246 @@
+"""Cholesky factorization A = L L^T (or A = U^T U) of a symmetric positive definite
+matrix, and the solve built on it.
+
+What: for an n x n symmetric A, the lower triangular L with positive diagonal and
+A = L L^T (upper: U = L^T, A = U^T U).  LAPACK's potrf contract: only the chosen
+triangle of A is read, the factor overwrites it, the other triangle is not touched;
+the status is 0, or k > 0 when the leading minor of order k is not positive definite
+(the k-th pivot a_kk - sum_p l_kp^2 is <= 0 or NaN), and then the factorization
+stops at column k.  Flops: n^3/3 (LAPACK Working Note 41: n^3/3 + n^2/2 + n/6).
+
+ONE canonical case: lower, with any strides.  The upper factor of A is the lower
+factor of A^T, and A^T's lower triangle is A's upper one, so `upper` callers swap
+the row and column strides (U is then written where it belongs, in place).
+
+Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
+- potf2, unblocked, in the orientation that walks contiguous memory:
+  * rows of L contiguous: the dot-product (Cholesky-Crout, "gaxpy") form, GVL4 Alg.
+    4.2.1 by rows: l_jj = sqrt(a_jj - l_j,:j . l_j,:j), then
+    l_ij = (a_ij - l_i,:j . l_j,:j) / l_jj for i > j (LAPACK's dpotf2);
+  * columns of L contiguous: the right-looking outer-product form, GVL4 Alg. 4.2.2:
+    scale column j by 1/l_jj, then a[c:, c] -= l_cj l[c:, j] for every c > j.
+- potrf, recursive (Gustavson, "Recursion leads to automatic variable blocking for
+  dense linear-algebra algorithms", IBM J. Res. Dev. 41(6), 1997; GVL4 §4.2.9; LAPACK's
+  potrf2).  Split the columns in halves:
+
+           n1    n2
+         +-----+-----+       1. A11 = L11 L11^T            (recurse)
+      n1 | A11 |     |       2. L21 := A21 L11^-T          (trsm, right side)
+         +-----+-----+       3. A22 := A22 - L21 L21^T     (syrk: lower triangle only,
+      n2 | A21 | A22 |                                      on the GEMM)
+         +-----+-----+       4. A22 = L22 L22^T            (recurse)
+
+  Two thirds of the flops are step 3, which runs in the GEMM of gemm.pxd; the
+  recursion stops at CHOL_NB columns (src/_blocking.pxd).
+- syrk_lower, recursive as well (C := C - A A^T on C's lower triangle): the
+  off-diagonal half C21 -= A2 A1^T is one GEMM, the diagonal halves recurse, and
+  diagonal blocks of at most SYRK_NB rows are computed in full into a stack tile by
+  the GEMM, of which the lower triangle is subtracted (the strictly upper triangle of
+  A is never written, as LAPACK promises).
+- potrs: A X = B from the factor, two triangular solves with trsm of triangular.pxd
+  (L Y = B, L^T X = Y).  2 n^2 flops per right-hand side.
+- Stacks of small k x k (k <= 8 and 16): LANES matrices interleaved, one vector per
+  element (lu.pxd's layout and lanes_load / lanes_store), potf2's dot form in every
+  lane; the per-lane status is kept as a floating "first bad column" blended in
+  branch-free.
+
+NaN and Inf: a NaN pivot is reported (as LAPACK does: `not (d > 0)`); NaN elsewhere
+propagates into the factor as IEEE arithmetic dictates.  Nothing can loop forever.
+"""
+
+from libc.math cimport sqrt
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport CHOL_NB, SYRK_NB
+from gemm cimport gemm, iabs, fixed_k
+from triangular cimport trsm, _dot
+from lu cimport LANES, fixed_size
+
+
+cdef inline int potf2(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa) noexcept nogil:
+    """A = L L^T in place on the lower triangle, unblocked (GVL4 Alg. 4.2.1 / 4.2.2).
+
+    # IN  A (n x n, lower triangle read); OUT L in the lower triangle
+    Returns 0, or the order k of the first leading minor that is not positive
+    definite (the factorization stops there, a_kk keeps its reduced value).
+    """
+    cdef Py_ssize_t j, i, c
+    cdef real d, r, lcj
+    cdef real* colj
+    if iabs(csa) <= iabs(rsa):
+        # Rows of L contiguous: each entry is one dot product of two rows.
+        for j in range(n):
+            d = a[j * (rsa + csa)] - _dot(j, a + j * rsa, csa, a + j * rsa, csa)
+            if not (d > 0):                           # also NaN
+                a[j * (rsa + csa)] = d
+                return <int>(j + 1)
+            d = sqrt(d)
+            a[j * (rsa + csa)] = d
+            r = 1 / d
+            for i in range(j + 1, n):
+                a[i * rsa + j * csa] = (a[i * rsa + j * csa]
+                                        - _dot(j, a + i * rsa, csa, a + j * rsa, csa)) * r
+        return 0
+    # Columns of L contiguous: right-looking, one axpy down each trailing column.
+    for j in range(n):
+        colj = a + j * csa
+        d = colj[j * rsa]
+        if not (d > 0):
+            return <int>(j + 1)
+        d = sqrt(d)
+        colj[j * rsa] = d
+        r = 1 / d
+        for i in range(j + 1, n):
+            colj[i * rsa] *= r
+        for c in range(j + 1, n):
+            # a[c:, c] -= l_cj * l[c:, j]
+            lcj = colj[c * rsa]
+            for i in range(c, n):
+                a[i * rsa + c * csa] -= lcj * colj[i * rsa]
+    return 0
+
+
+cdef inline int syrk_lower(Py_ssize_t n, Py_ssize_t k, const real* a, Py_ssize_t rsa,
+                           Py_ssize_t csa, real* c, Py_ssize_t rsc, Py_ssize_t csc,
+                           int n_threads) noexcept nogil:
+    """C := C - A A^T on the lower triangle of C (n x n) only; A is n x k.
+
+    Recursive on the rows: [C11; C21 C22] -> C11 (recurse), C21 -= A2 A1^T (gemm),
+    C22 (recurse).  Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef real tile[SYRK_NB * SYRK_NB]
+    cdef Py_ssize_t n1, i, j
+    if n == 0 or k == 0:
+        return INFO_OK
+    if n <= SYRK_NB:
+        # tile := A A^T in full (a square GEMM), then subtract its lower triangle.
+        if gemm(n, n, k, 1, a, rsa, csa, a, csa, rsa, 0, tile, n, 1, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
+        for i in range(n):
+            for j in range(i + 1):
+                c[i * rsc + j * csc] -= tile[i * n + j]
+        return INFO_OK
+    n1 = n // 2
+    if syrk_lower(n1, k, a, rsa, csa, c, rsc, csc, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    # C21 -= A2 A1^T
+    if gemm(n - n1, n1, k, -1, a + n1 * rsa, rsa, csa, a, csa, rsa,
+            1, c + n1 * rsc, rsc, csc, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    return syrk_lower(n - n1, k, a + n1 * rsa, rsa, csa, c + n1 * (rsc + csc), rsc, csc,
+                      n_threads)
+
+
+cdef inline int potrf(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      int n_threads) noexcept nogil:
+    """A = L L^T in place on the lower triangle, recursive (the diagram in the module
+    docstring).  For U^T U of the upper triangle, pass the strides swapped.
+
+    # IN  A (n x n, lower triangle read); OUT L in the lower triangle
+    Returns 0, k > 0 (the first leading minor that is not positive definite) or
+    INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t n1, n2
+    cdef int info
+    if n <= CHOL_NB:
+        return potf2(n, a, rsa, csa)
+    n1 = n // 2
+    n2 = n - n1
+    info = potrf(n1, a, rsa, csa, n_threads)                                 # 1.
+    if info != 0:
+        return info
+    # L21 := A21 L11^-T                                                        2.
+    if trsm(False, True, True, False, n2, n1, 1, a, rsa, csa,
+            a + n1 * rsa, rsa, csa, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    # A22 := A22 - L21 L21^T                                                   3.
+    if syrk_lower(n2, n1, a + n1 * rsa, rsa, csa, a + n1 * (rsa + csa), rsa, csa,
+                  n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    info = potrf(n2, a + n1 * (rsa + csa), rsa, csa, n_threads)             # 4.
+    return <int>(info + n1) if info > 0 else info
+
+
+cdef inline int potrs(Py_ssize_t n, Py_ssize_t nrhs, const real* l, Py_ssize_t rsl,
+                      Py_ssize_t csl, real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                      int n_threads) noexcept nogil:
+    """B := A^-1 B from A = L L^T (L's lower triangle read; for U^T U pass the strides
+    of U swapped): L Y = B, then L^T X = Y.  Returns INFO_OK or INFO_NO_MEMORY."""
+    if trsm(True, True, False, False, n, nrhs, 1, l, rsl, csl, b, rsb, csb,
+            n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    return trsm(True, True, True, False, n, nrhs, 1, l, rsl, csl, b, rsb, csb, n_threads)
+
+
+cdef inline void zero_strict_upper(Py_ssize_t n, real* a, Py_ssize_t rsa,
+                                   Py_ssize_t csa) noexcept nogil:
+    """a[i, j] := 0 for i < j (numpy's cholesky returns the factor alone)."""
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        for j in range(i + 1, n):
+            a[i * rsa + j * csa] = 0
+
+
+# ------------------------------------------------- stacks of small matrices, in lanes
+#
+# lu.pxd's layout: element (i, j) of lane l at x[(i*k + j)*LANES + l].
+
+cdef inline void potf2_lanes(fixed_k* size, real* x, int* info) noexcept nogil:
+    """potf2's dot form on the LANES interleaved k x k matrices of x (lower triangle),
+    k a compile-time constant; info[l] as potf2's status per matrix.
+
+    A failed lane goes on with NaN (sqrt of a non-positive number), which stays in
+    that lane; the caller discards failed matrices.  The first failing column is kept
+    as a floating value per lane so that the whole step stays branch-free.
+    """
+    cdef Py_ssize_t k = fixed_size(size), j, i, p, l
+    cdef real d[LANES]
+    cdef real r[LANES]
+    cdef real s[LANES]
+    cdef real bad[LANES]
+    cdef real fj
+    for l in range(LANES):
+        bad[l] = 0
+    for j in range(k):
+        fj = j + 1
+        for l in range(LANES):
+            d[l] = x[(j * k + j) * LANES + l]
+        for p in range(j):
+            for l in range(LANES):
+                d[l] -= x[(j * k + p) * LANES + l] * x[(j * k + p) * LANES + l]
+        for l in range(LANES):
+            bad[l] = fj if (bad[l] == 0 and not (d[l] > 0)) else bad[l]
+            d[l] = sqrt(d[l])
+            r[l] = 1 / d[l]
+            x[(j * k + j) * LANES + l] = d[l]
+        for i in range(j + 1, k):
+            for l in range(LANES):
+                s[l] = x[(i * k + j) * LANES + l]
+            for p in range(j):
+                for l in range(LANES):
+                    s[l] -= x[(i * k + p) * LANES + l] * x[(j * k + p) * LANES + l]
+            for l in range(LANES):
+                x[(i * k + j) * LANES + l] = s[l] * r[l]
+    for l in range(LANES):
+        info[l] = <int>bad[l]
+
+
+cdef inline void lanes_transpose(fixed_k* size, real* x) noexcept nogil:
+    """Transpose each of the LANES interleaved k x k matrices in place (the upper
+    case enters and leaves the lower kernel this way)."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
+    cdef real t
+    for i in range(k):
+        for j in range(i + 1, k):
+            for l in range(LANES):
+                t = x[(i * k + j) * LANES + l]
+                x[(i * k + j) * LANES + l] = x[(j * k + i) * LANES + l]
+                x[(j * k + i) * LANES + l] = t
+
+
+cdef inline void lanes_zero_strict_upper(fixed_k* size, real* x) noexcept nogil:
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
+    for i in range(k):
+        for j in range(i + 1, k):
+            for l in range(LANES):
+                x[(i * k + j) * LANES + l] = 0
