@@ -262,24 +262,28 @@ def cholesky_2d(x, bint upper, bint f32):
     cdef double w[CHOL_SMALL_CALL * CHOL_SMALL_CALL]
     cdef char* p = <char*>cnp.PyArray_DATA(a)
     cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = cnp.PyArray_STRIDE(a, 1)
-    if upper:                          # the lower triangle of A^T
-        rs, cs = cs, rs
+    cdef Py_ssize_t lo, hi
+    # Row-major in w, as a stack slice is in its working copy (so both factor alike);
+    # only the needed triangle is read.
     for i in range(n):
-        for j in range(i + 1):
+        lo = i if upper else 0
+        hi = n if upper else i + 1
+        for j in range(lo, hi):
             if typenum == cnp.NPY_DOUBLE:
                 w[i * n + j] = (<double*>(p + i * rs + j * cs))[0]
             else:
                 w[i * n + j] = (<float*>(p + i * rs + j * cs))[0]
-    if potrf(n, w, n, 1, 1) != 0:
+    if potrf(n, w, 1 if upper else n, n if upper else 1, 1) != 0:
         return None
     cdef cnp.ndarray out = cnp.PyArray_ZEROS(2, cnp.PyArray_DIMS(a), typenum, 0)
     cdef double* od = <double*>cnp.PyArray_DATA(out)
     cdef float* of = <float*>cnp.PyArray_DATA(out)
-    cdef Py_ssize_t ro = 1 if upper else n, co = n if upper else 1
     for i in range(n):
-        for j in range(i + 1):
+        lo = i if upper else 0
+        hi = n if upper else i + 1
+        for j in range(lo, hi):
             if typenum == cnp.NPY_DOUBLE:
-                od[i * ro + j * co] = w[i * n + j]
+                od[i * n + j] = w[i * n + j]
             else:
-                of[i * ro + j * co] = <float>w[i * n + j]
+                of[i * n + j] = <float>w[i * n + j]
     return out
