@@ -123,10 +123,17 @@ cdef inline int syrk_lower(Py_ssize_t n, Py_ssize_t k, const real* a, Py_ssize_t
     n1 = n // 2
     if syrk_lower(n1, k, a, rsa, csa, c, rsc, csc, n_threads) != INFO_OK:
         return INFO_NO_MEMORY
-    # C21 -= A2 A1^T
-    if gemm(n - n1, n1, k, -1, a + n1 * rsa, rsa, csa, a, csa, rsa,
-            1, c + n1 * rsc, rsc, csc, n_threads) != INFO_OK:
-        return INFO_NO_MEMORY
+    if iabs(csc) <= iabs(rsc):
+        # C21 -= A2 A1^T
+        if gemm(n - n1, n1, k, -1, a + n1 * rsa, rsa, csa, a, csa, rsa,
+                1, c + n1 * rsc, rsc, csc, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
+    else:
+        # C by columns: C21^T -= A1 A2^T, so the GEMM writes rows of its C (the
+        # micro-kernel's tiles are stored row by row)
+        if gemm(n1, n - n1, k, -1, a, rsa, csa, a + n1 * rsa, csa, rsa,
+                1, c + n1 * rsc, csc, rsc, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
     return syrk_lower(n - n1, k, a + n1 * rsa, rsa, csa, c + n1 * (rsc + csc), rsc, csc,
                       n_threads)
 
@@ -244,3 +251,27 @@ cdef inline void lanes_zero_strict_upper(fixed_k* size, real* x) noexcept nogil:
         for j in range(i + 1, k):
             for l in range(LANES):
                 x[(i * k + j) * LANES + l] = 0
+
+
+cdef inline void lanes_gather(fixed_k* size, const real* a, real* x) noexcept nogil:
+    """x := LANES consecutive row-major k x k matrices at a, interleaved.  k is a literal,
+    so every trip count is known; each row of each matrix is read as one contiguous run."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
+    cdef const real* al
+    for l in range(LANES):
+        al = a + l * k * k
+        for i in range(k):
+            for j in range(k):
+                x[(i * k + j) * LANES + l] = al[i * k + j]
+
+
+cdef inline void lanes_scatter(fixed_k* size, const real* x, real* a) noexcept nogil:
+    """The inverse of lanes_gather: element (i, j) of the LANES matrices is one vector
+    load, stored to the LANES matrices in turn."""
+    cdef Py_ssize_t k = fixed_size(size), e, l
+    cdef real v[LANES]
+    for e in range(k * k):
+        for l in range(LANES):
+            v[l] = x[e * LANES + l]
+        for l in range(LANES):
+            a[l * k * k + e] = v[l]

@@ -1,14 +1,16 @@
 """Drivers for the Cholesky kernels of cholesky.pxd: batched factor and solve, and the
 single-call path for one small matrix.
 
-The Python layer (fastla/linalg/_cholesky.py) validates, promotes and broadcasts, and
-hands these drivers C-contiguous working copies (stacks (N, n, n)) that they factor in
-place; potrs reads the factor with whatever element strides it has.  Each driver
-picks the fused specialisation once and loops over the batch without the GIL: stacks
-of k x k with k <= 8 or k = 16 run the lane kernels (LANES matrices interleaved, one
-vector per element); large matrices run one at a time on the threaded potrf; the rest
-run whole matrices per thread (OpenMP over the batch) when the total work pays.
-A slice whose factorization fails is filled with NaN, as numpy's gufunc does.
+The Python layer (fastla/linalg/_cholesky.py) validates, promotes and broadcasts; the
+factor driver reads the caller's stack with whatever element strides it has and writes
+a new C-contiguous stack (or works in place on a converted copy), so a stack of small
+matrices costs one read and one write pass; potrs reads the factor in place too.
+Each driver picks the fused specialisation once and loops over the batch without the
+GIL: stacks of k x k with k <= 8 or k = 16 run the lane kernels (LANES matrices
+interleaved, one vector per element); large matrices run one at a time on the
+threaded potrf; the rest run whole matrices per thread (OpenMP over the batch) when
+the total work pays.  A slice whose factorization fails is filled with NaN, as
+numpy's gufunc does.
 """
 
 cimport numpy as cnp
@@ -19,9 +21,9 @@ from _types cimport real, INFO_OK
 from _blocking cimport CHOL_NB, SYRK_NB, CHOL_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
-from lu cimport LANES, lanes_load, lanes_store
+from lu cimport LANES, lanes_store
 from cholesky cimport (potrf, potrs, zero_strict_upper, potf2_lanes, lanes_transpose,
-                       lanes_zero_strict_upper)
+                       lanes_zero_strict_upper, lanes_gather, lanes_scatter)
 
 cnp.import_array()
 
@@ -66,17 +68,20 @@ cdef inline void _fill_nan(Py_ssize_t count, real* x) noexcept nogil:
         x[i] = NAN
 
 
-cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n, real* a,
-                        int* info, Py_ssize_t first, Py_ssize_t last,
+cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n,
+                        const real* src, Py_ssize_t sb, Py_ssize_t rs, Py_ssize_t cs,
+                        real* a, int* info, Py_ssize_t first, Py_ssize_t last,
                         int n_threads) noexcept nogil:
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to potrf).
 
-    # IN  a: (N, n, n) row-major, the lower (upper) triangle read
-    # OUT a: the factor in that triangle; the other one zeroed (clean) or untouched;
-    #     failed slices all NaN; info (N,)
+    # IN  src: (N, n, n), element strides (sb, rs, cs), the lower (upper) triangle read
+    # OUT a: (N, n, n) row-major (may be src itself): the factor in that triangle, the
+    #     other one zeroed (clean) or a copy of src's; failed slices all NaN; info (N,)
+    Reading src once and writing a once is the whole memory traffic: stacks of small
+    matrices are bound by it, not by the flops.
     """
-    cdef Py_ssize_t g, t, l, count
-    cdef Py_ssize_t rs = 1 if upper else n, cs = n if upper else 1
+    cdef Py_ssize_t g, t, l, count, i, j, k = n
+    cdef const real* st
     cdef real* at
     cdef real x[16 * 16 * LANES]
     cdef int linfo[LANES]
@@ -84,16 +89,29 @@ cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n, r
         for g in range((last - first + LANES - 1) // LANES):
             t = first + g * LANES
             count = imin(LANES, last - t)
-            at = a + t * n * n
-            lanes_load(count, n, n, at, x, True)      # identity padding factors cleanly
-            if upper:
+            if count == LANES and sb == k * k and rs == k and cs == 1:
+                lanes_gather(size, src + t * sb, x)      # consecutive row-major matrices
+            else:
+                for l in range(LANES):
+                    st = src + (t + l) * sb
+                    for i in range(k):
+                        for j in range(k):
+                            if l < count:
+                                x[(i * k + j) * LANES + l] = st[i * rs + j * cs]
+                            else:      # identity padding factors cleanly
+                                x[(i * k + j) * LANES + l] = 1 if i == j else 0
+            if upper:                  # A^T's lower triangle is A's upper one
                 lanes_transpose(size, x)
             potf2_lanes(size, x, linfo)
             if clean:
                 lanes_zero_strict_upper(size, x)
             if upper:
                 lanes_transpose(size, x)
-            lanes_store(count, n, n, x, at)
+            at = a + t * n * n
+            if count == LANES:
+                lanes_scatter(size, x, at)
+            else:
+                lanes_store(count, n, n, x, at)
             for l in range(count):
                 info[t + l] = linfo[l]
                 if linfo[l] > 0:
@@ -101,38 +119,46 @@ cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n, r
     else:
         for t in range(first, last):
             at = a + t * n * n
-            info[t] = potrf(n, at, rs, cs, n_threads)
+            st = src + t * sb
+            if st != at or rs != n or cs != 1:
+                for i in range(n):
+                    for j in range(n):
+                        at[i * n + j] = st[i * rs + j * cs]
+            info[t] = potrf(n, at, 1 if upper else n, n if upper else 1, n_threads)
             if info[t] > 0:
                 _fill_nan(n * n, at)
             elif info[t] == 0 and clean:
-                zero_strict_upper(n, at, rs, cs)
+                zero_strict_upper(n, at, 1 if upper else n, n if upper else 1)
 
 
-cdef void _run_factor(bint upper, bint clean, Py_ssize_t n, real* a, int* info,
-                      Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+cdef void _run_factor(bint upper, bint clean, Py_ssize_t n, const real* src, Py_ssize_t sb,
+                      Py_ssize_t rs, Py_ssize_t cs, real* a, int* info, Py_ssize_t first,
+                      Py_ssize_t last, int n_threads) noexcept nogil:
     """_factor_chunk with the literal-size lane kernels for k <= 8 and 16."""
     if n == 2:
-        _factor_chunk(<K2*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K2*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 3:
-        _factor_chunk(<K3*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K3*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 4:
-        _factor_chunk(<K4*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K4*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 5:
-        _factor_chunk(<K5*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K5*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 6:
-        _factor_chunk(<K6*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K6*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 7:
-        _factor_chunk(<K7*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K7*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 8:
-        _factor_chunk(<K8*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K8*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 16:
-        _factor_chunk(<K16*>NULL, upper, clean, n, a, info, first, last, 1)
+        _factor_chunk(<K16*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
     else:
-        _factor_chunk(<KN*>NULL, upper, clean, n, a, info, first, last, n_threads)
+        _factor_chunk(<KN*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last,
+                      n_threads)
 
 
-cdef void _factor_batched(bint upper, bint clean, Py_ssize_t n_batch, Py_ssize_t n, real* a,
-                          int* info, int n_threads) noexcept nogil:
+cdef void _factor_batched(bint upper, bint clean, Py_ssize_t n_batch, Py_ssize_t n,
+                          const real* src, Py_ssize_t sb, Py_ssize_t rs, Py_ssize_t cs,
+                          real* a, int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time on the threaded potrf; smaller
     ones whole matrices per thread, one contiguous chunk each, when the work (~n^3/3
     multiply-adds plus a fixed cost of ~32 per matrix) pays for an OpenMP region."""
@@ -140,12 +166,13 @@ cdef void _factor_batched(bint upper, bint clean, Py_ssize_t n_batch, Py_ssize_t
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _run_factor(upper, clean, n, a, info, 0, n_batch, n_threads)
+        _run_factor(upper, clean, n, src, sb, rs, cs, a, info, 0, n_batch, n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
         if t * chunk < n_batch:
-            _run_factor(upper, clean, n, a, info, t * chunk, min(t * chunk + chunk, n_batch), 1)
+            _run_factor(upper, clean, n, src, sb, rs, cs, a, info, t * chunk,
+                        min(t * chunk + chunk, n_batch), 1)
 
 
 cdef void _solve_range(Py_ssize_t n, Py_ssize_t nrhs, const real* c, Py_ssize_t rsc,
@@ -180,26 +207,40 @@ cdef inline void _check_info(cnp.ndarray info, Py_ssize_t n_batch) except *:
         raise ValueError("cholesky driver: info must be a C-contiguous int32 (N,) array")
 
 
-def potrf_batched(cnp.ndarray a, bint upper, bint clean, cnp.ndarray info):
-    """a[t] := its Cholesky factor, in place, for a C-contiguous (N, n, n) stack: L in
-    the lower triangle (U in the upper if upper), only that triangle read; the other
-    triangle zeroed if clean, else untouched.  info (N,) int32: 0, k > 0 (leading minor
-    k not positive definite: the slice is then all NaN), < 0 no memory."""
-    if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a) \
-            or cnp.PyArray_DIM(a, 1) != cnp.PyArray_DIM(a, 2):
-        raise ValueError("cholesky driver: a must be a C-contiguous (N, n, n) stack")
-    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), n = cnp.PyArray_DIM(a, 1)
+cdef inline bint _element_strides(cnp.ndarray x, Py_ssize_t item) noexcept:
+    return (cnp.PyArray_ISALIGNED(x) and cnp.PyArray_STRIDE(x, 0) % item == 0
+            and cnp.PyArray_STRIDE(x, 1) % item == 0 and cnp.PyArray_STRIDE(x, 2) % item == 0)
+
+
+def potrf_batched(cnp.ndarray a, cnp.ndarray out, bint upper, bint clean, cnp.ndarray info):
+    """out[t] := the Cholesky factor of a[t]: L in the lower triangle (U in the upper if
+    upper), only that triangle of a read; out's other triangle zeroed if clean, else a
+    copy of a's.  a (N, n, n) of out's dtype with any element strides (out itself for
+    in place); out C-contiguous.  info (N,) int32: 0, k > 0 (leading minor k not
+    positive definite: out[t] is then all NaN), < 0 no memory."""
+    if cnp.PyArray_NDIM(out) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(out) \
+            or cnp.PyArray_DIM(out, 1) != cnp.PyArray_DIM(out, 2):
+        raise ValueError("cholesky driver: out must be a C-contiguous (N, n, n) stack")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(out, 0), n = cnp.PyArray_DIM(out, 1)
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(out)
+    cdef int typenum = cnp.PyArray_TYPE(out), n_threads = max_threads()
+    if (cnp.PyArray_NDIM(a) != 3 or cnp.PyArray_TYPE(a) != typenum
+            or cnp.PyArray_DIM(a, 0) != n_batch or cnp.PyArray_DIM(a, 1) != n
+            or cnp.PyArray_DIM(a, 2) != n or not _element_strides(a, item)):
+        raise ValueError("cholesky driver: a must be an aligned (N, n, n) stack of out's "
+                         "dtype with element strides")
     _check_info(info, n_batch)
-    cdef int typenum = cnp.PyArray_TYPE(a), n_threads = max_threads()
+    cdef Py_ssize_t sb = cnp.PyArray_STRIDE(a, 0) // item
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 1) // item, cs = cnp.PyArray_STRIDE(a, 2) // item
     cdef int* ip = <int*>cnp.PyArray_DATA(info)
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
             _factor_batched[double](upper, clean, n_batch, n, <double*>cnp.PyArray_DATA(a),
-                                    ip, n_threads)
+                                    sb, rs, cs, <double*>cnp.PyArray_DATA(out), ip, n_threads)
     elif typenum == cnp.NPY_FLOAT:
         with nogil:
             _factor_batched[float](upper, clean, n_batch, n, <float*>cnp.PyArray_DATA(a),
-                                   ip, n_threads)
+                                   sb, rs, cs, <float*>cnp.PyArray_DATA(out), ip, n_threads)
     else:
         raise TypeError("cholesky driver: float32 or float64 arrays expected")
 
@@ -216,9 +257,7 @@ def potrs_batched(cnp.ndarray c, bint lower, cnp.ndarray b, cnp.ndarray info):
     cdef int typenum = cnp.PyArray_TYPE(b), n_threads = max_threads()
     if (cnp.PyArray_NDIM(c) != 3 or cnp.PyArray_TYPE(c) != typenum
             or cnp.PyArray_DIM(c, 0) != n_batch or cnp.PyArray_DIM(c, 1) != n
-            or cnp.PyArray_DIM(c, 2) != n or not cnp.PyArray_ISALIGNED(c)
-            or cnp.PyArray_STRIDE(c, 0) % item or cnp.PyArray_STRIDE(c, 1) % item
-            or cnp.PyArray_STRIDE(c, 2) % item):
+            or cnp.PyArray_DIM(c, 2) != n or not _element_strides(c, item)):
         raise ValueError("cholesky driver: c must be an aligned (N, n, n) stack of b's dtype "
                          "with element strides")
     _check_info(info, n_batch)

@@ -2,9 +2,9 @@
 cho_factor and cho_solve.
 
 Every function takes stacks (..., M, M).  Validation, dtype rules and broadcasting go
-through fastla/_validate.py; the kernels factor C-contiguous working copies in place
-(the caller's arrays are never written; overwrite_a / overwrite_b are permissions
-fastla does not need) and read only the triangle they are told to.  cholesky
+through fastla/_validate.py; the factor kernel reads the caller's array where it lies
+and writes a new one (the caller's arrays are never written; overwrite_a / overwrite_b
+are permissions fastla does not need), reading only the triangle it is told to.  cholesky
 computes float32 input in float64 and rounds, as numpy does, unless
 fastla.float32_compute('float32') is in effect; cho_factor and cho_solve compute in
 scipy's precision (float32 natively, scipy's dtype rule), like lu_factor.
@@ -28,12 +28,19 @@ _NOT_PD = "Matrix is not positive definite"
 
 
 def _potrf(a, dtype, upper, clean):
-    """(working stack factored in place, info) for a (..., n, n) in `dtype`."""
-    work = working_copy(a, dtype)
-    info = np.zeros(work.shape[0], dtype=np.int32)
-    if work.size:
-        _chol.potrf_batched(work, upper, clean, info)
-    return work.reshape(a.shape), info.reshape(a.shape[:-2])
+    """(factors as a new (..., n, n) array of `dtype`, info) of the stack a.  The kernel
+    reads a where it lies (any element strides), or factors a converted copy in place."""
+    n = a.shape[-1]
+    src = kernel_operand(a, dtype)
+    if src is not a and src.flags.c_contiguous:
+        out = src                                   # a fresh copy: factor it in place
+    else:
+        out = np.empty(a.shape, dtype=dtype)
+    info = np.zeros(a.shape[:-2], dtype=np.int32)
+    if out.size:
+        _chol.potrf_batched(src.reshape(-1, n, n), out.reshape(-1, n, n), upper, clean,
+                            info.reshape(-1))
+    return out, info
 
 
 def cholesky(a, /, *, upper=False, errors="raise"):
