@@ -4,8 +4,8 @@ and scipy.linalg.
 Accuracy is judged with LAPACK's scaled residuals and threshold 30 (DESIGN.md §4):
 ‖A − L Lᵀ‖ / (n eps ‖A‖) for the factor and the backward error ‖A x − b‖ / (‖A‖ ‖x‖ n eps)
 for cho_solve.  Sizes straddle every cut-off of the kernels: the lane kernels (k <= 8,
-16), the unblocked potf2 (n <= CHOL_NB = 32), the recursive potrf and the syrk's
-diagonal tiles (SYRK_NB = 64) above it.
+16), the unblocked potf2 (n <= CHOL_NB = 8), the recursive potrf, the syrk's diagonal
+tiles (SYRK_NB = 64) and the single-call path (n <= CHOL_SMALL_CALL = 64).
 """
 
 import inspect

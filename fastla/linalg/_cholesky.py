@@ -76,6 +76,10 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True, *, errors="
     raises LinAlgError("k-th leading minor of the array is not positive definite");
     errors='nan' | 'info' (keyword-only) follow DESIGN.md §2 instead.
     """
+    if errors == "raise":
+        r = _chol.cho_factor_2d(a, lower, check_finite)   # one small float64 matrix
+        if r is not None:
+            return r
     check_errors_arg(errors)
     a = np.atleast_2d(_scipy_operand(a, check_finite))
     if a.shape[-1] != a.shape[-2]:
@@ -99,6 +103,9 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     b is a vector (..., M) when 1-D, else (..., M, K); batch dimensions of c and b
     broadcast.  c is read in place (only its factor triangle) when its dtype allows.
     """
+    x = _chol.cho_solve_2d(c_and_lower, b, check_finite)   # one small float64 system
+    if x is not None:
+        return x
     c, lower = c_and_lower
     c = _scipy_operand(c, check_finite)
     b1 = _scipy_operand(b, check_finite)
