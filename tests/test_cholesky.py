@@ -392,3 +392,24 @@ def test_one_and_two_threads_identical(rng):
     np.testing.assert_array_equal(s1, s2)
     assert _factor_residual(a, r2, False) <= THRESHOLD
     np.testing.assert_allclose(r1, r2, rtol=1e-13, atol=1e-13 * np.abs(r1).max())
+
+
+@pytest.mark.parametrize("n", [1, 5, 9, 33, 64, 65])
+@pytest.mark.parametrize("lower", [False, True])
+def test_single_call_paths_equal_general_path(n, lower, rng):
+    """One small float64 matrix skips the validation layer (n <= CHOL_SMALL_CALL) but
+    runs the same potrf/potrs on the same layout: the answers are the general path's
+    (errors='info' and list operands take the general path)."""
+    a = spd_matrix(rng, (n, n))
+    b = rng.standard_normal((n, 3))
+    r, info = fl.cholesky(a, upper=not lower, errors="info")
+    assert info == 0
+    np.testing.assert_array_equal(fl.cholesky(a, upper=not lower), r)
+    c, low, info = fl.cho_factor(a, lower=lower, errors="info")
+    c2, low2 = fl.cho_factor(a, lower=lower)
+    np.testing.assert_array_equal(c2, c)
+    assert low2 is lower
+    x = fl.cho_solve((c, lower), b)
+    np.testing.assert_array_equal(x, fl.cho_solve((c, lower), b.tolist()))
+    assert _solve_residual(a, x, b) <= THRESHOLD
+    assert fl.cho_solve((c, lower), b[:, 0]).shape == (n,)
