@@ -328,22 +328,23 @@ def cholesky_2d(x, bint upper, bint f32):
     return out
 
 
-cdef inline bint _small_f64_square(object x, Py_ssize_t* n) noexcept:
-    """Whether x is one aligned square float64 ndarray of order 1..CHOL_SMALL_CALL with
-    element strides; sets n."""
+cdef inline bint _small_square(object x, Py_ssize_t* n) noexcept:
+    """Whether x is one aligned square float32 or float64 ndarray of order
+    1..CHOL_SMALL_CALL with element strides; sets n."""
     if type(x) is not cnp.ndarray:
         return False
     cdef cnp.ndarray a = <cnp.ndarray>x
-    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE
-            or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_STRIDE(a, 0) % 8
-            or cnp.PyArray_STRIDE(a, 1) % 8):
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if (cnp.PyArray_NDIM(a) != 2 or not (typenum == cnp.NPY_DOUBLE or typenum == cnp.NPY_FLOAT)
+            or not cnp.PyArray_ISALIGNED(a) or cnp.PyArray_STRIDE(a, 0) % cnp.PyArray_ITEMSIZE(a)
+            or cnp.PyArray_STRIDE(a, 1) % cnp.PyArray_ITEMSIZE(a)):
         return False
     n[0] = cnp.PyArray_DIM(a, 0)
     return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= CHOL_SMALL_CALL
 
 
-cdef inline bint _all_finite(Py_ssize_t rows, Py_ssize_t cols, const double* x,
-                             Py_ssize_t rs, Py_ssize_t cs) noexcept:
+cdef inline bint _all_finite(Py_ssize_t rows, Py_ssize_t cols, const real* x,
+                             Py_ssize_t rs, Py_ssize_t cs) noexcept nogil:
     cdef Py_ssize_t i, j
     for i in range(rows):
         for j in range(cols):
@@ -352,63 +353,88 @@ cdef inline bint _all_finite(Py_ssize_t rows, Py_ssize_t cols, const double* x,
     return True
 
 
-def cho_factor_2d(x, lower, bint check_finite):
-    """scipy.linalg.cho_factor(x, lower) -> (c, lower) for one small float64 matrix, else
-    None (also when it is not positive definite or, with check_finite, not finite: the
-    general path then raises)."""
-    cdef Py_ssize_t n, i, j
-    if not _small_f64_square(x, &n):
-        return None
-    cdef cnp.ndarray a = <cnp.ndarray>x
-    cdef const double* p = <const double*>cnp.PyArray_DATA(a)
-    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0) // 8, cs = cnp.PyArray_STRIDE(a, 1) // 8
+cdef int _cho_factor_small(Py_ssize_t n, const real* p, Py_ssize_t rs, Py_ssize_t cs,
+                           bint lower, bint check_finite, real* w) noexcept nogil:
+    """w (row-major) := p's matrix factored in place by potrf, in p's own precision
+    (scipy's); -1 if check_finite finds NaN or Inf, else potrf's status."""
+    cdef Py_ssize_t i, j
     if check_finite and not _all_finite(n, n, p, rs, cs):
-        return None
-    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), cnp.NPY_DOUBLE, 0)
-    cdef double* w = <double*>cnp.PyArray_DATA(out)
+        return -1
     for i in range(n):
         for j in range(n):
             w[i * n + j] = p[i * rs + j * cs]
-    cdef bint low = lower
-    if potrf(n, w, n if low else 1, 1 if low else n, 1) != 0:
+    return potrf(n, w, n if lower else 1, 1 if lower else n, 1)
+
+
+def cho_factor_2d(x, lower, bint check_finite):
+    """scipy.linalg.cho_factor(x, lower) -> (c, lower) for one small float32 or float64
+    matrix, else None (also when it is not positive definite or, with check_finite,
+    not finite: the general path then raises)."""
+    cdef Py_ssize_t n
+    if not _small_square(x, &n):
         return None
-    return out, lower
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(a)
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0) // item, cs = cnp.PyArray_STRIDE(a, 1) // item
+    cdef int typenum = cnp.PyArray_TYPE(a), st
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(a), typenum, 0)
+    cdef bint low = lower
+    if typenum == cnp.NPY_DOUBLE:
+        st = _cho_factor_small[double](n, <double*>cnp.PyArray_DATA(a), rs, cs, low,
+                                       check_finite, <double*>cnp.PyArray_DATA(out))
+    else:
+        st = _cho_factor_small[float](n, <float*>cnp.PyArray_DATA(a), rs, cs, low,
+                                      check_finite, <float*>cnp.PyArray_DATA(out))
+    return (out, lower) if st == 0 else None
+
+
+cdef int _cho_solve_small(Py_ssize_t n, Py_ssize_t nrhs, const real* c, Py_ssize_t rsc,
+                          Py_ssize_t csc, bint lower, const real* b, Py_ssize_t rsb,
+                          Py_ssize_t csb, bint check_finite, real* x) noexcept nogil:
+    """x (row-major n x nrhs) := A^-1 b from c's factor; -1 if check_finite finds NaN or
+    Inf in c or b (scipy checks all of c)."""
+    cdef Py_ssize_t i, j
+    if check_finite and not (_all_finite(n, n, c, rsc, csc)
+                             and _all_finite(n, nrhs, b, rsb, csb)):
+        return -1
+    for i in range(n):
+        for j in range(nrhs):
+            x[i * nrhs + j] = b[i * rsb + j * csb]
+    if not lower:                     # U = L^T: the lower kernel reads U transposed
+        rsc, csc = csc, rsc
+    return potrs(n, nrhs, c, rsc, csc, x, nrhs, 1, 1)
 
 
 def cho_solve_2d(c_and_lower, x2, bint check_finite):
-    """scipy.linalg.cho_solve((c, lower), x2) for one small float64 system, else None
-    (the general path then validates and raises)."""
+    """scipy.linalg.cho_solve((c, lower), x2) for one small system with c and x2 both
+    float32 or both float64 (computed in that precision, as scipy), else None (the
+    general path then validates and raises)."""
     cdef Py_ssize_t n, nrhs
     if type(c_and_lower) is not tuple or len(c_and_lower) != 2:
         return None
     c_, lower = c_and_lower
-    if not _small_f64_square(c_, &n) or type(x2) is not cnp.ndarray:
+    if not _small_square(c_, &n) or type(x2) is not cnp.ndarray:
         return None
+    cdef cnp.ndarray c = <cnp.ndarray>c_
     cdef cnp.ndarray b = <cnp.ndarray>x2
-    cdef int nd = cnp.PyArray_NDIM(b)
-    if (nd != 1 and nd != 2) or cnp.PyArray_TYPE(b) != cnp.NPY_DOUBLE \
+    cdef int nd = cnp.PyArray_NDIM(b), typenum = cnp.PyArray_TYPE(c), st
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(c)
+    if (nd != 1 and nd != 2) or cnp.PyArray_TYPE(b) != typenum \
             or not cnp.PyArray_ISALIGNED(b) or cnp.PyArray_DIM(b, 0) != n:
         return None
     nrhs = cnp.PyArray_DIM(b, 1) if nd == 2 else 1
-    if nrhs == 0 or nrhs > CHOL_SMALL_CALL:
-        return None
-    cdef cnp.ndarray c = <cnp.ndarray>c_
-    cdef const double* cp = <const double*>cnp.PyArray_DATA(c)
-    cdef Py_ssize_t rsc = cnp.PyArray_STRIDE(c, 0) // 8, csc = cnp.PyArray_STRIDE(c, 1) // 8
-    cdef char* bp = <char*>cnp.PyArray_DATA(b)
     cdef Py_ssize_t rsb = cnp.PyArray_STRIDE(b, 0), csb = cnp.PyArray_STRIDE(b, 1) if nd == 2 else 0
-    if rsb % 8 or csb % 8:
+    if nrhs == 0 or nrhs > CHOL_SMALL_CALL or rsb % item or csb % item:
         return None
-    if check_finite and not (_all_finite(n, n, cp, rsc, csc)
-                             and _all_finite(n, nrhs, <double*>bp, rsb // 8, csb // 8)):
-        return None
-    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, 0)
-    cdef double* xo = <double*>cnp.PyArray_DATA(out)
-    cdef Py_ssize_t i, j
-    for i in range(n):
-        for j in range(nrhs):
-            xo[i * nrhs + j] = (<double*>(bp + i * rsb + j * csb))[0]
-    if not lower:                     # U = L^T: the lower kernel reads U transposed
-        rsc, csc = csc, rsc
-    potrs(n, nrhs, cp, rsc, csc, xo, nrhs, 1, 1)
-    return out
+    cdef Py_ssize_t rsc = cnp.PyArray_STRIDE(c, 0) // item, csc = cnp.PyArray_STRIDE(c, 1) // item
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), typenum, 0)
+    cdef bint low = lower
+    if typenum == cnp.NPY_DOUBLE:
+        st = _cho_solve_small[double](n, nrhs, <double*>cnp.PyArray_DATA(c), rsc, csc, low,
+                                      <double*>cnp.PyArray_DATA(b), rsb // item, csb // item,
+                                      check_finite, <double*>cnp.PyArray_DATA(out))
+    else:
+        st = _cho_solve_small[float](n, nrhs, <float*>cnp.PyArray_DATA(c), rsc, csc, low,
+                                     <float*>cnp.PyArray_DATA(b), rsb // item, csb // item,
+                                     check_finite, <float*>cnp.PyArray_DATA(out))
+    return out if st == 0 else None

@@ -396,12 +396,12 @@ def test_one_and_two_threads_identical(rng):
 
 @pytest.mark.parametrize("n", [1, 5, 9, 33, 64, 65])
 @pytest.mark.parametrize("lower", [False, True])
-def test_single_call_paths_equal_general_path(n, lower, rng):
-    """One small float64 matrix skips the validation layer (n <= CHOL_SMALL_CALL) but
-    runs the same potrf/potrs on the same layout: the answers are the general path's
-    (errors='info' and list operands take the general path)."""
-    a = spd_matrix(rng, (n, n))
-    b = rng.standard_normal((n, 3))
+def test_single_call_paths_equal_general_path(n, lower, dtype, rng):
+    """One small matrix skips the validation layer (n <= CHOL_SMALL_CALL) but runs the
+    same potrf/potrs in the same precision on the same layout: the answers are the
+    general path's (errors='info' and stacked operands take the general path)."""
+    a = spd_matrix(rng, (n, n), dtype)
+    b = rng.standard_normal((n, 3)).astype(dtype)
     r, info = fl.cholesky(a, upper=not lower, errors="info")
     assert info == 0
     np.testing.assert_array_equal(fl.cholesky(a, upper=not lower), r)
@@ -410,6 +410,7 @@ def test_single_call_paths_equal_general_path(n, lower, rng):
     np.testing.assert_array_equal(c2, c)
     assert low2 is lower
     x = fl.cho_solve((c, lower), b)
-    np.testing.assert_array_equal(x, fl.cho_solve((c, lower), b.tolist()))
+    assert x.dtype == dtype
+    np.testing.assert_array_equal(x, fl.cho_solve((c, lower), b[None])[0])
     assert _solve_residual(a, x, b) <= THRESHOLD
     assert fl.cho_solve((c, lower), b[:, 0]).shape == (n,)

@@ -77,7 +77,7 @@ def cho_factor(a, lower=False, overwrite_a=False, check_finite=True, *, errors="
     errors='nan' | 'info' (keyword-only) follow DESIGN.md §2 instead.
     """
     if errors == "raise":
-        r = _chol.cho_factor_2d(a, lower, check_finite)   # one small float64 matrix
+        r = _chol.cho_factor_2d(a, lower, check_finite)   # one small matrix: no layers
         if r is not None:
             return r
     check_errors_arg(errors)
@@ -103,7 +103,7 @@ def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     b is a vector (..., M) when 1-D, else (..., M, K); batch dimensions of c and b
     broadcast.  c is read in place (only its factor triangle) when its dtype allows.
     """
-    x = _chol.cho_solve_2d(c_and_lower, b, check_finite)   # one small float64 system
+    x = _chol.cho_solve_2d(c_and_lower, b, check_finite)   # one small system: no layers
     if x is not None:
         return x
     c, lower = c_and_lower
