@@ -39,7 +39,8 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
   (L Y = B, L^T X = Y).  2 n^2 flops per right-hand side.
 - Stacks of small k x k (k <= 8 and 16): LANES matrices interleaved, one vector per
   element (lu.pxd's layout), potf2's right-looking steps in every lane (the same
-  operations in the same order as potf2, so a stack slice equals a single call); the
+  operations in the same order as potf2, so for k <= CHOL_NB a stack slice equals a
+  single call bit for bit; k = 16 differs from the recursive potrf by rounding); the
   per-lane status is kept as a floating "first bad column" blended in branch-free.
   Measured (one thread, float64, in cache): about 13 / 60 / 280 ns per matrix for
   k = 4 / 8 / 16, of which gathering and scattering the interleaved layout is a
