@@ -17,7 +17,7 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport NAN
 
-from _types cimport real, INFO_OK
+from _types cimport real
 from _blocking cimport CHOL_NB, SYRK_NB, CHOL_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
