@@ -416,3 +416,16 @@ def test_single_call_paths_equal_general_path(n, lower, dtype, rng):
     np.testing.assert_array_equal(x, fl.cho_solve((c, lower), b[None])[0])
     assert _solve_residual(a, x, b) <= THRESHOLD
     assert fl.cho_solve((c, lower), b[:, 0]).shape == (n,)
+
+
+@pytest.mark.parametrize("n", [3, 40, 100])
+def test_cho_solve_reads_only_the_factor_triangle(n, dtype, rng):
+    a = spd_matrix(rng, (n, n), dtype)
+    b = rng.standard_normal(n).astype(dtype)
+    for lower in (False, True):
+        c, _ = fl.cho_factor(a, lower=lower)
+        junk = c.copy()
+        idx = np.triu_indices(n, 1) if lower else np.tril_indices(n, -1)
+        junk[idx] = np.nan
+        np.testing.assert_array_equal(fl.cho_solve((junk, lower), b, check_finite=False),
+                                      fl.cho_solve((c, lower), b))
