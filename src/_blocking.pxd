@@ -79,3 +79,21 @@ cdef enum:
 cdef enum:
     TRSM_NB = 64
     TRSM_MIN_RHS = 4
+
+# Cholesky (cholesky.pxd).  CHOL_NB: the recursive potrf stops at diagonal blocks of at
+# most CHOL_NB columns and factors them with the unblocked potf2, whose short row
+# updates run far below GEMM speed; the trsm and syrk of small splits (gemm_small) do
+# better.  Measured (potrf alone, float64, one thread, GFLOP/s at n = 32 / 64 / 128 /
+# 256; shared machine, +-10 %): CHOL_NB = 32: 2.5-4.2 / 5.7-7.1 / 10.4-12.0 / 17-22;
+# 16: 4.2-4.9 / 7.4-8.0 / 10.5-13.6 / 17-22; 8: 4.5-5.3 / 8.6-9.2 / 12.8-16.6 / 18-24.
+# SYRK_NB: the recursive syrk computes diagonal blocks of at most SYRK_NB rows as a full
+# GEMM product into a stack tile (both triangles, so the GEMM runs at full speed) and
+# subtracts its lower triangle; the wasted flops are a fraction ~SYRK_NB / (2n) of the
+# update.  32, 64 and 128 measured within noise at n = 128-1024; 64 keeps the tile at
+# 32 KiB of stack.
+# CHOL_SMALL_CALL: a single 2-D call up to this order is factored in a stack buffer
+# (32 KiB), skipping the ~8 us of the validation layer (n = 64: 11 us instead of 20).
+cdef enum:
+    CHOL_NB = 8
+    SYRK_NB = 64
+    CHOL_SMALL_CALL = 64

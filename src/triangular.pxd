@@ -180,6 +180,7 @@ cdef inline void _lower_by_rows(bint unit, Py_ssize_t m, Py_ssize_t n,
     cdef real tile[TRSM_NB * GEMM_NR_MAX]
     cdef Py_ssize_t w_full, jb, j0, w, i, j
     cdef real* bg
+    cdef bint by_columns
     if real is double:
         w_full = GEMM_NR_D
     else:
@@ -188,15 +189,30 @@ cdef inline void _lower_by_rows(bint unit, Py_ssize_t m, Py_ssize_t n,
         j0 = jb * w_full
         w = min(w_full, n - j0)
         bg = b + j0 * csb
-        for i in range(m):
+        # Copy along B's contiguous direction: reading W columns of a column-major B
+        # row by row touches W lines a leading dimension apart on every step (with a
+        # power-of-two lda, all in one cache set).
+        by_columns = _iabs(rsb) < _iabs(csb)
+        if by_columns:
             for j in range(w):
-                tile[i * w_full + j] = bg[i * rsb + j * csb]
+                for i in range(m):
+                    tile[i * w_full + j] = bg[i * rsb + j * csb]
+        else:
+            for i in range(m):
+                for j in range(w):
+                    tile[i * w_full + j] = bg[i * rsb + j * csb]
+        for i in range(m):
             for j in range(w, w_full):
                 tile[i * w_full + j] = 0
         _tile_solve(unit, m, a, rsa, csa, tile)
-        for i in range(m):
+        if by_columns:
             for j in range(w):
-                bg[i * rsb + j * csb] = tile[i * w_full + j]
+                for i in range(m):
+                    bg[i * rsb + j * csb] = tile[i * w_full + j]
+        else:
+            for i in range(m):
+                for j in range(w):
+                    bg[i * rsb + j * csb] = tile[i * w_full + j]
 
 
 cdef inline void _lower_by_columns(bint unit, Py_ssize_t m, Py_ssize_t n,

@@ -8,7 +8,7 @@ for any correct summation order.
 
 import numpy as np
 
-__all__ = ["eps", "reference_dtype", "assert_matmul_bound", "LAYOUTS", "as_layout"]
+__all__ = ["eps", "reference_dtype", "assert_matmul_bound", "LAYOUTS", "as_layout", "spd_matrix"]
 
 
 def eps(dtype):
@@ -106,3 +106,17 @@ def as_layout(x, layout):
         y[...] = x
         return y
     raise ValueError(f"unknown layout {layout!r}")
+
+
+def spd_matrix(rng, shape, dtype=np.float64, shift=None):
+    """Symmetric positive definite test matrices B B^T + shift I (shape (..., n, n)),
+    B standard normal from `rng`, computed in float64 and rounded to `dtype`.
+
+    shift defaults to n, which keeps cond_2 around 10 for every n; shift=0 gives a
+    generically definite but less well-conditioned B B^T (rank-deficient if B is wide:
+    pass shape with fewer columns through rng yourself for semidefinite tests).
+    """
+    n = shape[-1]
+    b = rng.standard_normal(tuple(shape))
+    a = b @ np.swapaxes(b, -1, -2) + (n if shift is None else shift) * np.eye(n)
+    return a.astype(dtype)

@@ -104,6 +104,8 @@ def _read_only(a, dtype):
     tuples (an (lu, piv) operand) element by element."""
     if isinstance(a, tuple):
         return tuple(_read_only(x, dtype) for x in a)
+    if isinstance(a, bool):             # a flag inside an operand, e.g. cho_solve's lower
+        return a
     a = a.astype(dtype) if a.dtype.kind == "f" else a.copy()
     a.flags.writeable = False           # a contender that writes its input fails loudly
     return a
@@ -353,3 +355,91 @@ LU_STACKED = [_lu_case(op, dt, k, STACK_SIZES[k]) for op in ("solve", "inv", "de
 
 CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED, "solve_triangular": TRIANGULAR,
          "lu": LU_SQUARE + LU_GETRF + LU_SOLVE + LU_STACKED}
+
+
+# ------------------------------------------------------------------ Cholesky family
+#
+# cholesky (lower factor) against numpy.linalg.cholesky; potrf: fastla's cho_factor
+# against raw LAPACK dpotrf (float64 only, no wrapper); cho_factor and cho_solve against
+# scipy.  Operands are B B^T + n I (cond_2 below 5).  Flops: LAPACK Working Note 41,
+# potrf n^3/3 + n^2/2 + n/6, potrs 2 n^2 nrhs.
+
+OPS.update({
+    "cholesky": {"fastla": "fastla.linalg.cholesky", "numpy": "numpy.linalg.cholesky"},
+    "potrf": {"fastla": "fastla.linalg.cho_factor", "scipy": "scipy.linalg.lapack.dpotrf"},
+    "cho_factor": {"fastla": "fastla.linalg.cho_factor", "scipy": "scipy.linalg.cho_factor"},
+    "cho_solve": {"fastla": "fastla.linalg.cho_solve", "scipy": "scipy.linalg.cho_solve"},
+})
+
+
+def _spd(b):
+    """B B^T + n I, for a (stack of) square B."""
+    n = b.shape[-1]
+    return b @ np.swapaxes(b, -1, -2) + n * np.eye(n)
+
+
+def _spd_operands(a):
+    return (_spd(a),)
+
+
+def _cho_solve_operands(a, b):
+    """((c, False), b): scipy's upper factor of the SPD matrix, the input cho_solve takes."""
+    import scipy.linalg
+    return (scipy.linalg.cho_factor(_spd(a))[0], False), b
+
+
+def _check_cholesky_factor(case, factor, upper):
+    """A = L L^T (L = factor, or factor^T if upper; only that triangle is used) on a random
+    vector: |A v - L (L^T v)|_1 / (n eps |A|_1 |v|_1) <= 30."""
+    (a,) = (x.astype(np.float64) for x in case.build())
+    assert factor.shape == a.shape and factor.dtype == np.dtype(case.dtype), \
+        f"{case}: {factor.shape} {factor.dtype}"
+    f = factor.astype(np.float64)
+    L = np.swapaxes(np.triu(f), -1, -2) if upper else np.tril(f)
+    anorm = np.abs(a).sum(axis=-2).max(axis=-1)[..., None]
+    _freivalds(case, a, lambda v: a @ v - L @ (np.swapaxes(L, -1, -2) @ v),
+               lambda v: anorm * np.abs(v).sum(axis=-2))
+
+
+def _check_cho_solve(case, result):
+    b = case.build()[1].astype(np.float64)
+    a = _spd(_raw(case)[0]).astype(case.dtype).astype(np.float64)
+    assert result.shape == b.shape and result.dtype == np.dtype(case.dtype), f"{case}"
+    _backward_error(case, a, result, b)
+
+
+_PREPARE.update({"cholesky": _spd_operands, "potrf": _spd_operands,
+                 "cho_factor": _spd_operands, "cho_solve": _cho_solve_operands})
+_CHECKS.update({
+    "cholesky": lambda case, r: _check_cholesky_factor(case, r, False),
+    "potrf": lambda case, r: _check_cholesky_factor(case, r[0], True),
+    "cho_factor": lambda case, r: _check_cholesky_factor(case, r[0], True),
+    "cho_solve": _check_cho_solve,
+})
+
+CHOL_SIZES = (4, 16, 64, 256, 1024, 2048)
+CHOL_STACK = (2, 3, 4, 8, 16)
+
+
+def _chol_case(op, dtype, n, n_stack=None, nrhs=None):
+    """One case of the Cholesky family: n x n, or a stack of n_stack of them."""
+    batch = () if n_stack is None else (n_stack,)
+    potrf_flops = n**3 // 3 + n**2 // 2 + n // 6
+    label = f"n={n}" if n_stack is None else f"N={n_stack} k={n}"
+    key = f"n{n}" if n_stack is None else f"{n_stack}x{n}x{n}"
+    if op == "cho_solve":
+        b = batch + ((n,) if nrhs == 1 else (n, nrhs))
+        return Case(op, dtype, (batch + (n, n), b), f"{label} nrhs={nrhs}", f"{key}r{nrhs}",
+                    flops=2 * n * n * nrhs * (n_stack or 1))
+    return Case(op, dtype, (batch + (n, n),), label, key, flops=potrf_flops * (n_stack or 1))
+
+
+CHOL_SQUARE = [_chol_case(op, dt, n) for op in ("cholesky", "cho_factor")
+               for dt in DTYPES for n in CHOL_SIZES]
+CHOL_POTRF = [_chol_case("potrf", "float64", n) for n in CHOL_SIZES]
+CHOL_SOLVE = [_chol_case("cho_solve", dt, n, nrhs=r) for dt in DTYPES for n in CHOL_SIZES
+              for r in (1, n)]
+CHOL_STACKED = [_chol_case("cholesky", dt, k, 100_000) for dt in DTYPES for k in CHOL_STACK]
+
+__all__ += ["CHOL_SQUARE", "CHOL_POTRF", "CHOL_SOLVE", "CHOL_STACKED"]
+CASES["cholesky"] = CHOL_SQUARE + CHOL_POTRF + CHOL_SOLVE + CHOL_STACKED

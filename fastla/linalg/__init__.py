@@ -8,6 +8,7 @@ the extras.
 """
 
 from .._validate import LinAlgError
+from ._cholesky import cho_factor, cho_solve, cholesky
 from ._gemm import matmul
 from ._lu import (det, inv, lu, lu_factor, lu_solve, matrix_power, slogdet, solve,
                   tensorinv, tensorsolve)
@@ -16,8 +17,8 @@ from ._misc import (cross, diagonal, matrix_norm, matrix_transpose, multi_dot, n
 from ._triangular import solve_triangular
 
 __all__ = [
-    "matrix_power", "solve", "tensorsolve", "tensorinv", "inv", "slogdet", "det",
+    "matrix_power", "solve", "tensorsolve", "tensorinv", "inv", "cholesky", "slogdet", "det",
     "norm", "LinAlgError", "multi_dot", "trace", "diagonal", "cross", "outer",
     "tensordot", "matmul", "matrix_transpose", "matrix_norm", "vector_norm", "vecdot",
-    "lu", "lu_factor", "lu_solve", "solve_triangular",
+    "lu", "lu_factor", "lu_solve", "solve_triangular", "cho_factor", "cho_solve",
 ]

@@ -1,0 +1,296 @@
+"""Cholesky factorization A = L L^T (or A = U^T U) of a symmetric positive definite
+matrix, and the solve built on it.
+
+What: for an n x n symmetric A, the lower triangular L with positive diagonal and
+A = L L^T (upper: U = L^T, A = U^T U).  LAPACK's potrf contract: only the chosen
+triangle of A is read, the factor overwrites it, the other triangle is not touched;
+the status is 0, or k > 0 when the leading minor of order k is not positive definite
+(the k-th pivot a_kk - sum_p l_kp^2 is <= 0 or NaN), and then the factorization
+stops at column k.  Flops: n^3/3 (LAPACK Working Note 41: n^3/3 + n^2/2 + n/6).
+
+ONE canonical case: lower, with any strides.  The upper factor of A is the lower
+factor of A^T, and A^T's lower triangle is A's upper one, so `upper` callers swap
+the row and column strides (U is then written where it belongs, in place).
+
+Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
+- potf2, unblocked: the right-looking outer-product form (GVL4 Alg. 4.2.2): scale
+  column j by 1/l_jj, then subtract l[j+1:, j] l[j+1:, j]^T from the trailing lower
+  triangle, along rows or columns, whichever is contiguous.  (The dot-product form,
+  LAPACK's dpotf2, was measured 2.5x slower at n = 32: short dot products.)
+- potrf, recursive (Gustavson, "Recursion leads to automatic variable blocking for
+  dense linear-algebra algorithms", IBM J. Res. Dev. 41(6), 1997; GVL4 §4.2.9; LAPACK's
+  potrf2).  Split the columns in halves:
+
+           n1    n2
+         +-----+-----+       1. A11 = L11 L11^T            (recurse)
+      n1 | A11 |     |       2. L21 := A21 L11^-T          (trsm, right side)
+         +-----+-----+       3. A22 := A22 - L21 L21^T     (syrk: lower triangle only,
+      n2 | A21 | A22 |                                      on the GEMM)
+         +-----+-----+       4. A22 = L22 L22^T            (recurse)
+
+  Two thirds of the flops are step 3, which runs in the GEMM of gemm.pxd; the
+  recursion stops at CHOL_NB columns (src/_blocking.pxd).
+- syrk_lower, recursive as well (C := C - A A^T on C's lower triangle): the
+  off-diagonal half C21 -= A2 A1^T is one GEMM, the diagonal halves recurse, and
+  diagonal blocks of at most SYRK_NB rows are computed in full into a stack tile by
+  the GEMM, of which the lower triangle is subtracted (the strictly upper triangle of
+  A is never written, as LAPACK promises).
+- potrs: A X = B from the factor, two triangular solves with trsm of triangular.pxd
+  (L Y = B, L^T X = Y).  2 n^2 flops per right-hand side.
+- Stacks of small k x k (k <= 8 and 16): LANES matrices interleaved, one vector per
+  element (lu.pxd's layout), potf2's right-looking steps in every lane (the same
+  operations in the same order as potf2, so for k <= CHOL_NB a stack slice equals a
+  single call bit for bit; k = 16 differs from the recursive potrf by rounding); the
+  per-lane status is kept as a floating "first bad column" blended in branch-free.
+  Measured (one thread, float64, in cache): about 13 / 60 / 280 ns per matrix for
+  k = 4 / 8 / 16, of which gathering and scattering the interleaved layout is a
+  third; from memory, a read and a write pass over the stack add about as much.
+
+NaN and Inf: a NaN pivot is reported (as LAPACK does: `not (d > 0)`); NaN elsewhere
+propagates into the factor as IEEE arithmetic dictates.  Nothing can loop forever.
+"""
+
+from libc.math cimport sqrt
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport CHOL_NB, SYRK_NB
+from gemm cimport gemm, iabs, fixed_k
+from triangular cimport trsm
+from lu cimport LANES, fixed_size
+
+
+cdef inline int potf2(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa) noexcept nogil:
+    """A = L L^T in place on the lower triangle, unblocked, right-looking (GVL4 Alg.
+    4.2.2, the outer-product form); n <= CHOL_NB.
+
+    # IN  A (n x n, lower triangle read); OUT L in the lower triangle
+    Step j: l_jj = sqrt(a_jj), l[j+1:, j] = a[j+1:, j] / l_jj, then the trailing lower
+    triangle loses l[j+1:, j] l[j+1:, j]^T.  That update walks whichever direction of
+    A is contiguous: down the columns (A^T row-major, i.e. the upper case) or along
+    the rows, reading column j from a contiguous copy.  Both orders add the same
+    terms in the same sequence, so lower and upper factors agree to the bit.
+    Returns 0, or the order k of the first leading minor that is not positive
+    definite (`not (a_kk > 0)`, NaN included); the factorization stops there.
+    """
+    cdef real colj[CHOL_NB]
+    cdef Py_ssize_t j, i, c
+    cdef real d, r, lij
+    cdef real* row
+    cdef bint by_rows = iabs(csa) <= iabs(rsa)
+    for j in range(n):
+        d = a[j * (rsa + csa)]
+        if not (d > 0):                               # also NaN
+            return <int>(j + 1)
+        d = sqrt(d)
+        a[j * (rsa + csa)] = d
+        r = 1 / d
+        for i in range(j + 1, n):
+            a[i * rsa + j * csa] *= r
+        if by_rows:
+            # a[i, j+1:i+1] -= l_ij * l[j+1:i+1, j], row by row
+            for i in range(j + 1, n):
+                colj[i] = a[i * rsa + j * csa]
+            for i in range(j + 1, n):
+                lij = colj[i]
+                row = a + i * rsa
+                for c in range(j + 1, i + 1):
+                    row[c * csa] -= lij * colj[c]
+        else:
+            # a[c:, c] -= l_cj * l[c:, j], column by column
+            for c in range(j + 1, n):
+                lij = a[c * rsa + j * csa]
+                for i in range(c, n):
+                    a[i * rsa + c * csa] -= lij * a[i * rsa + j * csa]
+    return 0
+
+
+cdef inline int syrk_lower(Py_ssize_t n, Py_ssize_t k, const real* a, Py_ssize_t rsa,
+                           Py_ssize_t csa, real* c, Py_ssize_t rsc, Py_ssize_t csc,
+                           int n_threads) noexcept nogil:
+    """C := C - A A^T on the lower triangle of C (n x n) only; A is n x k.
+
+    Recursive on the rows: [C11; C21 C22] -> C11 (recurse), C21 -= A2 A1^T (gemm),
+    C22 (recurse).  Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef real tile[SYRK_NB * SYRK_NB]
+    cdef Py_ssize_t n1, i, j
+    if n == 0 or k == 0:
+        return INFO_OK
+    if n <= SYRK_NB:
+        # tile := A A^T in full (a square GEMM), then subtract its lower triangle.
+        if gemm(n, n, k, 1, a, rsa, csa, a, csa, rsa, 0, tile, n, 1, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
+        # (the tile is symmetric: read it along whichever direction C is contiguous)
+        if iabs(csc) <= iabs(rsc):
+            for i in range(n):
+                for j in range(i + 1):
+                    c[i * rsc + j * csc] -= tile[i * n + j]
+        else:
+            for j in range(n):
+                for i in range(j, n):
+                    c[i * rsc + j * csc] -= tile[j * n + i]
+        return INFO_OK
+    n1 = n // 2
+    if syrk_lower(n1, k, a, rsa, csa, c, rsc, csc, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    if iabs(csc) <= iabs(rsc):
+        # C21 -= A2 A1^T
+        if gemm(n - n1, n1, k, -1, a + n1 * rsa, rsa, csa, a, csa, rsa,
+                1, c + n1 * rsc, rsc, csc, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
+    else:
+        # C by columns: C21^T -= A1 A2^T, so the GEMM writes rows of its C (the
+        # micro-kernel's tiles are stored row by row)
+        if gemm(n1, n - n1, k, -1, a, rsa, csa, a + n1 * rsa, csa, rsa,
+                1, c + n1 * rsc, csc, rsc, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
+    return syrk_lower(n - n1, k, a + n1 * rsa, rsa, csa, c + n1 * (rsc + csc), rsc, csc,
+                      n_threads)
+
+
+cdef inline int potrf(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      int n_threads) noexcept nogil:
+    """A = L L^T in place on the lower triangle, recursive (the diagram in the module
+    docstring).  For U^T U of the upper triangle, pass the strides swapped.
+
+    # IN  A (n x n, lower triangle read); OUT L in the lower triangle
+    Returns 0, k > 0 (the first leading minor that is not positive definite) or
+    INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t n1, n2
+    cdef int info
+    if n <= CHOL_NB:
+        return potf2(n, a, rsa, csa)
+    n1 = n // 2
+    n2 = n - n1
+    info = potrf(n1, a, rsa, csa, n_threads)                                 # 1.
+    if info != 0:
+        return info
+    # L21 := A21 L11^-T                                                        2.
+    if trsm(False, True, True, False, n2, n1, 1, a, rsa, csa,
+            a + n1 * rsa, rsa, csa, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    # A22 := A22 - L21 L21^T                                                   3.
+    if syrk_lower(n2, n1, a + n1 * rsa, rsa, csa, a + n1 * (rsa + csa), rsa, csa,
+                  n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    info = potrf(n2, a + n1 * (rsa + csa), rsa, csa, n_threads)             # 4.
+    return <int>(info + n1) if info > 0 else info
+
+
+cdef inline int potrs(Py_ssize_t n, Py_ssize_t nrhs, const real* l, Py_ssize_t rsl,
+                      Py_ssize_t csl, real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                      int n_threads) noexcept nogil:
+    """B := A^-1 B from A = L L^T (L's lower triangle read; for U^T U pass the strides
+    of U swapped): L Y = B, then L^T X = Y.  Returns INFO_OK or INFO_NO_MEMORY."""
+    if trsm(True, True, False, False, n, nrhs, 1, l, rsl, csl, b, rsb, csb,
+            n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    return trsm(True, True, True, False, n, nrhs, 1, l, rsl, csl, b, rsb, csb, n_threads)
+
+
+cdef inline void zero_strict_upper(Py_ssize_t n, real* a, Py_ssize_t rsa,
+                                   Py_ssize_t csa) noexcept nogil:
+    """a[i, j] := 0 for i < j (numpy's cholesky returns the factor alone), in memory
+    order (column by column when columns are contiguous: 10x faster at n = 1024)."""
+    cdef Py_ssize_t i, j
+    if iabs(csa) <= iabs(rsa):
+        for i in range(n):
+            for j in range(i + 1, n):
+                a[i * rsa + j * csa] = 0
+    else:
+        for j in range(n):
+            for i in range(j):
+                a[i * rsa + j * csa] = 0
+
+
+# ------------------------------------------------- stacks of small matrices, in lanes
+#
+# lu.pxd's layout: element (i, j) of lane l at x[(i*k + j)*LANES + l].
+
+cdef inline void potf2_lanes(fixed_k* size, real* x, int* info) noexcept nogil:
+    """potf2 (right-looking) on the LANES interleaved k x k matrices of x (lower
+    triangle), k a compile-time constant; info[l] as potf2's status per matrix.
+
+    Right-looking, so that after the sqrt and the division of step j every update of
+    the trailing triangle is independent of the others (the dot-product form chains
+    its multiply-adds; measured no faster).  A failed lane goes on with NaN (sqrt
+    of a non-positive number), which stays in that lane; the caller discards failed
+    matrices.  The first failing column is kept as a floating value per lane so that
+    the whole step stays branch-free.
+    """
+    cdef Py_ssize_t k = fixed_size(size), j, i, c, l
+    cdef real d[LANES]
+    cdef real r[LANES]
+    cdef real lij[LANES]
+    cdef real bad[LANES]
+    cdef real fj
+    for l in range(LANES):
+        bad[l] = 0
+    for j in range(k):
+        fj = j + 1
+        for l in range(LANES):
+            d[l] = x[(j * k + j) * LANES + l]
+            bad[l] = fj if (bad[l] == 0 and not (d[l] > 0)) else bad[l]
+            d[l] = sqrt(d[l])
+            r[l] = 1 / d[l]
+            x[(j * k + j) * LANES + l] = d[l]
+        for i in range(j + 1, k):
+            for l in range(LANES):
+                x[(i * k + j) * LANES + l] *= r[l]
+        # x[i, c] -= l_ij l_cj for j < c <= i
+        for i in range(j + 1, k):
+            for l in range(LANES):
+                lij[l] = x[(i * k + j) * LANES + l]
+            for c in range(j + 1, i + 1):
+                for l in range(LANES):
+                    x[(i * k + c) * LANES + l] -= lij[l] * x[(c * k + j) * LANES + l]
+    for l in range(LANES):
+        info[l] = <int>bad[l]
+
+
+cdef inline void lanes_transpose(fixed_k* size, real* x) noexcept nogil:
+    """Transpose each of the LANES interleaved k x k matrices in place (the upper
+    case enters and leaves the lower kernel this way)."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
+    cdef real t
+    for i in range(k):
+        for j in range(i + 1, k):
+            for l in range(LANES):
+                t = x[(i * k + j) * LANES + l]
+                x[(i * k + j) * LANES + l] = x[(j * k + i) * LANES + l]
+                x[(j * k + i) * LANES + l] = t
+
+
+cdef inline void lanes_zero_strict_upper(fixed_k* size, real* x) noexcept nogil:
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
+    for i in range(k):
+        for j in range(i + 1, k):
+            for l in range(LANES):
+                x[(i * k + j) * LANES + l] = 0
+
+
+cdef inline void lanes_gather(fixed_k* size, const real* a, real* x) noexcept nogil:
+    """x := LANES consecutive row-major k x k matrices at a, interleaved.  k is a literal,
+    so every trip count is known; each row of each matrix is read as one contiguous run."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
+    cdef const real* al
+    for l in range(LANES):
+        al = a + l * k * k
+        for i in range(k):
+            for j in range(k):
+                x[(i * k + j) * LANES + l] = al[i * k + j]
+
+
+cdef inline void lanes_scatter(fixed_k* size, const real* x, real* a) noexcept nogil:
+    """The inverse of lanes_gather, in blocks of 4 consecutive elements: a 4 x LANES
+    transposition the compiler does with vector shuffles, then one vector store per
+    matrix (element by element, the four output streams are scalar stores)."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, q, l
+    for e0 in range(0, k * k - 3, 4):
+        for l in range(LANES):
+            for q in range(4):
+                a[l * k * k + e0 + q] = x[(e0 + q) * LANES + l]
+    for e in range(k * k - k * k % 4, k * k):
+        for l in range(LANES):
+            a[l * k * k + e] = x[e * LANES + l]
