@@ -46,8 +46,10 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
   k = 4 / 8 / 16, of which gathering and scattering the interleaved layout is a
   third; from memory, a read and a write pass over the stack add about as much.
 
-NaN and Inf: a NaN pivot is reported (as LAPACK does: `not (d > 0)`); NaN elsewhere
-propagates into the factor as IEEE arithmetic dictates.  Nothing can loop forever.
+NaN and Inf: only a pivot `d <= 0` is a failure, so a NaN pivot propagates into the
+factor as IEEE arithmetic dictates, exactly as numpy.linalg.cholesky does on OpenBLAS
+(whose potrf tests `ajj <= 0`; reference LAPACK also stops at NaN).  Drop-in code sees
+numpy's NaN factor, not a new exception.  Nothing can loop forever.
 """
 
 from libc.math cimport sqrt
@@ -70,7 +72,7 @@ cdef inline int potf2(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa) noe
     the rows, reading column j from a contiguous copy.  Both orders add the same
     terms in the same sequence, so lower and upper factors agree to the bit.
     Returns 0, or the order k of the first leading minor that is not positive
-    definite (`not (a_kk > 0)`, NaN included); the factorization stops there.
+    definite (`a_kk <= 0`; a NaN pivot propagates, as in numpy); the factorization stops there.
     """
     cdef real colj[CHOL_NB]
     cdef Py_ssize_t j, i, c
@@ -79,7 +81,7 @@ cdef inline int potf2(Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa) noe
     cdef bint by_rows = iabs(csa) <= iabs(rsa)
     for j in range(n):
         d = a[j * (rsa + csa)]
-        if not (d > 0):                               # also NaN
+        if d <= 0:                                    # NaN propagates (numpy's rule)
             return <int>(j + 1)
         d = sqrt(d)
         a[j * (rsa + csa)] = d
@@ -231,7 +233,7 @@ cdef inline void potf2_lanes(fixed_k* size, real* x, int* info) noexcept nogil:
         fj = j + 1
         for l in range(LANES):
             d[l] = x[(j * k + j) * LANES + l]
-            bad[l] = fj if (bad[l] == 0 and not (d[l] > 0)) else bad[l]
+            bad[l] = fj if (bad[l] == 0 and d[l] <= 0) else bad[l]
             d[l] = sqrt(d[l])
             r[l] = 1 / d[l]
             x[(j * k + j) * LANES + l] = d[l]
