@@ -1,0 +1,570 @@
+"""Jacobi methods: the SVD by one-sided (Hestenes) Jacobi after QR with column pivoting,
+and the symmetric eigenproblem by cyclic two-sided Jacobi.
+
+SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
+  1. Scale M by a power of two so that max|m_ij| is in [1, 2) (exact; keeps squared
+     column norms away from overflow), and sort its rows by decreasing max-norm when
+     they differ by more than ROW_SORT_RATIO: Householder QR is then row-wise backward
+     stable (Cox & Higham, BIT 38, 1998), which row-graded matrices need.
+  2. Preconditioning (Drmac & Veselic, SIAM J. Matrix Anal. Appl. 29(4), 2008):
+     M P = Q R by Householder QR with column pivoting (geqp2; Golub & Van Loan,
+     *Matrix Computations*, 4th ed., §5.4.2), the partial column norms downdated with
+     the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).
+  3. One-sided Jacobi on X = R^T (Hestenes 1958; Demmel & Veselic, SIAM J. Matrix
+     Anal. Appl. 13(4), 1992): rotate pairs of columns (x_i, x_j) until every pair
+     satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j||, tol = sqrt(n) eps.  This relative
+     test, not an absolute one, is what makes every singular value accurate to about
+     eps * cond(B) for M = D1 B D2 with diagonal D1, D2 (R^T = B' D is column-graded
+     after step 2; Demmel et al., "Computing the SVD with high relative accuracy",
+     LAA 299, 1999).  Rotation angles by Rutishauser's formulas (the 2 x 2 symmetric
+     Schur decomposition of the Gram matrix, GVL4 §8.5.2); sweeps in de Rijk's order
+     (SIAM J. Sci. Stat. Comput. 10(2), 1989): before pairing column i with i+1..n-1,
+     swap the remaining column of largest norm into place, which converges in fewer
+     sweeps and leaves the columns nearly sorted.  Column norms are recomputed in the
+     pass that rotates them, never downdated, so tiny columns keep relative accuracy.
+     At most MAX_SWEEPS sweeps; a stop without convergence returns a status.
+  4. X V_x = U_x S gives R = V_x S U_x^T, so U = Q V_x (the reflectors applied to
+     V_x, padded with the identity for the full basis) and V = P U_x.
+X is stored with its columns as contiguous rows (so is V_x), which makes the rotation
+loop two unit-stride streams that the compiler vectorises (partial sums in
+NPART-wide arrays for the dot products: GCC never reassociates a scalar sum).
+Flops: QR 2mn^2 - 2n^3/3, each sweep 3n^3 (6n^3 with V_x), typically 5-8 sweeps;
+applying Q 4mn k for k columns of U.  Not blocked: level-1/level-2 kernels only.
+
+Symmetric eigenproblem (syevj), H = Z diag(w) Z^T: cyclic-by-rows two-sided Jacobi
+(Jacobi 1846; GVL4 §8.5.3) with the relative off-diagonal test |h_pq| <= tol
+sqrt(|h_pp h_qq|), which gives every eigenvalue of a positive definite H = D B D to
+about eps * cond(B) (Demmel & Veselic 1992).  For indefinite H the accuracy is the
+usual eps * ||H|| absolute (the method is backward stable).  Each rotation updates
+rows p and q (contiguous) and copies them into columns p and q.  Flops: about 4n^3
+per sweep (8n^3 with Z).
+
+Stacks of small matrices run these kernels one matrix per thread (jacobi.pyx).
+"""
+
+from libc.math cimport sqrt, fabs, copysign, frexp, ldexp, isfinite
+from libc.stdlib cimport qsort
+from libc.string cimport memset, memcpy
+
+from _types cimport real, INFO_OK
+
+cdef extern from "float.h":
+    float FLT_EPSILON
+    double DBL_EPSILON
+    float FLT_MIN
+    double DBL_MIN
+
+cdef enum:
+    NPART = 16             # partial sums per dot product: two zmm of doubles
+    MAX_SWEEPS = 30        # LAPACK's gesvj stops at 30 as well
+    ROW_SORT_RATIO = 8     # rows are sorted when their max-norms differ more
+
+
+cdef inline real eps_of(real x) noexcept nogil:
+    return FLT_EPSILON * 0.5 if real is float else DBL_EPSILON * 0.5
+
+
+# ----------------------------------------------------------------- level-1 helpers
+
+cdef inline real dot(Py_ssize_t n, const real* x, const real* y) noexcept nogil:
+    """x^T y over unit strides, in NPART independent partial sums."""
+    cdef real part[NPART]
+    cdef real s = 0
+    cdef Py_ssize_t i, t, nb = n - n % NPART
+    for t in range(NPART):
+        part[t] = 0
+    for i in range(0, nb, 16):     # NPART
+        for t in range(NPART):
+            part[t] += x[i + t] * y[i + t]
+    for i in range(nb, n):
+        s += x[i] * y[i]
+    for t in range(NPART):
+        s += part[t]
+    return s
+
+
+cdef inline void axpy(Py_ssize_t n, real alpha, const real* x, real* y) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        y[i] += alpha * x[i]
+
+
+cdef inline real nrm2(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nogil:
+    """||x||_2.  The plain sum of squares is exact enough unless it under- or
+    overflowed; only then is x rescaled by its largest entry (a second pass)."""
+    cdef real s = 0, mx = 0, tiny, r
+    cdef Py_ssize_t i
+    if incx == 1:
+        s = dot(n, x, x)
+    else:
+        for i in range(n):
+            s += x[i * incx] * x[i * incx]
+    tiny = (FLT_MIN if real is float else DBL_MIN) / eps_of(s)
+    if s >= tiny and isfinite(s):
+        return sqrt(s)
+    for i in range(n):
+        if fabs(x[i * incx]) > mx:
+            mx = fabs(x[i * incx])
+    if mx == 0 or not isfinite(mx):
+        return mx
+    s = 0
+    for i in range(n):
+        r = x[i * incx] / mx
+        s += r * r
+    return mx * sqrt(s)
+
+
+cdef inline void swap(Py_ssize_t n, real* x, real* y) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real t
+    for i in range(n):
+        t = x[i]
+        x[i] = y[i]
+        y[i] = t
+
+
+cdef inline void rotate(Py_ssize_t n, real* x, real* y, real c, real s) noexcept nogil:
+    """[x y] := [x y] [[c, s], [-s, c]]: the hot loop, two unit-stride streams."""
+    cdef Py_ssize_t i
+    cdef real xi, yi
+    for i in range(n):
+        xi = x[i]
+        yi = y[i]
+        x[i] = c * xi - s * yi
+        y[i] = s * xi + c * yi
+
+
+cdef inline void rotate_norms(Py_ssize_t n, real* x, real* y, real c, real s,
+                              real* xx, real* yy) noexcept nogil:
+    """rotate(), returning the new squared norms from the same pass: a norm downdated
+    as ||x||^2 - t x^T y loses all relative accuracy when the column becomes tiny."""
+    cdef real px[NPART]
+    cdef real py[NPART]
+    cdef real xi, yi, xn, yn, sx = 0, sy = 0
+    cdef Py_ssize_t i, t, nb = n - n % NPART
+    for t in range(NPART):
+        px[t] = 0
+        py[t] = 0
+    for i in range(0, nb, 16):     # NPART
+        for t in range(NPART):
+            xi = x[i + t]
+            yi = y[i + t]
+            xn = c * xi - s * yi
+            yn = s * xi + c * yi
+            x[i + t] = xn
+            y[i + t] = yn
+            px[t] += xn * xn
+            py[t] += yn * yn
+    for i in range(nb, n):
+        xi = x[i]
+        yi = y[i]
+        xn = c * xi - s * yi
+        yn = s * xi + c * yi
+        x[i] = xn
+        y[i] = yn
+        sx += xn * xn
+        sy += yn * yn
+    for t in range(NPART):
+        sx += px[t]
+        sy += py[t]
+    xx[0] = sx
+    yy[0] = sy
+
+
+cdef inline real jacobi_tangent(real a, real b, real c) noexcept nogil:
+    """t = tan(theta) of the rotation that diagonalises [[a, c], [c, b]] (c != 0), the
+    smaller of the two angles (|theta| <= pi/4), by Rutishauser's formula."""
+    cdef real zeta = (b - a) / (2 * c)
+    if fabs(zeta) > 1 / eps_of(zeta):       # zeta^2 would lose 1, or overflow
+        return 1 / (2 * zeta)
+    return copysign(<real>1, zeta) / (fabs(zeta) + sqrt(1 + zeta * zeta))
+
+
+# --- Householder reflector: replaced by qr.pxd's when QR lands ---
+
+cdef inline real householder(Py_ssize_t n, real* alpha, real* x, Py_ssize_t incx) noexcept nogil:
+    """H = I - tau v v^T with H (alpha, x) = (beta, 0), v = (1, x_new) (LAPACK larfg:
+    n is the order of H, x holds n-1 entries at stride incx).  Overwrites alpha with
+    beta = -sign(alpha) ||(alpha, x)|| (the sign that avoids cancellation in alpha -
+    beta) and x with v[1:]; returns tau (0 when x is already 0: H = I)."""
+    cdef real xnorm, beta, tau, scale
+    cdef Py_ssize_t i
+    if n <= 1:
+        return 0
+    xnorm = nrm2(n - 1, x, incx)
+    if xnorm == 0:
+        return 0
+    beta = -copysign(nrm2_pair(alpha[0], xnorm), alpha[0])
+    tau = (beta - alpha[0]) / beta
+    scale = 1 / (alpha[0] - beta)
+    for i in range(n - 1):
+        x[i * incx] *= scale
+    alpha[0] = beta
+    return tau
+
+
+cdef inline real nrm2_pair(real a, real b) noexcept nogil:
+    """sqrt(a^2 + b^2) without overflow or harmful underflow (LAPACK lapy2)."""
+    cdef real x = fabs(a), y = fabs(b), w, z
+    w = x if x > y else y
+    z = y if x > y else x
+    if w == 0:
+        return 0
+    z /= w
+    return w * sqrt(1 + z * z)
+
+
+# ------------------------------------------------------- QR with column pivoting
+
+cdef inline void reflect(Py_ssize_t n, real tau, const real* v, real* y) noexcept nogil:
+    """y := (I - tau v v^T) y, v[0] = 1 implied (v[1:] at v + 1)."""
+    cdef real w
+    if tau == 0:
+        return
+    w = y[0] + dot(n - 1, v + 1, y + 1)
+    y[0] -= tau * w
+    axpy(n - 1, -tau * w, v + 1, y + 1)
+
+
+cdef inline void qrcp(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* tau,
+                      Py_ssize_t* jpvt, real* vn1, real* vn2) noexcept nogil:
+    """Householder QR with column pivoting, A P = Q R (LAPACK geqp2 semantics), A m x n
+    (m >= n) stored by columns (column j at a + j*lda).  On return R is on and above
+    the diagonal, the reflectors' v[1:] below it, tau[k] their factors, jpvt[k] the
+    original index of column k.  vn1, vn2: n reals of workspace (the partial column
+    norms and the norms at their last exact computation)."""
+    cdef Py_ssize_t j, k, p
+    cdef real tol3z = sqrt(eps_of(tau[0]) * 2), r, t
+    for j in range(n):
+        jpvt[j] = j
+        vn1[j] = nrm2(m, a + j * lda, 1)
+        vn2[j] = vn1[j]
+    for k in range(n):
+        p = k
+        for j in range(k + 1, n):
+            if vn1[j] > vn1[p]:
+                p = j
+        if p != k:
+            swap(m, a + p * lda, a + k * lda)
+            jpvt[p], jpvt[k] = jpvt[k], jpvt[p]
+            vn1[p] = vn1[k]
+            vn2[p] = vn2[k]
+        tau[k] = householder(m - k, a + k * lda + k, a + k * lda + k + 1, 1)
+        for j in range(k + 1, n):
+            reflect(m - k, tau[k], a + k * lda + k, a + j * lda + k)
+            # The norm of a_j below row k, downdated (LAWN 176): when cancellation has
+            # eaten more than sqrt(eps) of it since the last exact value, recompute.
+            if vn1[j] != 0:
+                r = fabs(a[j * lda + k]) / vn1[j]
+                t = 1 - r * r
+                if t < 0:
+                    t = 0
+                r = vn1[j] / vn2[j]
+                if t * r * r <= tol3z:
+                    vn1[j] = nrm2(m - k - 1, a + j * lda + k + 1, 1)
+                    vn2[j] = vn1[j]
+                else:
+                    vn1[j] *= sqrt(t)
+
+
+# --------------------------------------------------------------- one-sided Jacobi
+
+cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_t ldx,
+                              real* v, Py_ssize_t len_v, Py_ssize_t ldv, real* sq,
+                              real tol) noexcept nogil:
+    """Orthogonalise the n columns of X (stored as rows: column i at x + i*ldx, length
+    len_x) by one-sided Jacobi rotations in de Rijk's order, applying the same
+    rotations to the rows of v (V_x^T, length len_v) unless v is NULL.  sq: n reals,
+    the squared column norms on return.  0 on convergence, 1 after MAX_SWEEPS."""
+    cdef Py_ssize_t i, j, p, sweep, rotated
+    cdef real a, b, c, t, cs, sn
+    for i in range(n):
+        sq[i] = dot(len_x, x + i * ldx, x + i * ldx)
+    for sweep in range(MAX_SWEEPS):
+        rotated = 0
+        for i in range(n - 1):
+            p = i
+            for j in range(i + 1, n):
+                if sq[j] > sq[p]:
+                    p = j
+            if p != i:
+                swap(len_x, x + i * ldx, x + p * ldx)
+                if v != NULL:
+                    swap(len_v, v + i * ldv, v + p * ldv)
+                sq[i], sq[p] = sq[p], sq[i]
+            for j in range(i + 1, n):
+                a = sq[i]
+                b = sq[j]
+                if a == 0 or b == 0:
+                    continue
+                c = dot(len_x, x + i * ldx, x + j * ldx)
+                if fabs(c) <= tol * sqrt(a) * sqrt(b):
+                    continue
+                rotated += 1
+                t = jacobi_tangent(a, b, c)
+                cs = 1 / sqrt(1 + t * t)
+                sn = cs * t
+                rotate_norms(len_x, x + i * ldx, x + j * ldx, cs, sn, &sq[i], &sq[j])
+                if v != NULL:
+                    rotate(len_v, v + i * ldv, v + j * ldv, cs, sn)
+        if rotated == 0:
+            return 0
+    return 1
+
+
+cdef inline void complete_orthonormal(Py_ssize_t n, Py_ssize_t k0, real* u,
+                                      Py_ssize_t ldu) noexcept nogil:
+    """Rows k0..n-1 of u (n x n) := an orthonormal basis of the complement of the
+    orthonormal rows 0..k0-1: unit vectors e_c orthogonalised twice (Gram-Schmidt
+    twice is enough, Giraud et al. 2005) and kept when half their length survives."""
+    cdef Py_ssize_t row = k0, cand = 0, i, rep
+    cdef real* y
+    cdef real nrm
+    while row < n and cand < n:
+        y = u + row * ldu
+        memset(y, 0, n * sizeof(real))
+        y[cand] = 1
+        cand += 1
+        for rep in range(2):
+            for i in range(row):
+                axpy(n, -dot(n, u + i * ldu, y), u + i * ldu, y)
+        nrm = nrm2(n, y, 1)
+        if nrm > 0.5:
+            for i in range(n):
+                y[i] /= nrm
+            row += 1
+
+
+cdef inline void sort_rows_desc(Py_ssize_t n, real* s, real* x, Py_ssize_t len_x,
+                                Py_ssize_t ldx, real* v, Py_ssize_t len_v,
+                                Py_ssize_t ldv) noexcept nogil:
+    """Sort s descending, permuting the rows of x and v (if not NULL) alike.  Selection
+    sort: n^2/2 comparisons but at most n row swaps (de Rijk's order leaves s nearly
+    sorted)."""
+    cdef Py_ssize_t i, j, p
+    for i in range(n - 1):
+        p = i
+        for j in range(i + 1, n):
+            if s[j] > s[p]:
+                p = j
+        if p != i:
+            s[i], s[p] = s[p], s[i]
+            if x != NULL:
+                swap(len_x, x + i * ldx, x + p * ldx)
+            if v != NULL:
+                swap(len_v, v + i * ldv, v + p * ldv)
+
+
+cdef struct RowKey:
+    double key
+    Py_ssize_t index
+
+
+cdef inline int _by_key_desc(const void* a, const void* b) noexcept nogil:
+    cdef double ka = (<const RowKey*>a).key, kb = (<const RowKey*>b).key
+    if ka > kb:
+        return -1
+    if ka < kb:
+        return 1
+    # Equal keys keep their order: qsort is not stable, the indices make it so.
+    return -1 if (<const RowKey*>a).index < (<const RowKey*>b).index else 1
+
+
+cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Bytes of workspace gesvj needs for an m x n matrix (m >= n)."""
+    return ((2 * n * n + 4 * n + m) * sizeof(double) + n * sizeof(Py_ssize_t)
+            + m * sizeof(RowKey) + 64)
+
+
+cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* s,
+                      real* ut, Py_ssize_t ku, real* vh, void* work) noexcept nogil:
+    """Singular values s (descending) of the m x n matrix A, m >= n >= 1, stored by
+    columns (column j at a + j*lda; overwritten), and, when ku > 0, the first ku
+    left singular vectors as the rows of ut (ku x m, ku = n or m) and V^T in vh
+    (n x n, row-major).  work: gesvj_workspace(m, n) bytes.  Returns 0, or n + 1
+    for a non-finite entry, or 1 when the sweeps did not converge."""
+    cdef Py_ssize_t i, j, k, r
+    cdef real amax = 0, e, tol = 0
+    cdef int expo, status
+    cdef bint sort_rows
+    cdef double rmin, rmax
+    cdef RowKey* keys = <RowKey*>work
+    cdef real* x = <real*>(<char*>work + m * sizeof(RowKey))
+    cdef real* vt = x + n * n
+    cdef real* tau = vt + n * n
+    cdef real* vn1 = tau + n
+    cdef real* vn2 = vn1 + n
+    cdef real* sq = vn2 + n
+    cdef real* tmp = sq + n
+    cdef Py_ssize_t* jpvt = <Py_ssize_t*>(tmp + m)
+    cdef real* y
+
+    # 1. Finite check, power-of-two scaling, row sorting.
+    for j in range(n):
+        for i in range(m):
+            e = fabs(a[j * lda + i])
+            if not (e <= amax):
+                if not isfinite(e):
+                    return <int>n + 1
+                amax = e
+    if amax == 0:
+        expo = 0
+    else:
+        frexp(amax, &expo)
+        expo -= 1
+        for j in range(n):
+            for i in range(m):
+                a[j * lda + i] = ldexp(a[j * lda + i], -expo)
+    sort_rows = False
+    if m > 1 and amax != 0:
+        for i in range(m):
+            keys[i].key = 0
+            keys[i].index = i
+        for j in range(n):
+            for i in range(m):
+                e = fabs(a[j * lda + i])
+                if e > keys[i].key:
+                    keys[i].key = e
+        rmin = rmax = keys[0].key
+        for i in range(m):
+            rmin = keys[i].key if keys[i].key < rmin else rmin
+            rmax = keys[i].key if keys[i].key > rmax else rmax
+        sort_rows = rmax > ROW_SORT_RATIO * rmin
+        if sort_rows:
+            qsort(keys, m, sizeof(RowKey), _by_key_desc)
+            for j in range(n):
+                y = a + j * lda
+                for i in range(m):
+                    tmp[i] = y[keys[i].index]
+                memcpy(y, tmp, m * sizeof(real))
+
+    # 2. A P = Q R;  3. Jacobi on X = R^T (X's column i = R's row i: x + i*n).
+    qrcp(m, n, a, lda, tau, jpvt, vn1, vn2)
+    for i in range(n):
+        for j in range(i):
+            x[i * n + j] = 0
+        for j in range(i, n):
+            x[i * n + j] = a[j * lda + i]
+    if ku > 0:
+        memset(vt, 0, n * n * sizeof(real))
+        for i in range(n):
+            vt[i * n + i] = 1
+    tol = sqrt(<real>n) * eps_of(tol)
+    status = jacobi_sweeps(n, n, x, n, vt if ku > 0 else NULL, n, n, sq, tol)
+    if status != 0:
+        return status
+    for i in range(n):
+        s[i] = nrm2(n, x + i * n, 1)
+    sort_rows_desc(n, s, x, n, n, vt if ku > 0 else NULL, n, n)
+
+    if ku > 0:
+        # V = P U_x: U_x's columns are X's normalised (completed where X has zeros).
+        k = n
+        for i in range(n):
+            if s[i] == 0:
+                k = i
+                break
+            for j in range(n):
+                x[i * n + j] /= s[i]
+        complete_orthonormal(n, k, x, n)
+        for i in range(n):
+            for j in range(n):
+                vh[i * n + jpvt[j]] = x[i * n + j]
+        # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column of U).
+        memset(ut, 0, ku * m * sizeof(real))
+        for i in range(n):
+            memcpy(ut + i * m, vt + i * n, n * sizeof(real))
+        for i in range(n, ku):
+            ut[i * m + i] = 1
+        for k in range(n - 1, -1, -1):
+            for i in range(ku):
+                reflect(m - k, tau[k], a + k * lda + k, ut + i * m + k)
+        if sort_rows:
+            for i in range(ku):
+                y = ut + i * m
+                for r in range(m):
+                    tmp[keys[r].index] = y[r]
+                memcpy(y, tmp, m * sizeof(real))
+    for i in range(n):
+        s[i] = ldexp(s[i], expo)
+    return INFO_OK
+
+
+# -------------------------------------------------------------- two-sided Jacobi
+
+cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexcept nogil:
+    """Eigenvalues w (ascending) of the symmetric n x n matrix in a (row-major,
+    overwritten) given by its lower (or upper) triangle, and, unless z is NULL, the
+    eigenvectors as the rows of z (n x n).  Non-finite input gives NaN results (as
+    numpy's eigh does not fail).  Returns 0, or 1 when the sweeps did not converge."""
+    cdef Py_ssize_t i, j, p, q, sweep, rotated
+    cdef real amax = 0, e, tol = 0, apq, app, aqq, t, c, sn
+    cdef int expo
+    cdef real* rp
+    cdef real* rq
+    for i in range(n):
+        for j in range(i + 1):
+            e = a[i * n + j] if lower else a[j * n + i]
+            a[i * n + j] = a[j * n + i] = e
+            e = fabs(e)
+            if not (e <= amax):
+                if not isfinite(e):
+                    for p in range(n):
+                        w[p] = e - e
+                        if z != NULL:
+                            for q in range(n):
+                                z[p * n + q] = e - e
+                    return INFO_OK
+                amax = e
+    expo = 0
+    if amax != 0:
+        frexp(amax, &expo)
+        expo -= 1
+        for i in range(n * n):
+            a[i] = ldexp(a[i], -expo)
+    if z != NULL:
+        memset(z, 0, n * n * sizeof(real))
+        for i in range(n):
+            z[i * n + i] = 1
+    tol = sqrt(<real>n) * eps_of(tol)
+    for sweep in range(MAX_SWEEPS + 1):
+        if sweep == MAX_SWEEPS:
+            return 1
+        rotated = 0
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                apq = a[p * n + q]
+                app = a[p * n + p]
+                aqq = a[q * n + q]
+                if apq == 0 or fabs(apq) <= tol * sqrt(fabs(app)) * sqrt(fabs(aqq)):
+                    continue
+                rotated += 1
+                t = jacobi_tangent(app, aqq, apq)
+                c = 1 / sqrt(1 + t * t)
+                sn = c * t
+                rp = a + p * n
+                rq = a + q * n
+                rotate(n, rp, rq, c, sn)
+                rp[p] = app - t * apq
+                rq[q] = aqq + t * apq
+                rp[q] = rq[p] = 0
+                for i in range(n):
+                    a[i * n + p] = rp[i]
+                    a[i * n + q] = rq[i]
+                if z != NULL:
+                    rotate(n, z + p * n, z + q * n, c, sn)
+        if rotated == 0:
+            break
+    for i in range(n):
+        w[i] = ldexp(a[i * n + i], expo)
+    # Ascending (selection sort: at most n row swaps of z).
+    for i in range(n - 1):
+        p = i
+        for j in range(i + 1, n):
+            if w[j] < w[p]:
+                p = j
+        if p != i:
+            w[i], w[p] = w[p], w[i]
+            if z != NULL:
+                swap(n, z + i * n, z + p * n)
+    return INFO_OK

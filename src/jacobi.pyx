@@ -1,0 +1,156 @@
+"""Drivers for the Jacobi kernels of jacobi.pxd: batched SVD and symmetric eigensolver.
+
+The Python layer (fastla/linalg/_jacobi.py) validates, promotes and transposes, and
+hands these drivers C-contiguous working stacks of one floating dtype that they
+overwrite.  Each driver picks the fused specialisation once and loops over the batch
+without the GIL; a stack whose total work pays for an OpenMP region runs whole
+matrices per thread, each thread with its own workspace.
+"""
+
+cimport numpy as cnp
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport malloc, free
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport PARALLEL_MIN_MNK
+from _threads cimport max_threads
+from jacobi cimport gesvj, gesvj_workspace, syevj
+
+cnp.import_array()
+
+KERNELS = {
+    "gesvj": {
+        "computes": "A = U S V^T (singular values descending; U, V optional)",
+        "algorithm": "row sorting and QR with column pivoting (geqp2, LAWN 176 norm "
+                     "downdating), then one-sided Jacobi on R^T in de Rijk's order with "
+                     "the relative orthogonality test",
+        "citation": "Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13(4), 1992; "
+                    "Drmac & Veselic, SIAM J. Matrix Anal. Appl. 29(4), 2008; "
+                    "Golub & Van Loan, Matrix Computations, 4th ed., §5.4.2, §8.6.3",
+        "flops": "2*m*n**2 - 2*n**3/3 (QR) + about 3*n**3 per sweep (6*n**3 with V)",
+    },
+    "syevj": {
+        "computes": "H = Z diag(w) Z^T (eigenvalues ascending; Z optional)",
+        "algorithm": "cyclic-by-rows two-sided Jacobi with the relative off-diagonal test",
+        "citation": "Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13(4), 1992; "
+                    "Golub & Van Loan, Matrix Computations, 4th ed., §8.5.3",
+        "flops": "about 4*n**3 per sweep (8*n**3 with Z)",
+    },
+}
+
+
+cdef inline int _threads_for(Py_ssize_t n_batch, Py_ssize_t work_per_matrix) noexcept nogil:
+    """Threads for a stack: one unless the whole stack is worth an OpenMP region."""
+    cdef int nt = max_threads()
+    if n_batch < 2 or n_batch * work_per_matrix < PARALLEL_MIN_MNK:
+        return 1
+    return nt if nt < n_batch else <int>n_batch
+
+
+cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, real* s,
+                     real* ut, Py_ssize_t ku, real* vh, int* info) noexcept nogil:
+    cdef Py_ssize_t b
+    cdef void* work
+    cdef int nt = _threads_for(n_batch, 10 * n * n * m)
+    cdef size_t nbytes = gesvj_workspace(m, n)
+    if nt == 1:
+        work = malloc(nbytes)
+        for b in range(n_batch):
+            info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
+                m, n, a + b * m * n, m, s + b * n,
+                ut + b * ku * m if ku else NULL, ku, vh + b * n * n if ku else NULL, work)
+        free(work)
+        return
+    with parallel(num_threads=nt):
+        work = malloc(nbytes)
+        for b in prange(n_batch, schedule="static"):
+            info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
+                m, n, a + b * m * n, m, s + b * n,
+                ut + b * ku * m if ku else NULL, ku, vh + b * n * n if ku else NULL, work)
+        free(work)
+
+
+cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1:
+    if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+            or cnp.PyArray_SIZE(x) != size):
+        raise ValueError(f"jacobi driver: {name} must be C-contiguous, of the working "
+                         f"dtype (int32 for info), with {size} elements")
+    return 0
+
+
+def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
+                cnp.ndarray info):
+    """SVDs of the stack a (N, n, m): a[b] holds the columns of an m x n matrix M_b,
+    m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if ut
+    is not None, ut (N, ku, m) gets the first ku left singular vectors of M_b as rows
+    and vh (N, n, n) gets V_b^T.  info (N,) int32: 0, or > 0 (no convergence or a
+    non-finite entry), or -1 (no memory)."""
+    if cnp.PyArray_NDIM(a) != 3:
+        raise ValueError("jacobi driver: a must be an (N, n, m) stack")
+    cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1], m = a.shape[2]
+    cdef Py_ssize_t ku = 0 if ut is None else ut.shape[1]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        raise TypeError("jacobi driver: float32 or float64 arrays expected")
+    if m < n or n < 1:
+        raise ValueError("jacobi driver: need m >= n >= 1")
+    _check("a", a, typenum, n_batch * n * m)
+    _check("s", s, typenum, n_batch * n)
+    _check("info", info, cnp.NPY_INT32, n_batch)
+    if ku:
+        if ku != n and ku != m:
+            raise ValueError("jacobi driver: ut must have n or m rows per matrix")
+        _check("ut", ut, typenum, n_batch * ku * m)
+        _check("vh", vh, typenum, n_batch * n * n)
+    cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
+    cdef void* put = cnp.PyArray_DATA(ut) if ku else NULL
+    cdef void* pvh = cnp.PyArray_DATA(vh) if ku else NULL
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _svd_stack(n_batch, m, n, <double*>cnp.PyArray_DATA(a),
+                       <double*>cnp.PyArray_DATA(s), <double*>put, ku, <double*>pvh, pinfo)
+    else:
+        with nogil:
+            _svd_stack(n_batch, m, n, <float*>cnp.PyArray_DATA(a),
+                       <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh, pinfo)
+
+
+cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, real* a, bint lower, real* w,
+                      real* z, int* info) noexcept nogil:
+    cdef Py_ssize_t b
+    cdef int nt = _threads_for(n_batch, 20 * n * n * n)
+    if nt == 1:
+        for b in range(n_batch):
+            info[b] = syevj(n, a + b * n * n, lower, w + b * n,
+                            z + b * n * n if z != NULL else NULL)
+        return
+    for b in prange(n_batch, schedule="static", num_threads=nt):
+        info[b] = syevj(n, a + b * n * n, lower, w + b * n,
+                        z + b * n * n if z != NULL else NULL)
+
+
+def eigh_batched(cnp.ndarray a, bint lower, cnp.ndarray w, cnp.ndarray z, cnp.ndarray info):
+    """Eigen-decompositions of the symmetric stack a (N, n, n) read from its lower (or
+    upper) triangle (overwritten): w (N, n) ascending; if z is not None, z (N, n, n)
+    gets the eigenvectors as rows.  info (N,) int32: 0, or 1 (no convergence)."""
+    if cnp.PyArray_NDIM(a) != 3 or a.shape[1] != a.shape[2]:
+        raise ValueError("jacobi driver: a must be an (N, n, n) stack")
+    cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        raise TypeError("jacobi driver: float32 or float64 arrays expected")
+    _check("a", a, typenum, n_batch * n * n)
+    _check("w", w, typenum, n_batch * n)
+    _check("info", info, cnp.NPY_INT32, n_batch)
+    if z is not None:
+        _check("z", z, typenum, n_batch * n * n)
+    cdef void* pz = cnp.PyArray_DATA(z) if z is not None else NULL
+    cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _eigh_stack(n_batch, n, <double*>cnp.PyArray_DATA(a), lower,
+                        <double*>cnp.PyArray_DATA(w), <double*>pz, pinfo)
+    else:
+        with nogil:
+            _eigh_stack(n_batch, n, <float*>cnp.PyArray_DATA(a), lower,
+                        <float*>cnp.PyArray_DATA(w), <float*>pz, pinfo)
