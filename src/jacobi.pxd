@@ -12,7 +12,7 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).
   3. One-sided Jacobi on X = R^T (Hestenes 1958; Demmel & Veselic, SIAM J. Matrix
      Anal. Appl. 13(4), 1992): rotate pairs of columns (x_i, x_j) until every pair
-     satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j||, tol = sqrt(n) eps.  This relative
+     satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j|| (tol = 4 sqrt(n + 16) u).  This relative
      test, not an absolute one, is what makes every singular value accurate to about
      eps * cond(B) for M = D1 B D2 with diagonal D1, D2 (R^T = B' D is column-graded
      after step 2; Demmel et al., "Computing the SVD with high relative accuracy",
@@ -171,13 +171,47 @@ cdef inline void rotate_norms(Py_ssize_t n, real* x, real* y, real c, real s,
     yy[0] = sy
 
 
-cdef inline real jacobi_tangent(real a, real b, real c) noexcept nogil:
-    """t = tan(theta) of the rotation that diagonalises [[a, c], [c, b]] (c != 0), the
-    smaller of the two angles (|theta| <= pi/4), by Rutishauser's formula."""
-    cdef real zeta = (b - a) / (2 * c)
-    if fabs(zeta) > 1 / eps_of(zeta):       # zeta^2 would lose 1, or overflow
+cdef inline real tangent_of(real zeta) noexcept nogil:
+    """t = tan(theta) for zeta = cot(2 theta), the smaller root (|theta| <= pi/4) of
+    t^2 + 2 zeta t - 1 = 0, by Rutishauser's cancellation-free formula."""
+    if fabs(zeta) > 1 / eps_of(zeta):       # zeta^2 would lose the 1, or overflow
         return 1 / (2 * zeta)
     return copysign(<real>1, zeta) / (fabs(zeta) + sqrt(1 + zeta * zeta))
+
+
+cdef inline real jacobi_tangent(real a, real b, real c) noexcept nogil:
+    """tan(theta) of the rotation that diagonalises [[a, c], [c, b]] (c != 0): the 2 x 2
+    symmetric Schur decomposition (GVL4 §8.5.2)."""
+    return tangent_of((b - a) / (2 * c))
+
+
+cdef inline real negligible(Py_ssize_t n, real tol) noexcept nogil:
+    """Below this norm (the matrix scaled to max|a_ij| ~ 1) a vector of n entries
+    lies in the subnormal range, where the rounding of its entries alone exceeds
+    tol relative to it: it cannot be made orthogonal to tol and is left alone (it is
+    numerically zero next to ||A||; its singular vector comes from the completion)."""
+    return sqrt(<real>n) * (FLT_MIN if real is float else DBL_MIN) / tol
+
+
+cdef inline real scaled_cosine(Py_ssize_t n, const real* x, const real* y, real nx,
+                               real ny) noexcept nogil:
+    """(x / nx)^T (y / ny) without forming products that underflow."""
+    cdef real s = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        s += (x[i] / nx) * (y[i] / ny)
+    return s
+
+
+cdef inline real jacobi_tol(Py_ssize_t n, real x) noexcept nogil:
+    """The relative orthogonality (off-diagonal) tolerance for order n.  It must stay
+    above the rounding noise of a freshly rotated pair, or the same pair is rotated
+    again every sweep and Jacobi never stops: each vector carries u relative error
+    (2u in x^T y), and the dot product's summation up to u sqrt(n / NPART) typically
+    (measured: 1.8u for n = 2 with LAPACK's sqrt(n) u, which then never converged).
+    4 sqrt(n + 16) u keeps a margin of 4 over that and costs nothing in accuracy
+    (the singular values' relative error is O(n tol) at worst, O(tol^2) typically)."""
+    return 4 * sqrt(<real>(n + 16)) * eps_of(x)
 
 
 # --- Householder reflector: replaced by qr.pxd's when QR lands ---
@@ -277,7 +311,9 @@ cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_
     rotations to the rows of v (V_x^T, length len_v) unless v is NULL.  sq: n reals,
     the squared column norms on return.  0 on convergence, 1 after MAX_SWEEPS."""
     cdef Py_ssize_t i, j, p, sweep, rotated
-    cdef real a, b, c, t, cs, sn
+    cdef real a, b, c, t, cs, sn, nx, ny
+    cdef real tiny = (FLT_MIN if real is float else DBL_MIN) / eps_of(tol)
+    cdef real negl = negligible(len_x, tol)
     for i in range(n):
         sq[i] = dot(len_x, x + i * ldx, x + i * ldx)
     for sweep in range(MAX_SWEEPS):
@@ -295,13 +331,23 @@ cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_
             for j in range(i + 1, n):
                 a = sq[i]
                 b = sq[j]
-                if a == 0 or b == 0:
-                    continue
-                c = dot(len_x, x + i * ldx, x + j * ldx)
-                if fabs(c) <= tol * sqrt(a) * sqrt(b):
-                    continue
+                if a >= tiny and b >= tiny:
+                    c = dot(len_x, x + i * ldx, x + j * ldx)
+                    if fabs(c) <= tol * sqrt(a) * sqrt(b):
+                        continue
+                    t = jacobi_tangent(a, b, c)
+                else:
+                    # A squared norm underflowed (or lost digits to gradual underflow):
+                    # decide and rotate from the cosine of unit vectors instead.
+                    nx = nrm2(len_x, x + i * ldx, 1)
+                    ny = nrm2(len_x, x + j * ldx, 1)
+                    if nx < negl or ny < negl:
+                        continue
+                    c = scaled_cosine(len_x, x + i * ldx, x + j * ldx, nx, ny)
+                    if fabs(c) <= tol:
+                        continue
+                    t = tangent_of(((ny / nx) - (nx / ny)) / (2 * c))
                 rotated += 1
-                t = jacobi_tangent(a, b, c)
                 cs = 1 / sqrt(1 + t * t)
                 sn = cs * t
                 rotate_norms(len_x, x + i * ldx, x + j * ldx, cs, sn, &sq[i], &sq[j])
@@ -449,7 +495,7 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
         memset(vt, 0, n * n * sizeof(real))
         for i in range(n):
             vt[i * n + i] = 1
-    tol = sqrt(<real>n) * eps_of(tol)
+    tol = jacobi_tol(n, tol)
     status = jacobi_sweeps(n, n, x, n, vt if ku > 0 else NULL, n, n, sq, tol)
     if status != 0:
         return status
@@ -461,7 +507,7 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
         # V = P U_x: U_x's columns are X's normalised (completed where X has zeros).
         k = n
         for i in range(n):
-            if s[i] == 0:
+            if s[i] < negligible(n, tol):
                 k = i
                 break
             for j in range(n):
@@ -498,7 +544,7 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
     eigenvectors as the rows of z (n x n).  Non-finite input gives NaN results (as
     numpy's eigh does not fail).  Returns 0, or 1 when the sweeps did not converge."""
     cdef Py_ssize_t i, j, p, q, sweep, rotated
-    cdef real amax = 0, e, tol = 0, apq, app, aqq, t, c, sn
+    cdef real amax = 0, e, tol = 0, negl, apq, app, aqq, t, c, sn
     cdef int expo
     cdef real* rp
     cdef real* rq
@@ -526,7 +572,8 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
         memset(z, 0, n * n * sizeof(real))
         for i in range(n):
             z[i * n + i] = 1
-    tol = sqrt(<real>n) * eps_of(tol)
+    tol = jacobi_tol(n, tol)
+    negl = negligible(n, tol)
     for sweep in range(MAX_SWEEPS + 1):
         if sweep == MAX_SWEEPS:
             return 1
@@ -536,7 +583,7 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
                 apq = a[p * n + q]
                 app = a[p * n + p]
                 aqq = a[q * n + q]
-                if apq == 0 or fabs(apq) <= tol * sqrt(fabs(app)) * sqrt(fabs(aqq)):
+                if fabs(apq) <= tol * sqrt(fabs(app)) * sqrt(fabs(aqq)) or fabs(apq) < negl:
                     continue
                 rotated += 1
                 t = jacobi_tangent(app, aqq, apq)

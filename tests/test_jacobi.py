@@ -437,3 +437,29 @@ def test_subclass_wrapped_like_numpy():
     for ours, theirs in [(fl.svd(a), np.linalg.svd(a)), (fl.eigh(a), np.linalg.eigh(a))]:
         assert [type(x) for x in ours] == [type(x) for x in theirs]
     assert type(fl.pinv(a)) is type(np.linalg.pinv(a))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 8, 33])
+def test_always_converges(k, rng):
+    """Jacobi stops on every matrix (a too small tolerance once made random 2 x 2
+    matrices rotate forever on rounding noise): random, integer, orthogonal (all
+    singular values equal), rank-one, graded down to underflow, native float32."""
+    n_batch = 8000 // k**2
+    a = _randn(rng, (n_batch, k, k))
+    cases = [a, rng.integers(-2, 3, a.shape).astype(float), np.linalg.qr(a)[0],
+             a[..., :1] * a[..., :1, :], a * 10.0 ** -rng.uniform(0, 80, (n_batch, 1, k)),
+             a * 1e-300]
+    for x in cases:
+        for y in (x, x[..., : max(1, k // 2)], x[..., : max(1, k // 2), :]):
+            r, info = fl.svd(y, errors="info")
+            assert not info.any() and not np.isnan(r.S).any()
+        for native in (False, True):
+            with fastla.float32_compute("float32" if native else "float64"):
+                h = (x + np.swapaxes(x, -1, -2)).astype(np.float32 if native else np.float64)
+                r, info = fl.svd(h.astype(np.float32) if native else h, errors="info")
+                assert not info.any()
+                u = r.U.astype(np.float64)
+                orth = np.abs(np.swapaxes(u, -1, -2) @ u - np.eye(k)).max()
+                assert orth <= 30 * k * eps(h.dtype), orth
+                w, info = fl.eigvalsh(h, errors="info")
+                assert not info.any()
