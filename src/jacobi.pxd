@@ -47,6 +47,8 @@ from libc.stdlib cimport qsort
 from libc.string cimport memset, memcpy
 
 from _types cimport real, INFO_OK
+from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, K32, fixed_k
+from lu cimport fixed_size
 
 cdef extern from "float.h":
     float FLT_EPSILON
@@ -71,6 +73,10 @@ cdef inline real dot(Py_ssize_t n, const real* x, const real* y) noexcept nogil:
     cdef real part[NPART]
     cdef real s = 0
     cdef Py_ssize_t i, t, nb = n - n % NPART
+    if n < NPART:                       # short vectors: no partial sums to set up
+        for i in range(n):
+            s += x[i] * y[i]
+        return s
     for t in range(NPART):
         part[t] = 0
     for i in range(0, nb, 16):     # NPART
@@ -142,6 +148,19 @@ cdef inline void rotate_norms(Py_ssize_t n, real* x, real* y, real c, real s,
     cdef real py[NPART]
     cdef real xi, yi, xn, yn, sx = 0, sy = 0
     cdef Py_ssize_t i, t, nb = n - n % NPART
+    if n < NPART:
+        for i in range(n):
+            xi = x[i]
+            yi = y[i]
+            xn = c * xi - s * yi
+            yn = s * xi + c * yi
+            x[i] = xn
+            y[i] = yn
+            sx += xn * xn
+            sy += yn * yn
+        xx[0] = sx
+        yy[0] = sy
+        return
     for t in range(NPART):
         px[t] = 0
         py[t] = 0
@@ -416,6 +435,33 @@ cdef inline int _by_key_desc(const void* a, const void* b) noexcept nogil:
     return -1 if (<const RowKey*>a).index < (<const RowKey*>b).index else 1
 
 
+cdef inline void insertion_sort(Py_ssize_t m, RowKey* keys) noexcept nogil:
+    """keys by decreasing key, stable."""
+    cdef Py_ssize_t i, j
+    cdef RowKey t
+    for i in range(1, m):
+        t = keys[i]
+        j = i
+        while j > 0 and keys[j - 1].key < t.key:
+            keys[j] = keys[j - 1]
+            j -= 1
+        keys[j] = t
+
+
+cdef inline void scale_pow2(Py_ssize_t n, real* x, int e) noexcept nogil:
+    """x *= 2^e, exactly (unless a result is subnormal): one multiplication each while
+    2^e is a normal number, ldexp otherwise."""
+    cdef Py_ssize_t i
+    cdef real f
+    if -120 < e < 120:
+        f = <real>ldexp(1.0, e)
+        for i in range(n):
+            x[i] *= f
+    else:
+        for i in range(n):
+            x[i] = ldexp(x[i], e)
+
+
 cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """Bytes of workspace gesvj needs for an m x n matrix (m >= n)."""
     return ((2 * n * n + 4 * n + m) * sizeof(double) + n * sizeof(Py_ssize_t)
@@ -459,8 +505,7 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
         frexp(amax, &expo)
         expo -= 1
         for j in range(n):
-            for i in range(m):
-                a[j * lda + i] = ldexp(a[j * lda + i], -expo)
+            scale_pow2(m, a + j * lda, -expo)
     sort_rows = False
     if m > 1 and amax != 0:
         for i in range(m):
@@ -477,7 +522,10 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
             rmax = keys[i].key if keys[i].key > rmax else rmax
         sort_rows = rmax > ROW_SORT_RATIO * rmin
         if sort_rows:
-            qsort(keys, m, sizeof(RowKey), _by_key_desc)
+            if m <= 32:                 # a call through qsort costs more than this
+                insertion_sort(m, keys)
+            else:
+                qsort(keys, m, sizeof(RowKey), _by_key_desc)
             for j in range(n):
                 y = a + j * lda
                 for i in range(m):
@@ -566,8 +614,7 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
     if amax != 0:
         frexp(amax, &expo)
         expo -= 1
-        for i in range(n * n):
-            a[i] = ldexp(a[i], -expo)
+        scale_pow2(n * n, a, -expo)
     if z != NULL:
         memset(z, 0, n * n * sizeof(real))
         for i in range(n):
@@ -604,7 +651,14 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
             break
     for i in range(n):
         w[i] = ldexp(a[i * n + i], expo)
-    # Ascending (selection sort: at most n row swaps of z).
+    sort_rows_asc(n, w, z)
+    return INFO_OK
+
+
+cdef inline void sort_rows_asc(Py_ssize_t n, real* w, real* z) noexcept nogil:
+    """Sort w ascending, permuting the rows of the n x n z (if not NULL) alike
+    (selection sort: at most n row swaps)."""
+    cdef Py_ssize_t i, j, p
     for i in range(n - 1):
         p = i
         for j in range(i + 1, n):
@@ -614,4 +668,204 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
             w[i], w[p] = w[p], w[i]
             if z != NULL:
                 swap(n, z + i * n, z + p * n)
-    return INFO_OK
+
+
+# ------------------------------------------------- stacks of small matrices, in lanes
+#
+# As in lu.pxd, a group holds LANES matrices interleaved: element e of matrix l is
+# x[e*LANES + l], so every loop over l is one vector instruction, and the square roots
+# and divisions of the rotation angles (the latency-bound part of a scalar Jacobi
+# step on a k <= 16 matrix) run LANES at a time.  A rotation that one lane does not
+# need is applied as the identity (c = 1, s = 0: exact) in that lane, so all lanes
+# follow one control flow; the group stops when no lane rotated in a sweep.
+# LANES = 4 for the reason measured in lu.pxd (GCC vectorises these short loops well
+# on ymm, badly on zmm).  The two kernels skip what the lanes cannot do cheaply:
+# scaling, the tiny-norm paths and (SVD) the QR preconditioning and pivoting.  The
+# driver therefore gives them only matrices whose entries are finite and, where
+# nonzero, within [2^-E, 2^E] (lanes_fit: E = 100, 20 for float32), and sends every other
+# matrix, and any lane that meets a negligible column or does not converge, to the
+# scalar kernels.  Without preconditioning one-sided Jacobi keeps relative accuracy
+# for column scaling (Demmel & Veselic 1992) but not for row scaling, so lanes_fit
+# also sends matrices whose row max-norms differ by more than LANES_ROW_RATIO to
+# gesvj (row grading up to that ratio costs at most that factor of accuracy).
+
+cdef enum:
+    JLANES = 8
+    LANES_ROW_RATIO = 1000
+
+
+cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
+    """jacobi_tangent with one division and one square root, no branch: with d = b - a,
+    t = 2c sign(d) / (|d| + sqrt(d^2 + 4c^2)), the same root multiplied through by 2c
+    (zeta = d / 2c).  Safe from overflow for the entries lanes_fit admits; if d^2 + 4c^2
+    underflows (then |c| is negligible next to the matrix) the rotation is by pi/4."""
+    cdef real d = b - a
+    cdef real den = fabs(d) + sqrt(d * d + 4 * c * c)
+    return 2 * (c if d >= 0 else -c) / den if den > 0 else copysign(<real>1, c)
+
+
+cdef inline bint lanes_fit(Py_ssize_t k, const real* a, bint rows_too) noexcept nogil:
+    """Whether the k x k matrix a (row-major) may go to the lane kernels."""
+    cdef real lo = <real>(ldexp(1.0, -20) if real is float else ldexp(1.0, -100))
+    cdef real hi = 1 / lo, e, rmax, rmin = 0, big = 0
+    cdef Py_ssize_t i, j
+    for i in range(k):
+        rmax = 0
+        for j in range(k):
+            e = fabs(a[i * k + j])
+            if not (e <= hi) or (e != 0 and e < lo):      # NaN, Inf, out of range
+                return False
+            rmax = e if e > rmax else rmax
+        big = rmax if rmax > big else big
+        rmin = rmax if (i == 0 or rmax < rmin) else rmin
+    if big == 0:
+        return False
+    return not rows_too or big <= LANES_ROW_RATIO * rmin
+
+
+cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept nogil:
+    """One-sided Jacobi on the columns of LANES interleaved k x k matrices M, stored by
+    columns: x[(j*k + r)*LANES + l] = M_l[r, j].  v (same layout) gets V_x with
+    M V_x = U S; on return x's column j holds U's column j times s_j, and s[j*LANES + l]
+    the column norms (unsorted).  Returns 0, or 1 if some lane did not converge."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, sweep
+    cdef real sq[16 * JLANES]
+    cdef real cs[JLANES]
+    cdef real sn[JLANES]
+    cdef real dotv[JLANES]
+    cdef real rotv[JLANES]
+    cdef real px[JLANES]
+    cdef real py[JLANES]
+    cdef real xi, xj, a, b, c, t, sx, sy
+    cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
+    cdef bint any_rot
+    for i in range(k):
+        for l in range(JLANES):
+            sq[i * JLANES + l] = 0
+        for r in range(k):
+            for l in range(JLANES):
+                xi = x[(i * k + r) * JLANES + l]
+                sq[i * JLANES + l] += xi * xi
+    for i in range(k * k * JLANES):
+        v[i] = 0
+    for i in range(k):
+        for l in range(JLANES):
+            v[(i * k + i) * JLANES + l] = 1
+    for sweep in range(MAX_SWEEPS):
+        any_rot = 0
+        for i in range(k - 1):
+            for j in range(i + 1, k):
+                for l in range(JLANES):
+                    dotv[l] = 0
+                for r in range(k):
+                    for l in range(JLANES):
+                        dotv[l] += x[(i * k + r) * JLANES + l] * x[(j * k + r) * JLANES + l]
+                for l in range(JLANES):
+                    a = sq[i * JLANES + l]
+                    b = sq[j * JLANES + l]
+                    c = dotv[l]
+                    # Every branch a select, every mask a real: one vector width for
+                    # the whole loop (an int mask made GCC split it into halves).
+                    rotv[l] = 1 if c * c > tol2 * a * b else 0   # lanes_fit: no underflow
+                    t = lane_tangent(a, b, c) if rotv[l] != 0 else 0
+                    cs[l] = 1 / sqrt(1 + t * t)
+                    sn[l] = cs[l] * t
+                for l in range(JLANES):
+                    any_rot |= rotv[l] != 0
+                    px[l] = 0
+                    py[l] = 0
+                for r in range(k):
+                    for l in range(JLANES):
+                        xi = x[(i * k + r) * JLANES + l]
+                        xj = x[(j * k + r) * JLANES + l]
+                        sx = cs[l] * xi - sn[l] * xj
+                        sy = sn[l] * xi + cs[l] * xj
+                        x[(i * k + r) * JLANES + l] = sx
+                        x[(j * k + r) * JLANES + l] = sy
+                        px[l] += sx * sx        # in registers, not through sq[]
+                        py[l] += sy * sy
+                for l in range(JLANES):
+                    sq[i * JLANES + l] = px[l]
+                    sq[j * JLANES + l] = py[l]
+                for r in range(k):
+                    for l in range(JLANES):
+                        xi = v[(i * k + r) * JLANES + l]
+                        xj = v[(j * k + r) * JLANES + l]
+                        v[(i * k + r) * JLANES + l] = cs[l] * xi - sn[l] * xj
+                        v[(j * k + r) * JLANES + l] = sn[l] * xi + cs[l] * xj
+        if not any_rot:
+            for i in range(k * JLANES):
+                s[i] = sqrt(sq[i])
+            return 0
+    return 1
+
+
+cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
+    """Two-sided cyclic Jacobi on LANES interleaved symmetric k x k matrices (full
+    storage, x[(i*k + j)*LANES + l]); z (same layout, may be NULL) gets the
+    eigenvectors as rows.  The eigenvalues are left on x's diagonal, unsorted.  In this
+    layout a column of a matrix is as cheap to rotate as a row.  Returns 0, or 1 if
+    some lane did not converge."""
+    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep
+    cdef real cs[JLANES]
+    cdef real sn[JLANES]
+    cdef real tv[JLANES]
+    cdef real keep[JLANES]
+    cdef real rotv[JLANES]
+    cdef real xp, xq, app, aqq, apq, t
+    cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
+    cdef real negl = negligible(k, tol)
+    cdef bint any_rot
+    if z != NULL:
+        for i in range(k * k * JLANES):
+            z[i] = 0
+        for i in range(k):
+            for l in range(JLANES):
+                z[(i * k + i) * JLANES + l] = 1
+    for sweep in range(MAX_SWEEPS):
+        any_rot = 0
+        for p in range(k - 1):
+            for q in range(p + 1, k):
+                for l in range(JLANES):
+                    apq = x[(p * k + q) * JLANES + l]
+                    app = x[(p * k + p) * JLANES + l]
+                    aqq = x[(q * k + q) * JLANES + l]
+                    rotv[l] = 1 if (apq * apq > tol2 * fabs(app * aqq)
+                                    and fabs(apq) >= negl) else 0
+                    t = lane_tangent(app, aqq, apq) if rotv[l] != 0 else 0
+                    tv[l] = t
+                    keep[l] = 0 if rotv[l] != 0 else apq
+                    cs[l] = 1 / sqrt(1 + t * t)
+                    sn[l] = cs[l] * t
+                for l in range(JLANES):
+                    any_rot |= rotv[l] != 0
+                for l in range(JLANES):         # the 2 x 2 block's new values, before
+                    app = x[(p * k + p) * JLANES + l]       # the rotations overwrite it
+                    aqq = x[(q * k + q) * JLANES + l]
+                    apq = x[(p * k + q) * JLANES + l]
+                    x[(p * k + p) * JLANES + l] = app - tv[l] * apq
+                    x[(q * k + q) * JLANES + l] = aqq + tv[l] * apq
+                for r in range(k):              # rows p, q (J^T A), off the block
+                    if r == p or r == q:
+                        continue
+                    for l in range(JLANES):
+                        xp = x[(p * k + r) * JLANES + l]
+                        xq = x[(q * k + r) * JLANES + l]
+                        xp, xq = cs[l] * xp - sn[l] * xq, sn[l] * xp + cs[l] * xq
+                        x[(p * k + r) * JLANES + l] = xp
+                        x[(q * k + r) * JLANES + l] = xq
+                        x[(r * k + p) * JLANES + l] = xp     # and columns, by symmetry
+                        x[(r * k + q) * JLANES + l] = xq
+                for l in range(JLANES):
+                    x[(p * k + q) * JLANES + l] = keep[l]
+                    x[(q * k + p) * JLANES + l] = keep[l]
+                if z != NULL:
+                    for r in range(k):
+                        for l in range(JLANES):
+                            xp = z[(p * k + r) * JLANES + l]
+                            xq = z[(q * k + r) * JLANES + l]
+                            z[(p * k + r) * JLANES + l] = cs[l] * xp - sn[l] * xq
+                            z[(q * k + r) * JLANES + l] = sn[l] * xp + cs[l] * xq
+        if not any_rot:
+            return 0
+    return 1

@@ -14,7 +14,10 @@ from libc.stdlib cimport malloc, free
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
-from jacobi cimport gesvj, gesvj_workspace, syevj
+from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
+from lu cimport fixed_size
+from jacobi cimport (JLANES, gesvj, gesvj_workspace, gesvj_lanes, lanes_fit, negligible,
+                     jacobi_tol, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes)
 
 cnp.import_array()
 
@@ -47,12 +50,110 @@ cdef inline int _threads_for(Py_ssize_t n_batch, Py_ssize_t work_per_matrix) noe
     return nt if nt < n_batch else <int>n_batch
 
 
+ctypedef fused lanes_k:
+    K2
+    K3
+    K4
+    K5
+    K6
+    K7
+    K8
+    K16
+
+
+cdef inline void _lanes_load(Py_ssize_t k, const real* a, real* x) noexcept nogil:
+    """x := JLANES consecutive k x k matrices at a, interleaved (element e of matrix l
+    at x[e*JLANES + l])."""
+    cdef Py_ssize_t e, l
+    for e in range(k * k):
+        for l in range(JLANES):
+            x[e * JLANES + l] = a[l * k * k + e]
+
+
+cdef void _svd_group(lanes_k* size, Py_ssize_t m, real* a, real* s, real* ut, real* vh,
+                     int* info, void* work) noexcept nogil:
+    """JLANES square k x k SVDs at once (gesvj_lanes), or one by one with gesvj for the
+    matrices (or the group) the lanes cannot take (jacobi.pxd, lanes_fit)."""
+    cdef Py_ssize_t k = fixed_size(size), l, j, r
+    cdef real x[16 * 16 * JLANES]
+    cdef real v[16 * 16 * JLANES]
+    cdef real sv[16 * JLANES]
+    cdef real negl = negligible(k, jacobi_tol(k, <real>0)) * 4, sj
+    cdef bint fits = True, uv = ut != NULL
+    for l in range(JLANES):
+        fits = fits and lanes_fit(k, a + l * k * k, True)
+    if fits:
+        _lanes_load(k, a, x)
+        fits = gesvj_lanes(size, x, v, sv) == 0
+    for l in range(JLANES):
+        if fits:
+            for j in range(k):
+                if sv[j * JLANES + l] < negl:       # a (numerically) zero column: its
+                    break                            # vector needs gesvj's completion
+            else:
+                for j in range(k):
+                    sj = sv[j * JLANES + l]
+                    s[l * k + j] = sj
+                    if uv:
+                        for r in range(k):
+                            ut[(l * k + j) * k + r] = x[(j * k + r) * JLANES + l] / sj
+                            vh[(l * k + j) * k + r] = v[(j * k + r) * JLANES + l]
+                sort_rows_desc(k, s + l * k, ut + l * k * k if uv else NULL, k, k,
+                               vh + l * k * k if uv else NULL, k, k)
+                info[l] = 0
+                continue
+        info[l] = INFO_NO_MEMORY if work == NULL else gesvj(
+            m, k, a + l * k * k, k, s + l * k, ut + l * k * k if uv else NULL,
+            k if uv else 0, vh + l * k * k if uv else NULL, work)
+
+
+cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* ut,
+                     real* vh, int* info, int nt) noexcept nogil:
+    """Square k x k stacks: whole groups in lanes (threads over groups), the rest with
+    gesvj."""
+    cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
+    cdef size_t nbytes = gesvj_workspace(k, k)
+    cdef bint uv = ut != NULL
+    cdef void* work
+    with parallel(num_threads=nt):
+        work = malloc(nbytes)
+        for g in prange(n_groups, schedule="static"):
+            b = g * JLANES
+            _svd_group(size, k, a + b * k * k, s + b * k, ut + b * k * k if uv else NULL,
+                       vh + b * k * k if uv else NULL, info + b, work)
+        free(work)
+    work = malloc(nbytes)
+    for b in range(n_groups * JLANES, n_batch):
+        info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
+            k, k, a + b * k * k, k, s + b * k, ut + b * k * k if uv else NULL,
+            k if uv else 0, vh + b * k * k if uv else NULL, work)
+    free(work)
+
+
 cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, real* s,
                      real* ut, Py_ssize_t ku, real* vh, int* info) noexcept nogil:
     cdef Py_ssize_t b
     cdef void* work
     cdef int nt = _threads_for(n_batch, 10 * n * n * m)
     cdef size_t nbytes = gesvj_workspace(m, n)
+    cdef real* put = ut if ku else NULL
+    if m == n and n_batch >= JLANES:
+        if n == 2:
+            _svd_lanes(<K2*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 3:
+            _svd_lanes(<K3*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 4:
+            _svd_lanes(<K4*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 5:
+            _svd_lanes(<K5*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 6:
+            _svd_lanes(<K6*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 7:
+            _svd_lanes(<K7*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 8:
+            _svd_lanes(<K8*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 16:
+            _svd_lanes(<K16*>NULL, n_batch, a, s, put, vh, info, nt); return
     if nt == 1:
         work = malloc(nbytes)
         for b in range(n_batch):
@@ -115,10 +216,75 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
                        <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh, pinfo)
 
 
+cdef inline void _symmetrize(Py_ssize_t n, real* a, bint lower) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        for j in range(i):
+            if lower:
+                a[j * n + i] = a[i * n + j]
+            else:
+                a[i * n + j] = a[j * n + i]
+
+
+cdef void _eigh_group(lanes_k* size, real* a, bint lower, real* w, real* z,
+                      int* info) noexcept nogil:
+    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj)."""
+    cdef Py_ssize_t k = fixed_size(size), l, i, r
+    cdef real x[16 * 16 * JLANES]
+    cdef real zl[16 * 16 * JLANES]
+    cdef bint fits = True, vectors = z != NULL
+    for l in range(JLANES):
+        _symmetrize(k, a + l * k * k, lower)
+        fits = fits and lanes_fit(k, a + l * k * k, False)
+    if fits:
+        _lanes_load(k, a, x)
+        fits = syevj_lanes(size, x, zl if vectors else NULL) == 0
+    for l in range(JLANES):
+        if not fits:
+            info[l] = syevj(k, a + l * k * k, lower, w + l * k, z + l * k * k if vectors else NULL)
+            continue
+        for i in range(k):
+            w[l * k + i] = x[(i * k + i) * JLANES + l]
+            if vectors:
+                for r in range(k):
+                    z[(l * k + i) * k + r] = zl[(i * k + r) * JLANES + l]
+        sort_rows_asc(k, w + l * k, z + l * k * k if vectors else NULL)
+        info[l] = 0
+
+
+cdef void _eigh_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, bint lower, real* w,
+                      real* z, int* info, int nt) noexcept nogil:
+    cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
+    cdef bint vectors = z != NULL
+    for g in prange(n_groups, schedule="static", num_threads=nt):
+        b = g * JLANES
+        _eigh_group(size, a + b * k * k, lower, w + b * k,
+                    z + b * k * k if vectors else NULL, info + b)
+    for b in range(n_groups * JLANES, n_batch):
+        info[b] = syevj(k, a + b * k * k, lower, w + b * k, z + b * k * k if vectors else NULL)
+
+
 cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, real* a, bint lower, real* w,
                       real* z, int* info) noexcept nogil:
     cdef Py_ssize_t b
     cdef int nt = _threads_for(n_batch, 20 * n * n * n)
+    if n_batch >= JLANES:
+        if n == 2:
+            _eigh_lanes(<K2*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 3:
+            _eigh_lanes(<K3*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 4:
+            _eigh_lanes(<K4*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 5:
+            _eigh_lanes(<K5*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 6:
+            _eigh_lanes(<K6*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 7:
+            _eigh_lanes(<K7*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 8:
+            _eigh_lanes(<K8*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 16:
+            _eigh_lanes(<K16*>NULL, n_batch, a, lower, w, z, info, nt); return
     if nt == 1:
         for b in range(n_batch):
             info[b] = syevj(n, a + b * n * n, lower, w + b * n,
