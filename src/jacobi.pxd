@@ -737,7 +737,7 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     cdef real px[JLANES]
     cdef real py[JLANES]
     cdef real xi, xj, a, b, c, t, sx, sy
-    cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
+    cdef real tol = jacobi_tol(k, <real>0)
     cdef bint any_rot
     for i in range(k):
         for l in range(JLANES):
@@ -766,7 +766,7 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     c = dotv[l]
                     # Every branch a select, every mask a real: one vector width for
                     # the whole loop (an int mask made GCC split it into halves).
-                    rotv[l] = 1 if c * c > tol2 * a * b else 0   # lanes_fit: no underflow
+                    rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
                     t = lane_tangent(a, b, c) if rotv[l] != 0 else 0
                     cs[l] = 1 / sqrt(1 + t * t)
                     sn[l] = cs[l] * t

@@ -10,14 +10,15 @@ matrices per thread, each thread with its own workspace.
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport malloc, free
+from libc.math cimport sqrt
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
-from jacobi cimport (JLANES, gesvj, gesvj_workspace, gesvj_lanes, lanes_fit, negligible,
-                     jacobi_tol, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes)
+from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
+                     lanes_fit, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes)
 
 cnp.import_array()
 
@@ -78,7 +79,9 @@ cdef void _svd_group(lanes_k* size, Py_ssize_t m, real* a, real* s, real* ut, re
     cdef real x[16 * 16 * JLANES]
     cdef real v[16 * 16 * JLANES]
     cdef real sv[16 * JLANES]
-    cdef real negl = negligible(k, jacobi_tol(k, <real>0)) * 4, sj
+    # Columns whose squared norms lost digits to underflow (sum of squares below
+    # REAL_MIN / eps) need gesvj's scaled path and completion.
+    cdef real negl = sqrt((FLT_MIN if real is float else DBL_MIN) / eps_of(<real>0)), sj
     cdef bint fits = True, uv = ut != NULL
     for l in range(JLANES):
         fits = fits and lanes_fit(k, a + l * k * k, True)
@@ -88,8 +91,8 @@ cdef void _svd_group(lanes_k* size, Py_ssize_t m, real* a, real* s, real* ut, re
     for l in range(JLANES):
         if fits:
             for j in range(k):
-                if sv[j * JLANES + l] < negl:       # a (numerically) zero column: its
-                    break                            # vector needs gesvj's completion
+                if sv[j * JLANES + l] < negl:
+                    break
             else:
                 for j in range(k):
                     sj = sv[j * JLANES + l]

@@ -463,3 +463,22 @@ def test_always_converges(k, rng):
                 assert orth <= 30 * k * eps(h.dtype), orth
                 w, info = fl.eigvalsh(h, errors="info")
                 assert not info.any()
+
+
+@pytest.mark.parametrize("k", [4, 8, 16])
+def test_stacks_keep_relative_accuracy_on_graded(k, rng):
+    """Stacks of small matrices run lane kernels without QR preconditioning; graded
+    ones must still get every singular value / eigenvalue to high relative accuracy
+    (rows graded beyond the lanes' ratio go to the preconditioned kernel)."""
+    b = _randn(rng, (16, k, k))
+    d = 10.0 ** -rng.uniform(0, 20, (16, k))
+    for a in (d[:, :, None] * b, b * d[:, None, :]):
+        s = fl.svdvals(a)
+        for i in range(0, 16, 5):
+            ref = fl.svdvals(a[i])             # the single-matrix (QR-preconditioned) path
+            assert np.max(np.abs(s[i] - ref) / ref) <= 1e-13
+    h = d[:, :, None] * (np.eye(k) + 0.4 * np.tanh(b + np.swapaxes(b, -1, -2)) / k) * d[:, None, :]
+    w = fl.eigvalsh(h)
+    for i in range(0, 16, 5):
+        ref = fl.eigvalsh(h[i])
+        assert np.max(np.abs(w[i] - ref) / ref) <= 1e-13
