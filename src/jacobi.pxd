@@ -3,13 +3,16 @@ and the symmetric eigenproblem by cyclic two-sided Jacobi.
 
 SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
   1. Scale M by a power of two so that max|m_ij| is in [1, 2) (exact; keeps squared
-     column norms away from overflow), and sort its rows by decreasing max-norm when
-     they differ by more than ROW_SORT_RATIO: Householder QR is then row-wise backward
-     stable (Cox & Higham, BIT 38, 1998), which row-graded matrices need.
+     column norms away from overflow), and sort its rows by decreasing max-norm (to
+     a factor of two: a counting sort on the exponent) when they differ by more than
+     ROW_SORT_RATIO: Householder QR is then row-wise backward stable (Cox & Higham,
+     BIT 38, 1998), which row-graded matrices need.
   2. Preconditioning (Drmac & Veselic, SIAM J. Matrix Anal. Appl. 29(4), 2008):
      M P = Q R by Householder QR with column pivoting (geqp2; Golub & Van Loan,
      *Matrix Computations*, 4th ed., §5.4.2), the partial column norms downdated with
-     the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).
+     the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).  Tall
+     matrices (m >= 4n, no full U) are first factored by row blocks (tall-skinny QR),
+     and the column pivoting runs on the stack of the blocks' R factors.
   3. One-sided Jacobi on X = R^T (Hestenes 1958; Demmel & Veselic, SIAM J. Matrix
      Anal. Appl. 13(4), 1992): rotate pairs of columns (x_i, x_j) until every pair
      satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j|| (tol = 4 sqrt(n + 16) u).  This relative
@@ -43,7 +46,6 @@ Stacks of small matrices run these kernels one matrix per thread (jacobi.pyx).
 """
 
 from libc.math cimport sqrt, fabs, copysign, frexp, ldexp, isfinite
-from libc.stdlib cimport qsort
 from libc.string cimport memset, memcpy
 
 from _types cimport real, INFO_OK
@@ -60,6 +62,10 @@ cdef enum:
     NPART = 16             # partial sums per dot product: two zmm of doubles
     MAX_SWEEPS = 30        # LAPACK's gesvj stops at 30 as well
     ROW_SORT_RATIO = 8     # rows are sorted when their max-norms differ more
+    # Rows per block of the tall-skinny QR (at least 2n): a 1024 x 50 block of doubles
+    # (400 KiB) and the matching slice of U stay in a 1-2 MiB L2 together.
+    TSQR_ROWS = 1024
+    EXP_BUCKETS = 2100     # binary exponents of doubles, 1024 down to -1073, and zero
 
 
 cdef inline real eps_of(real x) noexcept nogil:
@@ -420,32 +426,34 @@ cdef inline void sort_rows_desc(Py_ssize_t n, real* s, real* x, Py_ssize_t len_x
                 swap(len_v, v + i * ldv, v + p * ldv)
 
 
-cdef struct RowKey:
-    double key
-    Py_ssize_t index
+cdef inline void sort_by_exponent(Py_ssize_t m, const double* key, Py_ssize_t* perm,
+                                  Py_ssize_t* count) noexcept nogil:
+    """perm := the indices 0..m-1 ordered by decreasing binary exponent of key[i]
+    (zeros last), stable: a counting sort over the EXP_BUCKETS exponents in O(m).
+    Ordering rows to within a factor of two is all the row-wise stability of
+    Householder QR asks for (Cox & Higham 1998), and a comparison sort of 100000
+    rows cost more than the whole QR."""
+    cdef Py_ssize_t i, bucket, total = 0, c
+    for i in range(EXP_BUCKETS):
+        count[i] = 0
+    for i in range(m):
+        count[exponent_bucket(key[i])] += 1
+    for i in range(EXP_BUCKETS):
+        c = count[i]
+        count[i] = total
+        total += c
+    for i in range(m):
+        bucket = exponent_bucket(key[i])
+        perm[count[bucket]] = i
+        count[bucket] += 1
 
 
-cdef inline int _by_key_desc(const void* a, const void* b) noexcept nogil:
-    cdef double ka = (<const RowKey*>a).key, kb = (<const RowKey*>b).key
-    if ka > kb:
-        return -1
-    if ka < kb:
-        return 1
-    # Equal keys keep their order: qsort is not stable, the indices make it so.
-    return -1 if (<const RowKey*>a).index < (<const RowKey*>b).index else 1
-
-
-cdef inline void insertion_sort(Py_ssize_t m, RowKey* keys) noexcept nogil:
-    """keys by decreasing key, stable."""
-    cdef Py_ssize_t i, j
-    cdef RowKey t
-    for i in range(1, m):
-        t = keys[i]
-        j = i
-        while j > 0 and keys[j - 1].key < t.key:
-            keys[j] = keys[j - 1]
-            j -= 1
-        keys[j] = t
+cdef inline Py_ssize_t exponent_bucket(double x) noexcept nogil:
+    cdef int e
+    if x == 0:
+        return EXP_BUCKETS - 1
+    frexp(x, &e)                # e in [-1073, 1024] for doubles
+    return 1024 - e
 
 
 cdef inline void scale_pow2(Py_ssize_t n, real* x, int e) noexcept nogil:
@@ -462,10 +470,33 @@ cdef inline void scale_pow2(Py_ssize_t n, real* x, int e) noexcept nogil:
             x[i] = ldexp(x[i], e)
 
 
+cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
+    return TSQR_ROWS if TSQR_ROWS >= 2 * n else 2 * n
+
+
+cdef inline Py_ssize_t tsqr_blocks(Py_ssize_t m, Py_ssize_t n, Py_ssize_t ku) noexcept nogil:
+    """Row blocks of the tall-skinny QR for an m x n matrix with ku left vectors (the
+    last block takes the remainder), or 0: factor the matrix whole."""
+    if ku > n or m < 4 * n or m < 2 * tsqr_rows(n):
+        return 0
+    return m // tsqr_rows(n)
+
+
+cdef inline void qr_unpivoted(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda,
+                              real* tau) noexcept nogil:
+    """Householder QR (geqr2) of the m x n block at a, stored by columns."""
+    cdef Py_ssize_t j, k
+    for k in range(n):
+        tau[k] = householder(m - k, a + k * lda + k, a + k * lda + k + 1, 1)
+        for j in range(k + 1, n):
+            reflect(m - k, tau[k], a + k * lda + k, a + j * lda + k)
+
+
 cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """Bytes of workspace gesvj needs for an m x n matrix (m >= n)."""
-    return ((2 * n * n + 4 * n + m) * sizeof(double) + n * sizeof(Py_ssize_t)
-            + m * sizeof(RowKey) + 64)
+    cdef Py_ssize_t nb = tsqr_blocks(m, n, 0)
+    return ((2 * n * n + 4 * n + 2 * m + nb * n * (n + 1)) * sizeof(double)
+            + (n + m + EXP_BUCKETS) * sizeof(Py_ssize_t) + 64)
 
 
 cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* s,
@@ -475,20 +506,26 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     left singular vectors as the rows of ut (ku x m, ku = n or m) and V^T in vh
     (n x n, row-major).  work: gesvj_workspace(m, n) bytes.  Returns 0, or n + 1
     for a non-finite entry, or 1 when the sweeps did not converge."""
-    cdef Py_ssize_t i, j, k, r
+    cdef Py_ssize_t i, j, k, r, b, r0, rb, rows, ldr
+    cdef Py_ssize_t nb = tsqr_blocks(m, n, ku), ls = nb * n
     cdef real amax = 0, e, tol = 0
     cdef int expo, status
     cdef bint sort_rows
     cdef double rmin, rmax
-    cdef RowKey* keys = <RowKey*>work
-    cdef real* x = <real*>(<char*>work + m * sizeof(RowKey))
+    cdef double* rowmax = <double*>work
+    cdef Py_ssize_t* perm = <Py_ssize_t*>(rowmax + m)
+    cdef Py_ssize_t* jpvt = perm + m
+    cdef Py_ssize_t* count = jpvt + n
+    cdef real* x = <real*>(count + EXP_BUCKETS)
     cdef real* vt = x + n * n
     cdef real* tau = vt + n * n
     cdef real* vn1 = tau + n
     cdef real* vn2 = vn1 + n
     cdef real* sq = vn2 + n
     cdef real* tmp = sq + n
-    cdef Py_ssize_t* jpvt = <Py_ssize_t*>(tmp + m)
+    cdef real* taub = tmp + m           # tall-skinny QR: the blocks' tau, then S
+    cdef real* st = taub + ls
+    cdef real* rr
     cdef real* y
 
     # 1. Finite check, power-of-two scaling, row sorting.
@@ -509,36 +546,51 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     sort_rows = False
     if m > 1 and amax != 0:
         for i in range(m):
-            keys[i].key = 0
-            keys[i].index = i
+            rowmax[i] = 0
         for j in range(n):
             for i in range(m):
                 e = fabs(a[j * lda + i])
-                if e > keys[i].key:
-                    keys[i].key = e
-        rmin = rmax = keys[0].key
+                if e > rowmax[i]:
+                    rowmax[i] = e
+        rmin = rmax = rowmax[0]
         for i in range(m):
-            rmin = keys[i].key if keys[i].key < rmin else rmin
-            rmax = keys[i].key if keys[i].key > rmax else rmax
+            rmin = rowmax[i] if rowmax[i] < rmin else rmin
+            rmax = rowmax[i] if rowmax[i] > rmax else rmax
         sort_rows = rmax > ROW_SORT_RATIO * rmin
         if sort_rows:
-            if m <= 32:                 # a call through qsort costs more than this
-                insertion_sort(m, keys)
-            else:
-                qsort(keys, m, sizeof(RowKey), _by_key_desc)
+            sort_by_exponent(m, rowmax, perm, count)
             for j in range(n):
                 y = a + j * lda
                 for i in range(m):
-                    tmp[i] = y[keys[i].index]
+                    tmp[i] = y[perm[i]]
                 memcpy(y, tmp, m * sizeof(real))
 
-    # 2. A P = Q R;  3. Jacobi on X = R^T (X's column i = R's row i: x + i*n).
-    qrcp(m, n, a, lda, tau, jpvt, vn1, vn2)
+    # 2. A P = Q R.  A tall matrix whose left vectors are not all wanted is factored
+    # by row blocks that fit in L2 (tall-skinny QR, Demmel et al., SIAM J. Sci.
+    # Comput. 34(1), 2012): A = diag(Q_b) S with S the stack of the blocks' R factors,
+    # then S P = Q_S R with column pivoting: A P = diag(Q_b) Q_S R.  Level-2 QR of
+    # the whole matrix instead streams it from memory once per column.
+    if nb:
+        rows = tsqr_rows(n)
+        memset(st, 0, ls * n * sizeof(real))
+        for b in range(nb):
+            r0 = b * rows
+            rb = rows if b < nb - 1 else m - r0
+            qr_unpivoted(rb, n, a + r0, lda, taub + b * n)
+            for j in range(n):
+                for i in range(j + 1):
+                    st[j * ls + b * n + i] = a[j * lda + r0 + i]
+        qrcp(ls, n, st, ls, tau, jpvt, vn1, vn2)
+        rr, ldr = st, ls
+    else:
+        qrcp(m, n, a, lda, tau, jpvt, vn1, vn2)
+        rr, ldr = a, lda
+    # 3. Jacobi on X = R^T (X's column i = R's row i: x + i*n).
     for i in range(n):
         for j in range(i):
             x[i * n + j] = 0
         for j in range(i, n):
-            x[i * n + j] = a[j * lda + i]
+            x[i * n + j] = rr[j * ldr + i]
     if ku > 0:
         memset(vt, 0, n * n * sizeof(real))
         for i in range(n):
@@ -566,18 +618,36 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 vh[i * n + jpvt[j]] = x[i * n + j]
         # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column of U).
         memset(ut, 0, ku * m * sizeof(real))
-        for i in range(n):
-            memcpy(ut + i * m, vt + i * n, n * sizeof(real))
-        for i in range(n, ku):
-            ut[i * m + i] = 1
-        for k in range(n - 1, -1, -1):
+        if nb:
+            # Q_S V_x, its n-row slices placed at the blocks' first rows, then each
+            # block's reflectors over all ku columns (the block stays in cache).
             for i in range(ku):
-                reflect(m - k, tau[k], a + k * lda + k, ut + i * m + k)
+                memset(tmp, 0, ls * sizeof(real))
+                memcpy(tmp, vt + i * n, n * sizeof(real))
+                for k in range(n - 1, -1, -1):
+                    reflect(ls - k, tau[k], st + k * ls + k, tmp + k)
+                for b in range(nb):
+                    memcpy(ut + i * m + b * rows, tmp + b * n, n * sizeof(real))
+            for b in range(nb):
+                r0 = b * rows
+                rb = rows if b < nb - 1 else m - r0
+                for i in range(ku):
+                    for k in range(n - 1, -1, -1):
+                        reflect(rb - k, taub[b * n + k], a + k * lda + r0 + k,
+                                ut + i * m + r0 + k)
+        else:
+            for i in range(n):
+                memcpy(ut + i * m, vt + i * n, n * sizeof(real))
+            for i in range(n, ku):
+                ut[i * m + i] = 1
+            for k in range(n - 1, -1, -1):
+                for i in range(ku):
+                    reflect(m - k, tau[k], a + k * lda + k, ut + i * m + k)
         if sort_rows:
             for i in range(ku):
                 y = ut + i * m
                 for r in range(m):
-                    tmp[keys[r].index] = y[r]
+                    tmp[perm[r]] = y[r]
                 memcpy(y, tmp, m * sizeof(real))
     for i in range(n):
         s[i] = ldexp(s[i], expo)

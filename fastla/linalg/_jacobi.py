@@ -255,7 +255,7 @@ def lstsq(a, b, rcond=None):
     x = matmul(np.swapaxes(vh, -1, -2),
                inv_s[..., np.newaxis] * matmul(np.swapaxes(u, -1, -2), b))
     if m > n and np.all(rank == n):
-        r = b - matmul(a.astype(cdt), x)
+        r = b - matmul(a.astype(cdt, copy=False), x)
         resids = np.einsum("...ij,...ij->...j", r, r).astype(dtype, copy=False)
     else:
         resids = np.array([], dtype=dtype)
