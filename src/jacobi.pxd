@@ -500,12 +500,15 @@ cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
 
 
 cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* s,
-                      real* ut, Py_ssize_t ku, real* vh, void* work) noexcept nogil:
+                      real* ut, Py_ssize_t ku, real* vh, real* bt, Py_ssize_t nrhs,
+                      void* work) noexcept nogil:
     """Singular values s (descending) of the m x n matrix A, m >= n >= 1, stored by
-    columns (column j at a + j*lda; overwritten), and, when ku > 0, the first ku
-    left singular vectors as the rows of ut (ku x m, ku = n or m) and V^T in vh
-    (n x n, row-major).  work: gesvj_workspace(m, n) bytes.  Returns 0, or n + 1
-    for a non-finite entry, or 1 when the sweeps did not converge."""
+    columns (column j at a + j*lda; overwritten); unless vh is NULL, V^T in vh (n x n,
+    row-major); when ku > 0, the first ku left singular vectors as the rows of ut
+    (ku x m, ku = n or m); when nrhs > 0 (vh given), the first n entries of each row
+    b of bt (nrhs x m) become U^T b (the least-squares use, without forming U).
+    work: gesvj_workspace(m, n) bytes.  Returns 0, or n + 1 for a non-finite entry,
+    or 1 when the sweeps did not converge."""
     cdef Py_ssize_t i, j, k, r, b, r0, rb, rows, ldr
     cdef Py_ssize_t nb = tsqr_blocks(m, n, ku), ls = nb * n
     cdef real amax = 0, e, tol = 0
@@ -591,19 +594,19 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
             x[i * n + j] = 0
         for j in range(i, n):
             x[i * n + j] = rr[j * ldr + i]
-    if ku > 0:
+    if vh != NULL:
         memset(vt, 0, n * n * sizeof(real))
         for i in range(n):
             vt[i * n + i] = 1
     tol = jacobi_tol(n, tol)
-    status = jacobi_sweeps(n, n, x, n, vt if ku > 0 else NULL, n, n, sq, tol)
+    status = jacobi_sweeps(n, n, x, n, vt if vh != NULL else NULL, n, n, sq, tol)
     if status != 0:
         return status
     for i in range(n):
         s[i] = nrm2(n, x + i * n, 1)
-    sort_rows_desc(n, s, x, n, n, vt if ku > 0 else NULL, n, n)
+    sort_rows_desc(n, s, x, n, n, vt if vh != NULL else NULL, n, n)
 
-    if ku > 0:
+    if vh != NULL:
         # V = P U_x: U_x's columns are X's normalised (completed where X has zeros).
         k = n
         for i in range(n):
@@ -616,6 +619,31 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
         for i in range(n):
             for j in range(n):
                 vh[i * n + jpvt[j]] = x[i * n + j]
+    if nrhs > 0:
+        # U^T b = V_x^T (Q^T b)[:n] for each right-hand side: Q applied to a vector
+        # costs what one column of U does.
+        for r in range(nrhs):
+            y = bt + r * m
+            if sort_rows:
+                for i in range(m):
+                    tmp[i] = y[perm[i]]
+                memcpy(y, tmp, m * sizeof(real))
+            if nb:
+                for b in range(nb):
+                    r0 = b * rows
+                    rb = rows if b < nb - 1 else m - r0
+                    for k in range(n):
+                        reflect(rb - k, taub[b * n + k], a + k * lda + r0 + k, y + r0 + k)
+                    memcpy(tmp + b * n, y + r0, n * sizeof(real))
+                for k in range(n):
+                    reflect(ls - k, tau[k], st + k * ls + k, tmp + k)
+            else:
+                for k in range(n):
+                    reflect(m - k, tau[k], a + k * lda + k, y + k)
+                memcpy(tmp, y, n * sizeof(real))
+            for i in range(n):
+                y[i] = dot(n, vt + i * n, tmp)
+    if ku > 0:
         # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column of U).
         memset(ut, 0, ku * m * sizeof(real))
         if nb:

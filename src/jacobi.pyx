@@ -107,7 +107,7 @@ cdef void _svd_group(lanes_k* size, Py_ssize_t m, real* a, real* s, real* ut, re
                 continue
         info[l] = INFO_NO_MEMORY if work == NULL else gesvj(
             m, k, a + l * k * k, k, s + l * k, ut + l * k * k if uv else NULL,
-            k if uv else 0, vh + l * k * k if uv else NULL, work)
+            k if uv else 0, vh + l * k * k if uv else NULL, NULL, 0, work)
 
 
 cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* ut,
@@ -129,18 +129,19 @@ cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* 
     for b in range(n_groups * JLANES, n_batch):
         info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
             k, k, a + b * k * k, k, s + b * k, ut + b * k * k if uv else NULL,
-            k if uv else 0, vh + b * k * k if uv else NULL, work)
+            k if uv else 0, vh + b * k * k if uv else NULL, NULL, 0, work)
     free(work)
 
 
 cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, real* s,
-                     real* ut, Py_ssize_t ku, real* vh, int* info) noexcept nogil:
+                     real* ut, Py_ssize_t ku, real* vh, real* bt, Py_ssize_t nrhs,
+                     int* info) noexcept nogil:
     cdef Py_ssize_t b
     cdef void* work
     cdef int nt = _threads_for(n_batch, 10 * n * n * m)
     cdef size_t nbytes = gesvj_workspace(m, n)
     cdef real* put = ut if ku else NULL
-    if m == n and n_batch >= JLANES:
+    if m == n and n_batch >= JLANES and nrhs == 0:
         if n == 2:
             _svd_lanes(<K2*>NULL, n_batch, a, s, put, vh, info, nt); return
         if n == 3:
@@ -161,16 +162,18 @@ cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, re
         work = malloc(nbytes)
         for b in range(n_batch):
             info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
-                m, n, a + b * m * n, m, s + b * n,
-                ut + b * ku * m if ku else NULL, ku, vh + b * n * n if ku else NULL, work)
+                m, n, a + b * m * n, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
+                vh + b * n * n if vh != NULL else NULL, bt + b * nrhs * m if nrhs else NULL,
+                nrhs, work)
         free(work)
         return
     with parallel(num_threads=nt):
         work = malloc(nbytes)
         for b in prange(n_batch, schedule="static"):
             info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
-                m, n, a + b * m * n, m, s + b * n,
-                ut + b * ku * m if ku else NULL, ku, vh + b * n * n if ku else NULL, work)
+                m, n, a + b * m * n, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
+                vh + b * n * n if vh != NULL else NULL, bt + b * nrhs * m if nrhs else NULL,
+                nrhs, work)
         free(work)
 
 
@@ -183,21 +186,25 @@ cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1
 
 
 def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
-                cnp.ndarray info):
+                cnp.ndarray info, cnp.ndarray bt=None):
     """SVDs of the stack a (N, n, m): a[b] holds the columns of an m x n matrix M_b,
-    m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if ut
-    is not None, ut (N, ku, m) gets the first ku left singular vectors of M_b as rows
-    and vh (N, n, n) gets V_b^T.  info (N,) int32: 0, or > 0 (no convergence or a
-    non-finite entry), or -1 (no memory)."""
+    m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if vh
+    is not None, vh (N, n, n) gets V_b^T; if ut is not None, ut (N, ku, m) gets the
+    first ku left singular vectors of M_b as rows; if bt (N, nrhs, m) is given (with
+    vh), the first n entries of each of its rows b become U_b^T b.  info (N,) int32:
+    0, or > 0 (no convergence or a non-finite entry), or -1 (no memory)."""
     if cnp.PyArray_NDIM(a) != 3:
         raise ValueError("jacobi driver: a must be an (N, n, m) stack")
     cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1], m = a.shape[2]
     cdef Py_ssize_t ku = 0 if ut is None else ut.shape[1]
+    cdef Py_ssize_t nrhs = 0 if bt is None else bt.shape[1]
     cdef int typenum = cnp.PyArray_TYPE(a)
     if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
         raise TypeError("jacobi driver: float32 or float64 arrays expected")
     if m < n or n < 1:
         raise ValueError("jacobi driver: need m >= n >= 1")
+    if (ku or nrhs) and vh is None:
+        raise ValueError("jacobi driver: ut and bt need vh")
     _check("a", a, typenum, n_batch * n * m)
     _check("s", s, typenum, n_batch * n)
     _check("info", info, cnp.NPY_INT32, n_batch)
@@ -205,18 +212,24 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
         if ku != n and ku != m:
             raise ValueError("jacobi driver: ut must have n or m rows per matrix")
         _check("ut", ut, typenum, n_batch * ku * m)
+    if vh is not None:
         _check("vh", vh, typenum, n_batch * n * n)
+    if nrhs:
+        _check("bt", bt, typenum, n_batch * nrhs * m)
     cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
     cdef void* put = cnp.PyArray_DATA(ut) if ku else NULL
-    cdef void* pvh = cnp.PyArray_DATA(vh) if ku else NULL
+    cdef void* pvh = cnp.PyArray_DATA(vh) if vh is not None else NULL
+    cdef void* pbt = cnp.PyArray_DATA(bt) if nrhs else NULL
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
             _svd_stack(n_batch, m, n, <double*>cnp.PyArray_DATA(a),
-                       <double*>cnp.PyArray_DATA(s), <double*>put, ku, <double*>pvh, pinfo)
+                       <double*>cnp.PyArray_DATA(s), <double*>put, ku, <double*>pvh,
+                       <double*>pbt, nrhs, pinfo)
     else:
         with nogil:
             _svd_stack(n_batch, m, n, <float*>cnp.PyArray_DATA(a),
-                       <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh, pinfo)
+                       <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh,
+                       <float*>pbt, nrhs, pinfo)
 
 
 cdef inline void _symmetrize(Py_ssize_t n, real* a, bint lower) noexcept nogil:

@@ -247,13 +247,24 @@ def lstsq(a, b, rcond=None):
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = np.broadcast_to(a, batch + (m, n))
     b = np.broadcast_to(b, batch + (m, n_rhs)).astype(cdt)
-    u, s, vh, info = _svd(a, cdt, True, False)
+    if m >= n > 0 and n_rhs and math.prod(batch):
+        # The kernel returns U^T b without forming U (one pass of Q over b).
+        w = working_copy(np.swapaxes(a, -1, -2), cdt)
+        bt = working_copy(np.swapaxes(b, -1, -2), cdt)
+        s = np.empty((w.shape[0], n), dtype=cdt)
+        vh = np.empty((w.shape[0], n, n), dtype=cdt)
+        info = np.zeros(w.shape[0], dtype=np.int32)
+        _jacobi.svd_batched(w, s, None, vh, info, bt)
+        s, vh, info = s.reshape(batch + (n,)), vh.reshape(batch + (n, n)), info.reshape(batch)
+        utb = np.swapaxes(bt[..., :n], -1, -2).reshape(batch + (n, n_rhs))
+    else:
+        u, s, vh, info = _svd(a, cdt, True, False)
+        utb = matmul(np.swapaxes(u, -1, -2), b)
     apply_policy(info, "raise", "SVD did not converge in Linear Least Squares", ())
     large = s > rcond * np.amax(s, axis=-1, keepdims=True, initial=0)
     rank = np.count_nonzero(large, axis=-1).astype(np.int32)
     inv_s = np.divide(1, s, where=large, out=np.zeros_like(s))
-    x = matmul(np.swapaxes(vh, -1, -2),
-               inv_s[..., np.newaxis] * matmul(np.swapaxes(u, -1, -2), b))
+    x = matmul(np.swapaxes(vh, -1, -2), inv_s[..., np.newaxis] * utb)
     if m > n and np.all(rank == n):
         r = b - matmul(a.astype(cdt, copy=False), x)
         resids = np.einsum("...ij,...ij->...j", r, r).astype(dtype, copy=False)
