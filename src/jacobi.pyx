@@ -336,3 +336,103 @@ def eigh_batched(cnp.ndarray a, bint lower, cnp.ndarray w, cnp.ndarray z, cnp.nd
         with nogil:
             _eigh_stack(n_batch, n, <float*>cnp.PyArray_DATA(a), lower,
                         <float*>cnp.PyArray_DATA(w), <float*>pz, pinfo)
+
+
+# ----------------------------------------------------------- single small calls
+#
+# One 2-D square float64 call (float32 too when computed in float64) of order <= 16:
+# no validation layer, working copies or GIL release; the matrix goes into a stack
+# buffer and through the same scalar kernels as a stack's odd matrices.  None when it
+# does not apply or the kernel fails: the caller then takes the general path, which
+# also raises the error.
+
+cdef enum:
+    SMALL_CALL = 16
+    SMALL_WORK = 3000       # doubles, >= gesvj_workspace(16, 16) (checked per call)
+
+
+cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
+    if type(x) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    typenum[0] = cnp.PyArray_TYPE(a)
+    if (cnp.PyArray_NDIM(a) != 2 or not cnp.PyArray_ISALIGNED(a)
+            or not (typenum[0] == cnp.NPY_DOUBLE or (f32 and typenum[0] == cnp.NPY_FLOAT))):
+        return False
+    n[0] = cnp.PyArray_DIM(a, 0)
+    return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= SMALL_CALL
+
+
+cdef inline void _load(cnp.ndarray a, Py_ssize_t n, bint transpose, double* w) noexcept:
+    """w := a (n x n, float64 or float32, any strides) row-major, or its transpose."""
+    cdef char* p = <char*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = cnp.PyArray_STRIDE(a, 1), i, j
+    cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
+    if transpose:
+        rs, cs = cs, rs
+    for i in range(n):
+        for j in range(n):
+            if single:
+                w[i * n + j] = (<float*>(p + i * rs + j * cs))[0]
+            else:
+                w[i * n + j] = (<double*>(p + i * rs + j * cs))[0]
+
+
+cdef inline cnp.ndarray _result(int nd, Py_ssize_t n, int typenum, const double* x,
+                                bint transpose):
+    """A new C-ordered (n,) or (n, n) array of typenum holding x (or x^T), rounded once
+    if float32 (numpy's float32 results are float64 computations rounded)."""
+    cdef cnp.npy_intp dims[2]
+    dims[0] = dims[1] = n
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, dims, typenum, 0)
+    cdef Py_ssize_t i, j, e
+    cdef float* f = <float*>cnp.PyArray_DATA(out)
+    cdef double* d = <double*>cnp.PyArray_DATA(out)
+    for i in range(n if nd == 2 else 1):
+        for j in range(n):
+            e = j * n + i if transpose else i * n + j
+            if typenum == cnp.NPY_DOUBLE:
+                d[i * n + j] = x[e]
+            else:
+                f[i * n + j] = <float>x[e]
+    return out
+
+
+def svd_2d(x, bint compute_uv, bint f32):
+    """(U, S, Vh), or S without compute_uv, of one small square matrix, else None."""
+    cdef Py_ssize_t n
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, f32):
+        return None
+    cdef double w[SMALL_CALL * SMALL_CALL]
+    cdef double ut[SMALL_CALL * SMALL_CALL]
+    cdef double vh[SMALL_CALL * SMALL_CALL]
+    cdef double s[SMALL_CALL]
+    cdef double work[SMALL_WORK]
+    if gesvj_workspace(n, n) > sizeof(work):
+        return None
+    _load(<cnp.ndarray>x, n, True, w)             # the kernel takes the columns as rows
+    if gesvj(n, n, w, n, s, ut if compute_uv else NULL, n if compute_uv else 0,
+             vh if compute_uv else NULL, NULL, 0, work) != 0:
+        return None
+    if not compute_uv:
+        return _result(1, n, typenum, s, False)
+    return (_result(2, n, typenum, ut, True), _result(1, n, typenum, s, False),
+            _result(2, n, typenum, vh, False))
+
+
+def eigh_2d(x, bint lower, bint vectors, bint f32):
+    """(w, v), or w without vectors, of one small symmetric matrix, else None."""
+    cdef Py_ssize_t n
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, f32):
+        return None
+    cdef double a[SMALL_CALL * SMALL_CALL]
+    cdef double z[SMALL_CALL * SMALL_CALL]
+    cdef double w[SMALL_CALL]
+    _load(<cnp.ndarray>x, n, False, a)
+    if syevj(n, a, lower, w, z if vectors else NULL) != 0:
+        return None
+    if not vectors:
+        return _result(1, n, typenum, w, False)
+    return _result(1, n, typenum, w, False), _result(2, n, typenum, z, True)

@@ -21,6 +21,7 @@ import math
 import numpy as np
 from numpy.linalg._linalg import EighResult, SVDResult
 
+from .._config import get_float32_compute
 from .._errors import apply_policy, check_errors_arg
 from .._kernels import jacobi as _jacobi
 from .._validate import (LinAlgError, as_arrays, assert_stacked_2d, assert_stacked_square,
@@ -30,6 +31,12 @@ from ._gemm import matmul
 __all__ = ["svd", "svdvals", "eigh", "eigvalsh", "pinv", "matrix_rank", "lstsq", "cond"]
 
 _SVD_FAILED = "SVD did not converge"
+
+
+def _float32_via_float64():
+    """Whether float32 input computes in float64 now (numpy's rule, the default), so
+    the single-call paths may take float32 too."""
+    return get_float32_compute() == "float64"
 _EIG_FAILED = "Eigenvalues did not converge"
 _NOVALUE = np._NoValue
 
@@ -88,6 +95,10 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *, errors="rais
     relative error on graded matrices (see the module docstring).  hermitian=True
     takes the eigenvalue route, as numpy.  errors: DESIGN.md §2 (fastla/_errors.py).
     """
+    if errors == "raise" and not hermitian:
+        r = _jacobi.svd_2d(a, compute_uv, _float32_via_float64())  # one small matrix
+        if r is not None:
+            return SVDResult(*r) if compute_uv else r
     check_errors_arg(errors)
     (a,), wrap = as_arrays(a)
     if hermitian:
@@ -133,6 +144,10 @@ def _eigh(a, UPLO, vectors, errors):
     UPLO = UPLO.upper()
     if UPLO not in ("L", "U"):
         raise ValueError("UPLO argument must be 'L' or 'U'")
+    if errors == "raise":
+        r = _jacobi.eigh_2d(a, UPLO == "L", vectors, _float32_via_float64())
+        if r is not None:
+            return EighResult(*r) if vectors else r
     check_errors_arg(errors)
     (a,), wrap = as_arrays(a)
     assert_stacked_2d(a)
