@@ -507,3 +507,24 @@ def test_tall_skinny_path(shape, dtype, rng):
         g = d[:, None] * a
         ref = fl.svd(g[:, :n], full_matrices=True).S      # whole-matrix QR path
         assert np.max(np.abs(fl.svdvals(g) - ref) / ref) <= 1e-13
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 16, 17])
+def test_single_call_path_equals_general_path(n, rng):
+    """One small square matrix skips the layers (jacobi.pyx svd_2d / eigh_2d) but runs
+    the same kernel: the answer equals that of a stack of one, float32 the float64
+    answer rounded."""
+    a = _randn(rng, (n, n))
+    h = a + a.T
+    for x, y in zip(fl.svd(a), fl.svd(a[None])):
+        np.testing.assert_array_equal(x, y[0])
+    np.testing.assert_array_equal(fl.svdvals(a), fl.svdvals(a[None])[0])
+    for x, y in zip(fl.eigh(h, "U"), fl.eigh(h[None], "U")):
+        np.testing.assert_array_equal(x, y[0])
+    np.testing.assert_array_equal(fl.eigvalsh(h), fl.eigvalsh(h[None])[0])
+    a32 = a.astype(np.float32)
+    for x, y in zip(fl.svd(a32), fl.svd(a32.astype(np.float64))):
+        assert x.dtype == np.float32
+        np.testing.assert_array_equal(x, y.astype(np.float32))
+    assert isinstance(fl.svd(a), np.linalg._linalg.SVDResult)
+    assert isinstance(fl.eigh(h), np.linalg._linalg.EighResult)
