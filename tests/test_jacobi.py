@@ -528,3 +528,22 @@ def test_single_call_path_equals_general_path(n, rng):
         np.testing.assert_array_equal(x, y.astype(np.float32))
     assert isinstance(fl.svd(a), np.linalg._linalg.SVDResult)
     assert isinstance(fl.eigh(h), np.linalg._linalg.EighResult)
+
+
+def test_rotation_loop_is_vectorised():
+    """The hot loop of the one-sided Jacobi SVD (jacobi.pxd rotate_norms, two columns
+    rotated and their norms summed in NPART = 16 partial sums) compiles to zmm FMAs:
+    per 16 doubles 2 vfmsub (c x - s y), 2 vfmadd (s x + c y) and 4 for the norms,
+    with no shuffles."""
+    from test_kernels import _disassembly, _innermost_loops   # skips off AVX-512
+    import subprocess
+    from fastla._kernels import jacobi
+    _disassembly()
+    text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", jacobi.__file__],
+                          capture_output=True, text=True, check=True).stdout
+    found = []
+    for func, body in _innermost_loops(text):
+        zmm = [op for op, args in body if op.startswith(("vfmadd", "vfmsub")) and "%zmm" in args]
+        if "gesvj" in func and any(op.startswith("vfmsub") and op.endswith("pd") for op in zmm):
+            found.append((len(zmm), any(op.startswith("vperm") for op, _ in body)))
+    assert any(n >= 8 and not shuffles for n, shuffles in found), found
