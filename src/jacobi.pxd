@@ -792,6 +792,29 @@ cdef enum:
     LANES_ROW_RATIO = 1000
 
 
+cdef inline Py_ssize_t round_robin(Py_ssize_t k, Py_ssize_t* pi, Py_ssize_t* pj) noexcept nogil:
+    """The k(k-1)/2 index pairs of one sweep in round-robin (tournament) order: the
+    rounds of the circle method, each a set of disjoint pairs.  Consecutive pairs then
+    share no column, so the out-of-order core overlaps one pair's rotation angle (a
+    chain of divisions and square roots) with the previous pair's work, where the row
+    cyclic order makes each pair wait for the last (a parallel ordering, equivalent to
+    the cyclic one: Luk & Park, SIAM J. Sci. Stat. Comput. 10(1), 1989).  Returns the
+    number of pairs."""
+    cdef Py_ssize_t kk = k + (k & 1), r, t, a, b, count = 0
+    for r in range(kk - 1):
+        for t in range(kk // 2):
+            if t == 0:
+                a, b = r, kk - 1
+            else:
+                a, b = (r + t) % (kk - 1), (r - t + kk - 1) % (kk - 1)
+            if a >= k or b >= k:
+                continue                # the dummy player of an odd k
+            pi[count] = a if a < b else b
+            pj[count] = b if a < b else a
+            count += 1
+    return count
+
+
 cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
     """jacobi_tangent with one division and one square root, no branch: with d = b - a,
     t = 2c sign(d) / (|d| + sqrt(d^2 + 4c^2)), the same root multiplied through by 2c
@@ -826,7 +849,9 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     columns: x[(j*k + r)*LANES + l] = M_l[r, j].  v (same layout) gets V_x with
     M V_x = U S; on return x's column j holds U's column j times s_j, and s[j*LANES + l]
     the column norms (unsorted).  Returns 0, or 1 if some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, sweep
+    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, sweep, pair, n_pairs
+    cdef Py_ssize_t pi[120]
+    cdef Py_ssize_t pj[120]
     cdef real sq[16 * JLANES]
     cdef real cs[JLANES]
     cdef real sn[JLANES]
@@ -835,7 +860,7 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     cdef real px[JLANES]
     cdef real py[JLANES]
     cdef real xi, xj, a, b, c, t, sx, sy
-    cdef real tol = jacobi_tol(k, <real>0)
+    cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef bint any_rot
     for i in range(k):
         for l in range(JLANES):
@@ -849,10 +874,12 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     for i in range(k):
         for l in range(JLANES):
             v[(i * k + i) * JLANES + l] = 1
+    n_pairs = round_robin(k, pi, pj)
     for sweep in range(MAX_SWEEPS):
         any_rot = 0
-        for i in range(k - 1):
-            for j in range(i + 1, k):
+        for pair in range(n_pairs):
+                i = pi[pair]
+                j = pj[pair]
                 for l in range(JLANES):
                     dotv[l] = 0
                 for r in range(k):
@@ -864,7 +891,12 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     c = dotv[l]
                     # Every branch a select, every mask a real: one vector width for
                     # the whole loop (an int mask made GCC split it into halves).
-                    rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
+                    if real is double:      # no square roots in the chain; the
+                        # products cannot underflow for what lanes_fit admits (noise
+                        # columns of a rank-deficient matrix stay above eps^2 min|a_ij|)
+                        rotv[l] = 1 if c * c > tol2 * (a * b) else 0
+                    else:                   # in float32 they can: noise columns 1e-13
+                        rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
                     t = lane_tangent(a, b, c) if rotv[l] != 0 else 0
                     cs[l] = 1 / sqrt(1 + t * t)
                     sn[l] = cs[l] * t
@@ -904,7 +936,9 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
     eigenvectors as rows.  The eigenvalues are left on x's diagonal, unsorted.  In this
     layout a column of a matrix is as cheap to rotate as a row.  Returns 0, or 1 if
     some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep
+    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep, pair, n_pairs
+    cdef Py_ssize_t pi[120]
+    cdef Py_ssize_t pj[120]
     cdef real cs[JLANES]
     cdef real sn[JLANES]
     cdef real tv[JLANES]
@@ -920,10 +954,12 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
         for i in range(k):
             for l in range(JLANES):
                 z[(i * k + i) * JLANES + l] = 1
+    n_pairs = round_robin(k, pi, pj)
     for sweep in range(MAX_SWEEPS):
         any_rot = 0
-        for p in range(k - 1):
-            for q in range(p + 1, k):
+        for pair in range(n_pairs):
+                p = pi[pair]
+                q = pj[pair]
                 for l in range(JLANES):
                     apq = x[(p * k + q) * JLANES + l]
                     app = x[(p * k + p) * JLANES + l]
