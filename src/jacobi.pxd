@@ -861,7 +861,7 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     cdef real py[JLANES]
     cdef real xi, xj, a, b, c, t, sx, sy
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
-    cdef bint any_rot
+    cdef bint any_rot, pair_rot
     for i in range(k):
         for l in range(JLANES):
             sq[i * JLANES + l] = 0
@@ -900,8 +900,13 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     t = lane_tangent(a, b, c) if rotv[l] != 0 else 0
                     cs[l] = 1 / sqrt(1 + t * t)
                     sn[l] = cs[l] * t
+                pair_rot = False
                 for l in range(JLANES):
-                    any_rot |= rotv[l] != 0
+                    pair_rot |= rotv[l] != 0
+                if not pair_rot:            # converged in every lane: skip the identity
+                    continue
+                any_rot = True
+                for l in range(JLANES):
                     px[l] = 0
                     py[l] = 0
                 for r in range(k):
@@ -947,7 +952,7 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
     cdef real xp, xq, app, aqq, apq, t
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef real negl = negligible(k, tol)
-    cdef bint any_rot
+    cdef bint any_rot, pair_rot
     if z != NULL:
         for i in range(k * k * JLANES):
             z[i] = 0
@@ -971,8 +976,12 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
                     keep[l] = 0 if rotv[l] != 0 else apq
                     cs[l] = 1 / sqrt(1 + t * t)
                     sn[l] = cs[l] * t
+                pair_rot = False
                 for l in range(JLANES):
-                    any_rot |= rotv[l] != 0
+                    pair_rot |= rotv[l] != 0
+                if not pair_rot:
+                    continue
+                any_rot = True
                 for l in range(JLANES):         # the 2 x 2 block's new values, before
                     app = x[(p * k + p) * JLANES + l]       # the rotations overwrite it
                     aqq = x[(q * k + q) * JLANES + l]
