@@ -32,7 +32,8 @@ X is stored with its columns as contiguous rows (so is V_x), which makes the rot
 loop two unit-stride streams that the compiler vectorises (partial sums in
 NPART-wide arrays for the dot products: GCC never reassociates a scalar sum).
 Flops: QR 2mn^2 - 2n^3/3, each sweep 3n^3 (6n^3 with V_x), typically 5-8 sweeps;
-applying Q 4mn k for k columns of U.  Not blocked: level-1/level-2 kernels only.
+applying Q 4mn k for k columns of U.  Blocked only for the cache (the row blocks of
+the tall-skinny QR); no GEMM: level-1/level-2 speed, which is why large n is slow.
 
 Symmetric eigenproblem (syevj), H = Z diag(w) Z^T: cyclic-by-rows two-sided Jacobi
 (Jacobi 1846; GVL4 §8.5.3) with the relative off-diagonal test |h_pq| <= tol
@@ -42,14 +43,16 @@ usual eps * ||H|| absolute (the method is backward stable).  Each rotation updat
 rows p and q (contiguous) and copies them into columns p and q.  Flops: about 4n^3
 per sweep (8n^3 with Z).
 
-Stacks of small matrices run these kernels one matrix per thread (jacobi.pyx).
+Stacks of k x k matrices with k <= 8 or k = 16 run the lane kernels at the end of this
+file (8 matrices per vector, no preconditioning, round-robin pair order); other stacks
+run these kernels one matrix per thread (jacobi.pyx).
 """
 
 from libc.math cimport sqrt, fabs, copysign, frexp, ldexp, isfinite
 from libc.string cimport memset, memcpy
 
 from _types cimport real, INFO_OK
-from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, K32, fixed_k
+from gemm cimport fixed_k
 from lu cimport fixed_size
 
 cdef extern from "float.h":
@@ -69,6 +72,7 @@ cdef enum:
 
 
 cdef inline real eps_of(real x) noexcept nogil:
+    """The unit roundoff u = eps / 2 of x's type (x only selects the type)."""
     return FLT_EPSILON * 0.5 if real is float else DBL_EPSILON * 0.5
 
 
@@ -770,15 +774,18 @@ cdef inline void sort_rows_asc(Py_ssize_t n, real* w, real* z) noexcept nogil:
 
 # ------------------------------------------------- stacks of small matrices, in lanes
 #
-# As in lu.pxd, a group holds LANES matrices interleaved: element e of matrix l is
-# x[e*LANES + l], so every loop over l is one vector instruction, and the square roots
-# and divisions of the rotation angles (the latency-bound part of a scalar Jacobi
-# step on a k <= 16 matrix) run LANES at a time.  A rotation that one lane does not
-# need is applied as the identity (c = 1, s = 0: exact) in that lane, so all lanes
-# follow one control flow; the group stops when no lane rotated in a sweep.
-# LANES = 4 for the reason measured in lu.pxd (GCC vectorises these short loops well
-# on ymm, badly on zmm).  The two kernels skip what the lanes cannot do cheaply:
-# scaling, the tiny-norm paths and (SVD) the QR preconditioning and pivoting.  The
+# As in lu.pxd, a group holds JLANES matrices interleaved: element e of matrix l is
+# x[e*JLANES + l], so every loop over l is one vector instruction, and the square
+# roots and divisions of the rotation angles (the latency-bound part of a scalar
+# Jacobi step on a k <= 16 matrix) run JLANES at a time.  A rotation that one lane
+# does not need is applied as the identity (c = 1, s = 0: exact) in that lane, so all
+# lanes follow one control flow (a pair no lane needs is skipped); the group stops
+# when no lane rotated in a sweep.
+# JLANES = 8, a zmm of doubles (lu.pxd's LU lanes chose 4): a Jacobi step is a
+# latency-bound chain of divisions and square roots per pair, and twice the lanes
+# halve its cost per matrix (measured per matrix, loaded machine: SVD k = 4 0.94 ->
+# 0.64 us, k = 8 8.5 -> 7.0 us).  The two kernels skip what the lanes cannot do
+# cheaply: scaling, the tiny-norm paths and (SVD) the QR preconditioning and pivoting.  The
 # driver therefore gives them only matrices whose entries are finite and, where
 # nonzero, within [2^-E, 2^E] (lanes_fit: E = 100, 20 for float32), and sends every other
 # matrix, and any lane that meets a negligible column or does not converge, to the
