@@ -12,6 +12,8 @@ import inspect
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fastla
 import fastla.linalg as fl
@@ -547,3 +549,34 @@ def test_rotation_loop_is_vectorised():
         if "gesvj" in func and any(op.startswith("vfmsub") and op.endswith("pd") for op in zmm):
             found.append((len(zmm), any(op.startswith("vperm") for op, _ in body)))
     assert any(n >= 8 and not shuffles for n, shuffles in found), found
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 12), st.integers(1, 12),
+       st.sampled_from(["normal", "graded", "lowrank", "integer"]),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from(LAYOUTS),
+       st.integers(0, 2**32 - 1))
+def test_property_svd_and_eigh(batch, m, n, kind, dtype, layout, seed):
+    """Any stack, shape, dtype, layout and kind of entries: scaled residuals within
+    30, singular values descending, inputs unchanged, eigh consistent with svd."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(batch) + (m, n)
+    a = rng.standard_normal(shape)
+    if kind == "graded":
+        a = a * 10.0 ** -rng.uniform(0, 12, shape[:-2] + (1, n))
+    elif kind == "lowrank":
+        a = a[..., :1] * a[..., :1, :]
+    elif kind == "integer":
+        a = rng.integers(-2, 3, shape).astype(float)
+    a = as_layout(a.astype(dtype), layout)
+    before = a.copy()
+    for full in (True, False):
+        _assert_svd(np.array(a), fl.svd(a, full_matrices=full), full)
+    h = np.array(a[..., :min(m, n), :min(m, n)])
+    h = h + np.swapaxes(h, -1, -2)
+    w, v = fl.eigh(h)
+    _assert_eigh(h, w, v)
+    s = np.sort(np.abs(w), axis=-1)[..., ::-1]
+    np.testing.assert_allclose(fl.svdvals(h), s, rtol=0,
+                               atol=50 * h.shape[-1] * eps(dtype) * max(1, np.abs(s).max()))
+    np.testing.assert_array_equal(a, before)
