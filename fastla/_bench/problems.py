@@ -22,7 +22,8 @@ import zlib
 import numpy as np
 
 __all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "TRIANGULAR",
-           "LU_SQUARE", "LU_GETRF", "LU_SOLVE", "LU_STACKED", "CASES"]
+           "LU_SQUARE", "LU_GETRF", "LU_SOLVE", "LU_STACKED", "JACOBI_SQUARE", "JACOBI_TALL",
+           "JACOBI_STACKED", "CASES"]
 
 DTYPES = ("float64", "float32")
 
@@ -40,6 +41,20 @@ OPS = {
     "solve": {"fastla": "fastla.linalg.solve", "numpy": "numpy.linalg.solve"},
     "inv": {"fastla": "fastla.linalg.inv", "numpy": "numpy.linalg.inv"},
     "det": {"fastla": "fastla.linalg.det", "numpy": "numpy.linalg.det"},
+    # Jacobi family.  svd: full U and V (scipy: gesdd, its default driver); svd_gesvd:
+    # the same against scipy's QR-iteration driver; svd_thin: full_matrices=False.
+    "svd": {"fastla": "fastla.linalg.svd", "numpy": "numpy.linalg.svd",
+            "scipy": "scipy.linalg.svd"},
+    "svd_gesvd": {"fastla": "fastla.linalg.svd", "scipy": "_problems.scipy_svd_gesvd"},
+    "svd_thin": {"fastla": "_problems.fastla_svd_thin", "numpy": "_problems.numpy_svd_thin",
+                 "scipy": "_problems.scipy_svd_thin"},
+    "svdvals": {"fastla": "fastla.linalg.svdvals", "numpy": "numpy.linalg.svdvals",
+                "scipy": "scipy.linalg.svdvals"},
+    "eigh": {"fastla": "fastla.linalg.eigh", "numpy": "numpy.linalg.eigh"},
+    "eigvalsh": {"fastla": "fastla.linalg.eigvalsh", "numpy": "numpy.linalg.eigvalsh"},
+    "pinv": {"fastla": "fastla.linalg.pinv", "numpy": "numpy.linalg.pinv"},
+    "lstsq": {"fastla": "fastla.linalg.lstsq", "numpy": "numpy.linalg.lstsq",
+              "scipy": "scipy.linalg.lstsq"},
 }
 
 
@@ -282,9 +297,121 @@ def _check_det(case, result):
     return float(np.max(ratio, initial=0.0))
 
 
+# Jacobi family: singular values and eigenvalues against numpy's in float64 (cached per
+# case), factorizations by scaled residuals on a random vector (as _freivalds).
+
+@functools.lru_cache(maxsize=1)
+def _spectrum_reference(op, shapes, dtype):
+    a = _build(op, shapes, dtype)[0].astype(np.float64)
+    return np.linalg.eigvalsh(a) if op in ("eigh", "eigvalsh") else np.linalg.svd(a, compute_uv=False)
+
+
+def _fro(x, axes=(-2, -1)):
+    return np.sqrt((x * x).sum(axis=axes))
+
+
+def _assert_scaled(case, what, err, scale, k):
+    ratio = err / (scale * k * np.finfo(case.dtype).eps)
+    assert np.all(ratio <= 30), f"{case}: {what} {np.max(ratio):.3g} > 30"
+
+
+def _check_svd(case, result):
+    """Singular values within 30 max(m, n) eps ||A|| of numpy's (float64); with vectors,
+    ||A v - U (S Vh v)|| and the orthogonality of U and Vh on random vectors."""
+    a = case.build()[0].astype(np.float64)
+    m, n = a.shape[-2:]
+    s = (result if isinstance(result, np.ndarray) else result[1]).astype(np.float64)
+    assert s.shape == a.shape[:-2] + (min(m, n),) and s.dtype.kind == "f", f"{case}: {s.shape}"
+    anorm = _fro(a)
+    _assert_scaled(case, "singular value error", np.abs(s - _spectrum_reference(
+        "svd", case.shapes, case.dtype)).max(axis=-1), anorm, max(m, n))
+    if isinstance(result, np.ndarray):
+        return
+    u, vh = (x.astype(np.float64) for x in (result[0], result[2]))
+    rng = np.random.default_rng(1)
+    v = rng.standard_normal(a.shape[:-2] + (n, 1))
+    k = s.shape[-1]
+    recon = u[..., :, :k] @ (s[..., :, None] * (vh[..., :k, :] @ v))
+    _assert_scaled(case, "residual", _fro(a @ v - recon), anorm * _fro(v), max(m, n))
+    for q in (u, np.swapaxes(vh, -1, -2)):
+        w = rng.standard_normal(q.shape[:-2] + (q.shape[-1], 1))
+        _assert_scaled(case, "orthogonality", _fro(np.swapaxes(q, -1, -2) @ (q @ w) - w),
+                       _fro(w), q.shape[-2])
+
+
+def _check_eigh(case, result):
+    """Eigenvalues within 30 n eps ||A|| of numpy's (float64); with vectors,
+    ||A Z v - Z (w v)|| and the orthogonality of Z on random vectors."""
+    a = case.build()[0].astype(np.float64)
+    n = a.shape[-1]
+    w = (result if isinstance(result, np.ndarray) else result[0]).astype(np.float64)
+    assert w.shape == a.shape[:-1], f"{case}: {w.shape}"
+    anorm = _fro(a)
+    _assert_scaled(case, "eigenvalue error", np.abs(w - _spectrum_reference(
+        "eigh", case.shapes, case.dtype)).max(axis=-1), anorm, n)
+    if isinstance(result, np.ndarray):
+        return
+    z = result[1].astype(np.float64)
+    v = np.random.default_rng(1).standard_normal(a.shape[:-1] + (1,))
+    _assert_scaled(case, "residual", _fro(a @ (z @ v) - z @ (w[..., :, None] * v)),
+                   anorm * _fro(v), n)
+    _assert_scaled(case, "orthogonality", _fro(np.swapaxes(z, -1, -2) @ (z @ v) - v), _fro(v), n)
+
+
+def _check_pinv(case, result):
+    """The Penrose condition A X A = A on a random vector, scaled by ||A||^2 ||X||."""
+    a = case.build()[0].astype(np.float64)
+    x = result.astype(np.float64)
+    assert x.shape == a.shape[:-2] + a.shape[-2:][::-1], f"{case}: {x.shape}"
+    v = np.random.default_rng(1).standard_normal(a.shape[:-1][:-1] + (a.shape[-1], 1))
+    av = a @ v
+    _assert_scaled(case, "A X A - A", _fro(a @ (x @ av) - av),
+                   _fro(a) ** 2 * _fro(x) * _fro(v), max(a.shape[-2:]))
+
+
+def _check_lstsq(case, result):
+    """The normal equations: ||A^T (b - A x)|| <= 30 max(m, n) eps ||A|| (||A|| ||x|| + ||b||)."""
+    a, b = (y.astype(np.float64) for y in case.build())
+    x = result[0].astype(np.float64)
+    assert x.shape == (a.shape[-1],) + b.shape[1:], f"{case}: {x.shape}"
+    x, b = x.reshape(a.shape[-1], -1), b.reshape(a.shape[-2], -1)
+    anorm = _fro(a)
+    _assert_scaled(case, "normal-equations residual", _fro(a.T @ (b - a @ x)),
+                   anorm * (anorm * _fro(x) + _fro(b)), max(a.shape))
+
+
+def _symmetric(a):
+    return ((a + np.swapaxes(a, -1, -2)) / 2,)
+
+
+_PREPARE.update(eigh=_symmetric, eigvalsh=_symmetric)
+
+
+def fastla_svd_thin(a):
+    import fastla.linalg
+    return fastla.linalg.svd(a, full_matrices=False)
+
+
+def numpy_svd_thin(a):
+    return np.linalg.svd(a, full_matrices=False)
+
+
+def scipy_svd_thin(a):
+    import scipy.linalg
+    return scipy.linalg.svd(a, full_matrices=False)
+
+
+def scipy_svd_gesvd(a):
+    import scipy.linalg
+    return scipy.linalg.svd(a, lapack_driver="gesvd")
+
+
 _CHECKS = {"matmul": _check_matmul, "solve_triangular": _check_solve_triangular,
            "lu_factor": _check_lu_factor, "getrf": _check_lu_factor, "lu_solve": _check_lu_solve,
-           "solve": _check_solve, "inv": _check_inv, "det": _check_det}
+           "solve": _check_solve, "inv": _check_inv, "det": _check_det,
+           "svd": _check_svd, "svd_gesvd": _check_svd, "svd_thin": _check_svd,
+           "svdvals": _check_svd, "eigh": _check_eigh, "eigvalsh": _check_eigh,
+           "pinv": _check_pinv, "lstsq": _check_lstsq}
 
 
 # ----------------------------------------------------------------------------- cases
@@ -353,8 +480,48 @@ LU_SOLVE = [_lu_case("lu_solve", dt, n, nrhs=r) for dt in DTYPES for n in LU_SIZ
 LU_STACKED = [_lu_case(op, dt, k, STACK_SIZES[k]) for op in ("solve", "inv", "det")
               for dt in DTYPES for k in LU_STACK]
 
+# Jacobi family: conventional flop counts of the LAPACK-style algorithms numpy runs
+# (GVL4 §8.6.3 for m >= n: S only 4mn^2 - 4n^3/3; S, U1, V 14mn^2 + 8n^3; S, U, V
+# 4m^2 n + 8mn^2 + 9n^3; GVL4 §8.3: eigenvalues 4n^3/3, with vectors 9n^3), so GFLOP/s
+# compare like for like whatever the method.  n = 1024 only for float64 svdvals
+# (Jacobi is slow there); stacked k = 16 uses STACK_SIZES' 20000.
+def _svd_flops(op, m, n):
+    m, n = max(m, n), min(m, n)
+    return {"svdvals": 4 * m * n**2 - 4 * n**3 // 3, "svd_thin": 14 * m * n**2 + 8 * n**3,
+            "pinv": 14 * m * n**2 + 8 * n**3 + 2 * m * n**2,
+            "lstsq": 14 * m * n**2 + 8 * n**3 + 4 * m * n}.get(
+        op, 4 * m * m * n + 8 * m * n**2 + 9 * n**3)
+
+
+def _jacobi_case(op, dtype, m, n, n_stack=None):
+    batch = () if n_stack is None else (n_stack,)
+    if op in ("eigh", "eigvalsh"):
+        flops = 9 * n**3 if op == "eigh" else 4 * n**3 // 3
+    else:
+        flops = _svd_flops(op, m, n)
+    shapes = (batch + (m, n),) + (((m,),) if op == "lstsq" else ())
+    if n_stack is not None:
+        label, key = f"N={n_stack} k={n}", f"{n_stack}x{n}x{n}"
+    elif m == n:
+        label, key = f"n={n}", f"n{n}"
+    else:
+        label, key = f"{m}x{n}", f"{m}x{n}"
+    return Case(op, dtype, shapes, label, key, flops=flops * (n_stack or 1))
+
+
+JACOBI_SQUARE = [_jacobi_case(op, dt, n, n)
+                 for op in ("svd", "svdvals", "eigh", "eigvalsh", "pinv", "lstsq")
+                 for dt in DTYPES for n in (4, 16, 64, 256)] \
+    + [_jacobi_case("svd_gesvd", "float64", n, n) for n in (16, 64, 256)] \
+    + [_jacobi_case("svdvals", "float64", 1024, 1024)]     # ~10 s a call: one case
+JACOBI_TALL = [_jacobi_case(op, dt, m, n) for op in ("svd_thin", "svdvals", "lstsq")
+               for dt in DTYPES for m, n in ((100_000, 50), (10_000, 20))]
+JACOBI_STACKED = [_jacobi_case(op, dt, k, k, STACK_SIZES[k]) for op in ("svd", "eigh")
+                  for dt in DTYPES for k in (2, 3, 4, 8, 16)]
+
 CASES = {"matmul": MATMUL_SQUARE + MATMUL_STACKED, "solve_triangular": TRIANGULAR,
-         "lu": LU_SQUARE + LU_GETRF + LU_SOLVE + LU_STACKED}
+         "lu": LU_SQUARE + LU_GETRF + LU_SOLVE + LU_STACKED,
+         "jacobi": JACOBI_SQUARE + JACOBI_TALL + JACOBI_STACKED}
 
 
 # ------------------------------------------------------------------ Cholesky family

@@ -10,6 +10,7 @@ the extras.
 from .._validate import LinAlgError
 from ._cholesky import cho_factor, cho_solve, cholesky
 from ._gemm import matmul
+from ._jacobi import cond, eigh, eigvalsh, lstsq, matrix_rank, pinv, svd, svdvals
 from ._lu import (det, inv, lu, lu_factor, lu_solve, matrix_power, slogdet, solve,
                   tensorinv, tensorsolve)
 from ._misc import (cross, diagonal, matrix_norm, matrix_transpose, multi_dot, norm,
@@ -17,8 +18,9 @@ from ._misc import (cross, diagonal, matrix_norm, matrix_transpose, multi_dot, n
 from ._triangular import solve_triangular
 
 __all__ = [
-    "matrix_power", "solve", "tensorsolve", "tensorinv", "inv", "cholesky", "slogdet", "det",
-    "norm", "LinAlgError", "multi_dot", "trace", "diagonal", "cross", "outer",
+    "matrix_power", "solve", "tensorsolve", "tensorinv", "inv", "cholesky", "eigvalsh",
+    "pinv", "slogdet", "det", "svd", "svdvals", "eigh", "lstsq", "norm", "cond",
+    "matrix_rank", "LinAlgError", "multi_dot", "trace", "diagonal", "cross", "outer",
     "tensordot", "matmul", "matrix_transpose", "matrix_norm", "vector_norm", "vecdot",
     "lu", "lu_factor", "lu_solve", "solve_triangular", "cho_factor", "cho_solve",
 ]

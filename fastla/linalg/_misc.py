@@ -315,4 +315,5 @@ def _extreme(values, axis, largest):
 
 def _singular_values(x):
     """Singular values of the stacked matrices x (..., M, N), in x's dtype."""
-    return np.linalg.svd(x, compute_uv=False)  # TODO(#5): fastla's Jacobi SVD
+    from ._jacobi import svdvals      # _jacobi imports this module (cond uses norm)
+    return svdvals(x)

@@ -1,0 +1,1021 @@
+"""Jacobi methods: the SVD by one-sided (Hestenes) Jacobi after QR with column pivoting,
+and the symmetric eigenproblem by cyclic two-sided Jacobi.
+
+SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
+  1. Scale M by a power of two so that max|m_ij| is in [1, 2) (exact; keeps squared
+     column norms away from overflow), and sort its rows by decreasing max-norm (to
+     a factor of two: a counting sort on the exponent) when they differ by more than
+     ROW_SORT_RATIO: Householder QR is then row-wise backward stable (Cox & Higham,
+     BIT 38, 1998), which row-graded matrices need.
+  2. Preconditioning (Drmac & Veselic, SIAM J. Matrix Anal. Appl. 29(4), 2008):
+     M P = Q R by Householder QR with column pivoting (geqp2; Golub & Van Loan,
+     *Matrix Computations*, 4th ed., §5.4.2), the partial column norms downdated with
+     the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).  Tall
+     matrices (m >= 4n, no full U) are first factored by row blocks (tall-skinny QR),
+     and the column pivoting runs on the stack of the blocks' R factors.
+  3. One-sided Jacobi on X = R^T (Hestenes 1958; Demmel & Veselic, SIAM J. Matrix
+     Anal. Appl. 13(4), 1992): rotate pairs of columns (x_i, x_j) until every pair
+     satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j|| (tol = 4 sqrt(n + 16) u).  This relative
+     test, not an absolute one, is what makes every singular value accurate to about
+     eps * cond(B) for M = D1 B D2 with diagonal D1, D2 (R^T = B' D is column-graded
+     after step 2; Demmel et al., "Computing the SVD with high relative accuracy",
+     LAA 299, 1999).  Rotation angles by Rutishauser's formulas (the 2 x 2 symmetric
+     Schur decomposition of the Gram matrix, GVL4 §8.5.2); sweeps in de Rijk's order
+     (SIAM J. Sci. Stat. Comput. 10(2), 1989): before pairing column i with i+1..n-1,
+     swap the remaining column of largest norm into place, which converges in fewer
+     sweeps and leaves the columns nearly sorted.  Column norms are recomputed in the
+     pass that rotates them, never downdated, so tiny columns keep relative accuracy.
+     At most MAX_SWEEPS sweeps; a stop without convergence returns a status.
+  4. X V_x = U_x S gives R = V_x S U_x^T, so U = Q V_x (the reflectors applied to
+     V_x, padded with the identity for the full basis) and V = P U_x.
+X is stored with its columns as contiguous rows (so is V_x), which makes the rotation
+loop two unit-stride streams that the compiler vectorises (partial sums in
+NPART-wide arrays for the dot products: GCC never reassociates a scalar sum).
+Flops: QR 2mn^2 - 2n^3/3, each sweep 3n^3 (6n^3 with V_x), typically 5-8 sweeps;
+applying Q 4mn k for k columns of U.  Blocked only for the cache (the row blocks of
+the tall-skinny QR); no GEMM: level-1/level-2 speed, which is why large n is slow.
+
+Symmetric eigenproblem (syevj), H = Z diag(w) Z^T: cyclic-by-rows two-sided Jacobi
+(Jacobi 1846; GVL4 §8.5.3) with the relative off-diagonal test |h_pq| <= tol
+sqrt(|h_pp h_qq|), which gives every eigenvalue of a positive definite H = D B D to
+about eps * cond(B) (Demmel & Veselic 1992).  For indefinite H the accuracy is the
+usual eps * ||H|| absolute (the method is backward stable).  Each rotation updates
+rows p and q (contiguous) and copies them into columns p and q.  Flops: about 4n^3
+per sweep (8n^3 with Z).
+
+Stacks of k x k matrices with k <= 8 or k = 16 run the lane kernels at the end of this
+file (8 matrices per vector, no preconditioning, round-robin pair order); other stacks
+run these kernels one matrix per thread (jacobi.pyx).
+"""
+
+from libc.math cimport sqrt, fabs, copysign, frexp, ldexp, isfinite
+from libc.string cimport memset, memcpy
+
+from _types cimport real, INFO_OK
+from gemm cimport fixed_k
+from lu cimport fixed_size
+
+cdef extern from "float.h":
+    float FLT_EPSILON
+    double DBL_EPSILON
+    float FLT_MIN
+    double DBL_MIN
+
+cdef enum:
+    NPART = 16             # partial sums per dot product: two zmm of doubles
+    MAX_SWEEPS = 30        # LAPACK's gesvj stops at 30 as well
+    ROW_SORT_RATIO = 8     # rows are sorted when their max-norms differ more
+    # Rows per block of the tall-skinny QR (at least 2n): a 1024 x 50 block of doubles
+    # (400 KiB) and the matching slice of U stay in a 1-2 MiB L2 together.
+    TSQR_ROWS = 1024
+    EXP_BUCKETS = 2100     # binary exponents of doubles, 1024 down to -1073, and zero
+
+
+cdef inline real eps_of(real x) noexcept nogil:
+    """The unit roundoff u = eps / 2 of x's type (x only selects the type)."""
+    return FLT_EPSILON * 0.5 if real is float else DBL_EPSILON * 0.5
+
+
+# ----------------------------------------------------------------- level-1 helpers
+
+cdef inline real dot(Py_ssize_t n, const real* x, const real* y) noexcept nogil:
+    """x^T y over unit strides, in NPART independent partial sums."""
+    cdef real part[NPART]
+    cdef real s = 0
+    cdef Py_ssize_t i, t, nb = n - n % NPART
+    if n < NPART:                       # short vectors: no partial sums to set up
+        for i in range(n):
+            s += x[i] * y[i]
+        return s
+    for t in range(NPART):
+        part[t] = 0
+    for i in range(0, nb, 16):     # NPART
+        for t in range(NPART):
+            part[t] += x[i + t] * y[i + t]
+    for i in range(nb, n):
+        s += x[i] * y[i]
+    for t in range(NPART):
+        s += part[t]
+    return s
+
+
+cdef inline void axpy(Py_ssize_t n, real alpha, const real* x, real* y) noexcept nogil:
+    cdef Py_ssize_t i
+    for i in range(n):
+        y[i] += alpha * x[i]
+
+
+cdef inline real nrm2(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nogil:
+    """||x||_2.  The plain sum of squares is exact enough unless it under- or
+    overflowed; only then is x rescaled by its largest entry (a second pass)."""
+    cdef real s = 0, mx = 0, tiny, r
+    cdef Py_ssize_t i
+    if incx == 1:
+        s = dot(n, x, x)
+    else:
+        for i in range(n):
+            s += x[i * incx] * x[i * incx]
+    tiny = (FLT_MIN if real is float else DBL_MIN) / eps_of(s)
+    if s >= tiny and isfinite(s):
+        return sqrt(s)
+    for i in range(n):
+        if fabs(x[i * incx]) > mx:
+            mx = fabs(x[i * incx])
+    if mx == 0 or not isfinite(mx):
+        return mx
+    s = 0
+    for i in range(n):
+        r = x[i * incx] / mx
+        s += r * r
+    return mx * sqrt(s)
+
+
+cdef inline void swap(Py_ssize_t n, real* x, real* y) noexcept nogil:
+    cdef Py_ssize_t i
+    cdef real t
+    for i in range(n):
+        t = x[i]
+        x[i] = y[i]
+        y[i] = t
+
+
+cdef inline void rotate(Py_ssize_t n, real* x, real* y, real c, real s) noexcept nogil:
+    """[x y] := [x y] [[c, s], [-s, c]]: the hot loop, two unit-stride streams."""
+    cdef Py_ssize_t i
+    cdef real xi, yi
+    for i in range(n):
+        xi = x[i]
+        yi = y[i]
+        x[i] = c * xi - s * yi
+        y[i] = s * xi + c * yi
+
+
+cdef inline void rotate_norms(Py_ssize_t n, real* x, real* y, real c, real s,
+                              real* xx, real* yy) noexcept nogil:
+    """rotate(), returning the new squared norms from the same pass: a norm downdated
+    as ||x||^2 - t x^T y loses all relative accuracy when the column becomes tiny."""
+    cdef real px[NPART]
+    cdef real py[NPART]
+    cdef real xi, yi, xn, yn, sx = 0, sy = 0
+    cdef Py_ssize_t i, t, nb = n - n % NPART
+    if n < NPART:
+        for i in range(n):
+            xi = x[i]
+            yi = y[i]
+            xn = c * xi - s * yi
+            yn = s * xi + c * yi
+            x[i] = xn
+            y[i] = yn
+            sx += xn * xn
+            sy += yn * yn
+        xx[0] = sx
+        yy[0] = sy
+        return
+    for t in range(NPART):
+        px[t] = 0
+        py[t] = 0
+    for i in range(0, nb, 16):     # NPART
+        for t in range(NPART):
+            xi = x[i + t]
+            yi = y[i + t]
+            xn = c * xi - s * yi
+            yn = s * xi + c * yi
+            x[i + t] = xn
+            y[i + t] = yn
+            px[t] += xn * xn
+            py[t] += yn * yn
+    for i in range(nb, n):
+        xi = x[i]
+        yi = y[i]
+        xn = c * xi - s * yi
+        yn = s * xi + c * yi
+        x[i] = xn
+        y[i] = yn
+        sx += xn * xn
+        sy += yn * yn
+    for t in range(NPART):
+        sx += px[t]
+        sy += py[t]
+    xx[0] = sx
+    yy[0] = sy
+
+
+cdef inline real tangent_of(real zeta) noexcept nogil:
+    """t = tan(theta) for zeta = cot(2 theta), the smaller root (|theta| <= pi/4) of
+    t^2 + 2 zeta t - 1 = 0, by Rutishauser's cancellation-free formula."""
+    if fabs(zeta) > 1 / eps_of(zeta):       # zeta^2 would lose the 1, or overflow
+        return 1 / (2 * zeta)
+    return copysign(<real>1, zeta) / (fabs(zeta) + sqrt(1 + zeta * zeta))
+
+
+cdef inline real jacobi_tangent(real a, real b, real c) noexcept nogil:
+    """tan(theta) of the rotation that diagonalises [[a, c], [c, b]] (c != 0): the 2 x 2
+    symmetric Schur decomposition (GVL4 §8.5.2)."""
+    return tangent_of((b - a) / (2 * c))
+
+
+cdef inline real negligible(Py_ssize_t n, real tol) noexcept nogil:
+    """Below this norm (the matrix scaled to max|a_ij| ~ 1) a vector of n entries
+    lies in the subnormal range, where the rounding of its entries alone exceeds
+    tol relative to it: it cannot be made orthogonal to tol and is left alone (it is
+    numerically zero next to ||A||; its singular vector comes from the completion)."""
+    return sqrt(<real>n) * (FLT_MIN if real is float else DBL_MIN) / tol
+
+
+cdef inline real scaled_cosine(Py_ssize_t n, const real* x, const real* y, real nx,
+                               real ny) noexcept nogil:
+    """(x / nx)^T (y / ny) without forming products that underflow."""
+    cdef real s = 0
+    cdef Py_ssize_t i
+    for i in range(n):
+        s += (x[i] / nx) * (y[i] / ny)
+    return s
+
+
+cdef inline real jacobi_tol(Py_ssize_t n, real x) noexcept nogil:
+    """The relative orthogonality (off-diagonal) tolerance for order n.  It must stay
+    above the rounding noise of a freshly rotated pair, or the same pair is rotated
+    again every sweep and Jacobi never stops: each vector carries u relative error
+    (2u in x^T y), and the dot product's summation up to u sqrt(n / NPART) typically
+    (measured: 1.8u for n = 2 with LAPACK's sqrt(n) u, which then never converged).
+    4 sqrt(n + 16) u keeps a margin of 4 over that and costs nothing in accuracy
+    (the singular values' relative error is O(n tol) at worst, O(tol^2) typically)."""
+    return 4 * sqrt(<real>(n + 16)) * eps_of(x)
+
+
+# --- Householder reflector: replaced by qr.pxd's when QR lands ---
+
+cdef inline real householder(Py_ssize_t n, real* alpha, real* x, Py_ssize_t incx) noexcept nogil:
+    """H = I - tau v v^T with H (alpha, x) = (beta, 0), v = (1, x_new) (LAPACK larfg:
+    n is the order of H, x holds n-1 entries at stride incx).  Overwrites alpha with
+    beta = -sign(alpha) ||(alpha, x)|| (the sign that avoids cancellation in alpha -
+    beta) and x with v[1:]; returns tau (0 when x is already 0: H = I)."""
+    cdef real xnorm, beta, tau, scale
+    cdef Py_ssize_t i
+    if n <= 1:
+        return 0
+    xnorm = nrm2(n - 1, x, incx)
+    if xnorm == 0:
+        return 0
+    beta = -copysign(nrm2_pair(alpha[0], xnorm), alpha[0])
+    tau = (beta - alpha[0]) / beta
+    scale = 1 / (alpha[0] - beta)
+    for i in range(n - 1):
+        x[i * incx] *= scale
+    alpha[0] = beta
+    return tau
+
+
+cdef inline real nrm2_pair(real a, real b) noexcept nogil:
+    """sqrt(a^2 + b^2) without overflow or harmful underflow (LAPACK lapy2)."""
+    cdef real x = fabs(a), y = fabs(b), w, z
+    w = x if x > y else y
+    z = y if x > y else x
+    if w == 0:
+        return 0
+    z /= w
+    return w * sqrt(1 + z * z)
+
+
+# ------------------------------------------------------- QR with column pivoting
+
+cdef inline void reflect(Py_ssize_t n, real tau, const real* v, real* y) noexcept nogil:
+    """y := (I - tau v v^T) y, v[0] = 1 implied (v[1:] at v + 1)."""
+    cdef real w
+    if tau == 0:
+        return
+    w = y[0] + dot(n - 1, v + 1, y + 1)
+    y[0] -= tau * w
+    axpy(n - 1, -tau * w, v + 1, y + 1)
+
+
+cdef inline void qrcp(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* tau,
+                      Py_ssize_t* jpvt, real* vn1, real* vn2) noexcept nogil:
+    """Householder QR with column pivoting, A P = Q R (LAPACK geqp2 semantics), A m x n
+    (m >= n) stored by columns (column j at a + j*lda).  On return R is on and above
+    the diagonal, the reflectors' v[1:] below it, tau[k] their factors, jpvt[k] the
+    original index of column k.  vn1, vn2: n reals of workspace (the partial column
+    norms and the norms at their last exact computation)."""
+    cdef Py_ssize_t j, k, p
+    cdef real tol3z = sqrt(eps_of(tau[0]) * 2), r, t
+    for j in range(n):
+        jpvt[j] = j
+        vn1[j] = nrm2(m, a + j * lda, 1)
+        vn2[j] = vn1[j]
+    for k in range(n):
+        p = k
+        for j in range(k + 1, n):
+            if vn1[j] > vn1[p]:
+                p = j
+        if p != k:
+            swap(m, a + p * lda, a + k * lda)
+            jpvt[p], jpvt[k] = jpvt[k], jpvt[p]
+            vn1[p] = vn1[k]
+            vn2[p] = vn2[k]
+        tau[k] = householder(m - k, a + k * lda + k, a + k * lda + k + 1, 1)
+        for j in range(k + 1, n):
+            reflect(m - k, tau[k], a + k * lda + k, a + j * lda + k)
+            # The norm of a_j below row k, downdated (LAWN 176): when cancellation has
+            # eaten more than sqrt(eps) of it since the last exact value, recompute.
+            if vn1[j] != 0:
+                r = fabs(a[j * lda + k]) / vn1[j]
+                t = 1 - r * r
+                if t < 0:
+                    t = 0
+                r = vn1[j] / vn2[j]
+                if t * r * r <= tol3z:
+                    vn1[j] = nrm2(m - k - 1, a + j * lda + k + 1, 1)
+                    vn2[j] = vn1[j]
+                else:
+                    vn1[j] *= sqrt(t)
+
+
+# --------------------------------------------------------------- one-sided Jacobi
+
+cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_t ldx,
+                              real* v, Py_ssize_t len_v, Py_ssize_t ldv, real* sq,
+                              real tol) noexcept nogil:
+    """Orthogonalise the n columns of X (stored as rows: column i at x + i*ldx, length
+    len_x) by one-sided Jacobi rotations in de Rijk's order, applying the same
+    rotations to the rows of v (V_x^T, length len_v) unless v is NULL.  sq: n reals,
+    the squared column norms on return.  0 on convergence, 1 after MAX_SWEEPS."""
+    cdef Py_ssize_t i, j, p, sweep, rotated
+    cdef real a, b, c, t, cs, sn, nx, ny
+    cdef real tiny = (FLT_MIN if real is float else DBL_MIN) / eps_of(tol)
+    cdef real negl = negligible(len_x, tol)
+    for i in range(n):
+        sq[i] = dot(len_x, x + i * ldx, x + i * ldx)
+    for sweep in range(MAX_SWEEPS):
+        rotated = 0
+        for i in range(n - 1):
+            p = i
+            for j in range(i + 1, n):
+                if sq[j] > sq[p]:
+                    p = j
+            if p != i:
+                swap(len_x, x + i * ldx, x + p * ldx)
+                if v != NULL:
+                    swap(len_v, v + i * ldv, v + p * ldv)
+                sq[i], sq[p] = sq[p], sq[i]
+            for j in range(i + 1, n):
+                a = sq[i]
+                b = sq[j]
+                if a >= tiny and b >= tiny:
+                    c = dot(len_x, x + i * ldx, x + j * ldx)
+                    if fabs(c) <= tol * sqrt(a) * sqrt(b):
+                        continue
+                    t = jacobi_tangent(a, b, c)
+                else:
+                    # A squared norm underflowed (or lost digits to gradual underflow):
+                    # decide and rotate from the cosine of unit vectors instead.
+                    nx = nrm2(len_x, x + i * ldx, 1)
+                    ny = nrm2(len_x, x + j * ldx, 1)
+                    if nx < negl or ny < negl:
+                        continue
+                    c = scaled_cosine(len_x, x + i * ldx, x + j * ldx, nx, ny)
+                    if fabs(c) <= tol:
+                        continue
+                    t = tangent_of(((ny / nx) - (nx / ny)) / (2 * c))
+                rotated += 1
+                cs = 1 / sqrt(1 + t * t)
+                sn = cs * t
+                rotate_norms(len_x, x + i * ldx, x + j * ldx, cs, sn, &sq[i], &sq[j])
+                if v != NULL:
+                    rotate(len_v, v + i * ldv, v + j * ldv, cs, sn)
+        if rotated == 0:
+            return 0
+    return 1
+
+
+cdef inline void complete_orthonormal(Py_ssize_t n, Py_ssize_t k0, real* u,
+                                      Py_ssize_t ldu) noexcept nogil:
+    """Rows k0..n-1 of u (n x n) := an orthonormal basis of the complement of the
+    orthonormal rows 0..k0-1: unit vectors e_c orthogonalised twice (Gram-Schmidt
+    twice is enough, Giraud et al. 2005) and kept when half their length survives."""
+    cdef Py_ssize_t row = k0, cand = 0, i, rep
+    cdef real* y
+    cdef real nrm
+    while row < n and cand < n:
+        y = u + row * ldu
+        memset(y, 0, n * sizeof(real))
+        y[cand] = 1
+        cand += 1
+        for rep in range(2):
+            for i in range(row):
+                axpy(n, -dot(n, u + i * ldu, y), u + i * ldu, y)
+        nrm = nrm2(n, y, 1)
+        if nrm > 0.5:
+            for i in range(n):
+                y[i] /= nrm
+            row += 1
+
+
+cdef inline void sort_rows_desc(Py_ssize_t n, real* s, real* x, Py_ssize_t len_x,
+                                Py_ssize_t ldx, real* v, Py_ssize_t len_v,
+                                Py_ssize_t ldv) noexcept nogil:
+    """Sort s descending, permuting the rows of x and v (if not NULL) alike.  Selection
+    sort: n^2/2 comparisons but at most n row swaps (de Rijk's order leaves s nearly
+    sorted)."""
+    cdef Py_ssize_t i, j, p
+    for i in range(n - 1):
+        p = i
+        for j in range(i + 1, n):
+            if s[j] > s[p]:
+                p = j
+        if p != i:
+            s[i], s[p] = s[p], s[i]
+            if x != NULL:
+                swap(len_x, x + i * ldx, x + p * ldx)
+            if v != NULL:
+                swap(len_v, v + i * ldv, v + p * ldv)
+
+
+cdef inline void sort_by_exponent(Py_ssize_t m, const double* key, Py_ssize_t* perm,
+                                  Py_ssize_t* count) noexcept nogil:
+    """perm := the indices 0..m-1 ordered by decreasing binary exponent of key[i]
+    (zeros last), stable: a counting sort over the EXP_BUCKETS exponents in O(m).
+    Ordering rows to within a factor of two is all the row-wise stability of
+    Householder QR asks for (Cox & Higham 1998), and a comparison sort of 100000
+    rows cost more than the whole QR."""
+    cdef Py_ssize_t i, bucket, total = 0, c
+    for i in range(EXP_BUCKETS):
+        count[i] = 0
+    for i in range(m):
+        count[exponent_bucket(key[i])] += 1
+    for i in range(EXP_BUCKETS):
+        c = count[i]
+        count[i] = total
+        total += c
+    for i in range(m):
+        bucket = exponent_bucket(key[i])
+        perm[count[bucket]] = i
+        count[bucket] += 1
+
+
+cdef inline Py_ssize_t exponent_bucket(double x) noexcept nogil:
+    cdef int e
+    if x == 0:
+        return EXP_BUCKETS - 1
+    frexp(x, &e)                # e in [-1073, 1024] for doubles
+    return 1024 - e
+
+
+cdef inline void scale_pow2(Py_ssize_t n, real* x, int e) noexcept nogil:
+    """x *= 2^e, exactly (unless a result is subnormal): one multiplication each while
+    2^e is a normal number, ldexp otherwise."""
+    cdef Py_ssize_t i
+    cdef real f
+    if -120 < e < 120:
+        f = <real>ldexp(1.0, e)
+        for i in range(n):
+            x[i] *= f
+    else:
+        for i in range(n):
+            x[i] = ldexp(x[i], e)
+
+
+cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
+    return TSQR_ROWS if TSQR_ROWS >= 2 * n else 2 * n
+
+
+cdef inline Py_ssize_t tsqr_blocks(Py_ssize_t m, Py_ssize_t n, Py_ssize_t ku) noexcept nogil:
+    """Row blocks of the tall-skinny QR for an m x n matrix with ku left vectors (the
+    last block takes the remainder), or 0: factor the matrix whole."""
+    if ku > n or m < 4 * n or m < 2 * tsqr_rows(n):
+        return 0
+    return m // tsqr_rows(n)
+
+
+cdef inline void qr_unpivoted(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda,
+                              real* tau) noexcept nogil:
+    """Householder QR (geqr2) of the m x n block at a, stored by columns."""
+    cdef Py_ssize_t j, k
+    for k in range(n):
+        tau[k] = householder(m - k, a + k * lda + k, a + k * lda + k + 1, 1)
+        for j in range(k + 1, n):
+            reflect(m - k, tau[k], a + k * lda + k, a + j * lda + k)
+
+
+cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Bytes of workspace gesvj needs for an m x n matrix (m >= n)."""
+    cdef Py_ssize_t nb = tsqr_blocks(m, n, 0)
+    return ((2 * n * n + 4 * n + 2 * m + nb * n * (n + 1)) * sizeof(double)
+            + (n + m + EXP_BUCKETS) * sizeof(Py_ssize_t) + 64)
+
+
+cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* s,
+                      real* ut, Py_ssize_t ku, real* vh, real* bt, Py_ssize_t nrhs,
+                      void* work) noexcept nogil:
+    """Singular values s (descending) of the m x n matrix A, m >= n >= 1, stored by
+    columns (column j at a + j*lda; overwritten); unless vh is NULL, V^T in vh (n x n,
+    row-major); when ku > 0, the first ku left singular vectors as the rows of ut
+    (ku x m, ku = n or m); when nrhs > 0 (vh given), the first n entries of each row
+    b of bt (nrhs x m) become U^T b (the least-squares use, without forming U).
+    work: gesvj_workspace(m, n) bytes.  Returns 0, or n + 1 for a non-finite entry,
+    or 1 when the sweeps did not converge."""
+    cdef Py_ssize_t i, j, k, r, b, r0, rb, rows, ldr
+    cdef Py_ssize_t nb = tsqr_blocks(m, n, ku), ls = nb * n
+    cdef real amax = 0, e, tol = 0
+    cdef int expo, status
+    cdef bint sort_rows
+    cdef double rmin, rmax
+    cdef double* rowmax = <double*>work
+    cdef Py_ssize_t* perm = <Py_ssize_t*>(rowmax + m)
+    cdef Py_ssize_t* jpvt = perm + m
+    cdef Py_ssize_t* count = jpvt + n
+    cdef real* x = <real*>(count + EXP_BUCKETS)
+    cdef real* vt = x + n * n
+    cdef real* tau = vt + n * n
+    cdef real* vn1 = tau + n
+    cdef real* vn2 = vn1 + n
+    cdef real* sq = vn2 + n
+    cdef real* tmp = sq + n
+    cdef real* taub = tmp + m           # tall-skinny QR: the blocks' tau, then S
+    cdef real* st = taub + ls
+    cdef real* rr
+    cdef real* y
+
+    # 1. Finite check, power-of-two scaling, row sorting.
+    for j in range(n):
+        for i in range(m):
+            e = fabs(a[j * lda + i])
+            if not (e <= amax):
+                if not isfinite(e):
+                    return <int>n + 1
+                amax = e
+    if amax == 0:
+        expo = 0
+    else:
+        frexp(amax, &expo)
+        expo -= 1
+        for j in range(n):
+            scale_pow2(m, a + j * lda, -expo)
+    sort_rows = False
+    if m > 1 and amax != 0:
+        for i in range(m):
+            rowmax[i] = 0
+        for j in range(n):
+            for i in range(m):
+                e = fabs(a[j * lda + i])
+                if e > rowmax[i]:
+                    rowmax[i] = e
+        rmin = rmax = rowmax[0]
+        for i in range(m):
+            rmin = rowmax[i] if rowmax[i] < rmin else rmin
+            rmax = rowmax[i] if rowmax[i] > rmax else rmax
+        sort_rows = rmax > ROW_SORT_RATIO * rmin
+        if sort_rows:
+            sort_by_exponent(m, rowmax, perm, count)
+            for j in range(n):
+                y = a + j * lda
+                for i in range(m):
+                    tmp[i] = y[perm[i]]
+                memcpy(y, tmp, m * sizeof(real))
+
+    # 2. A P = Q R.  A tall matrix whose left vectors are not all wanted is factored
+    # by row blocks that fit in L2 (tall-skinny QR, Demmel et al., SIAM J. Sci.
+    # Comput. 34(1), 2012): A = diag(Q_b) S with S the stack of the blocks' R factors,
+    # then S P = Q_S R with column pivoting: A P = diag(Q_b) Q_S R.  Level-2 QR of
+    # the whole matrix instead streams it from memory once per column.
+    if nb:
+        rows = tsqr_rows(n)
+        memset(st, 0, ls * n * sizeof(real))
+        for b in range(nb):
+            r0 = b * rows
+            rb = rows if b < nb - 1 else m - r0
+            qr_unpivoted(rb, n, a + r0, lda, taub + b * n)
+            for j in range(n):
+                for i in range(j + 1):
+                    st[j * ls + b * n + i] = a[j * lda + r0 + i]
+        qrcp(ls, n, st, ls, tau, jpvt, vn1, vn2)
+        rr, ldr = st, ls
+    else:
+        qrcp(m, n, a, lda, tau, jpvt, vn1, vn2)
+        rr, ldr = a, lda
+    # 3. Jacobi on X = R^T (X's column i = R's row i: x + i*n).
+    for i in range(n):
+        for j in range(i):
+            x[i * n + j] = 0
+        for j in range(i, n):
+            x[i * n + j] = rr[j * ldr + i]
+    if vh != NULL:
+        memset(vt, 0, n * n * sizeof(real))
+        for i in range(n):
+            vt[i * n + i] = 1
+    tol = jacobi_tol(n, tol)
+    status = jacobi_sweeps(n, n, x, n, vt if vh != NULL else NULL, n, n, sq, tol)
+    if status != 0:
+        return status
+    for i in range(n):
+        s[i] = nrm2(n, x + i * n, 1)
+    sort_rows_desc(n, s, x, n, n, vt if vh != NULL else NULL, n, n)
+
+    if vh != NULL:
+        # V = P U_x: U_x's columns are X's normalised (completed where X has zeros).
+        k = n
+        for i in range(n):
+            if s[i] < negligible(n, tol):
+                k = i
+                break
+            for j in range(n):
+                x[i * n + j] /= s[i]
+        complete_orthonormal(n, k, x, n)
+        for i in range(n):
+            for j in range(n):
+                vh[i * n + jpvt[j]] = x[i * n + j]
+    if nrhs > 0:
+        # U^T b = V_x^T (Q^T b)[:n] for each right-hand side: Q applied to a vector
+        # costs what one column of U does.
+        for r in range(nrhs):
+            y = bt + r * m
+            if sort_rows:
+                for i in range(m):
+                    tmp[i] = y[perm[i]]
+                memcpy(y, tmp, m * sizeof(real))
+            if nb:
+                for b in range(nb):
+                    r0 = b * rows
+                    rb = rows if b < nb - 1 else m - r0
+                    for k in range(n):
+                        reflect(rb - k, taub[b * n + k], a + k * lda + r0 + k, y + r0 + k)
+                    memcpy(tmp + b * n, y + r0, n * sizeof(real))
+                for k in range(n):
+                    reflect(ls - k, tau[k], st + k * ls + k, tmp + k)
+            else:
+                for k in range(n):
+                    reflect(m - k, tau[k], a + k * lda + k, y + k)
+                memcpy(tmp, y, n * sizeof(real))
+            for i in range(n):
+                y[i] = dot(n, vt + i * n, tmp)
+    if ku > 0:
+        # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column of U).
+        memset(ut, 0, ku * m * sizeof(real))
+        if nb:
+            # Q_S V_x, its n-row slices placed at the blocks' first rows, then each
+            # block's reflectors over all ku columns (the block stays in cache).
+            for i in range(ku):
+                memset(tmp, 0, ls * sizeof(real))
+                memcpy(tmp, vt + i * n, n * sizeof(real))
+                for k in range(n - 1, -1, -1):
+                    reflect(ls - k, tau[k], st + k * ls + k, tmp + k)
+                for b in range(nb):
+                    memcpy(ut + i * m + b * rows, tmp + b * n, n * sizeof(real))
+            for b in range(nb):
+                r0 = b * rows
+                rb = rows if b < nb - 1 else m - r0
+                for i in range(ku):
+                    for k in range(n - 1, -1, -1):
+                        reflect(rb - k, taub[b * n + k], a + k * lda + r0 + k,
+                                ut + i * m + r0 + k)
+        else:
+            for i in range(n):
+                memcpy(ut + i * m, vt + i * n, n * sizeof(real))
+            for i in range(n, ku):
+                ut[i * m + i] = 1
+            for k in range(n - 1, -1, -1):
+                for i in range(ku):
+                    reflect(m - k, tau[k], a + k * lda + k, ut + i * m + k)
+        if sort_rows:
+            for i in range(ku):
+                y = ut + i * m
+                for r in range(m):
+                    tmp[perm[r]] = y[r]
+                memcpy(y, tmp, m * sizeof(real))
+    for i in range(n):
+        s[i] = ldexp(s[i], expo)
+    return INFO_OK
+
+
+# -------------------------------------------------------------- two-sided Jacobi
+
+cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexcept nogil:
+    """Eigenvalues w (ascending) of the symmetric n x n matrix in a (row-major,
+    overwritten) given by its lower (or upper) triangle, and, unless z is NULL, the
+    eigenvectors as the rows of z (n x n).  Non-finite input gives NaN results (as
+    numpy's eigh does not fail).  Returns 0, or 1 when the sweeps did not converge."""
+    cdef Py_ssize_t i, j, p, q, sweep, rotated
+    cdef real amax = 0, e, tol = 0, negl, apq, app, aqq, t, c, sn
+    cdef int expo
+    cdef real* rp
+    cdef real* rq
+    for i in range(n):
+        for j in range(i + 1):
+            e = a[i * n + j] if lower else a[j * n + i]
+            a[i * n + j] = a[j * n + i] = e
+            e = fabs(e)
+            if not (e <= amax):
+                if not isfinite(e):
+                    for p in range(n):
+                        w[p] = e - e
+                        if z != NULL:
+                            for q in range(n):
+                                z[p * n + q] = e - e
+                    return INFO_OK
+                amax = e
+    expo = 0
+    if amax != 0:
+        frexp(amax, &expo)
+        expo -= 1
+        scale_pow2(n * n, a, -expo)
+    if z != NULL:
+        memset(z, 0, n * n * sizeof(real))
+        for i in range(n):
+            z[i * n + i] = 1
+    tol = jacobi_tol(n, tol)
+    negl = negligible(n, tol)
+    for sweep in range(MAX_SWEEPS + 1):
+        if sweep == MAX_SWEEPS:
+            return 1
+        rotated = 0
+        for p in range(n - 1):
+            for q in range(p + 1, n):
+                apq = a[p * n + q]
+                app = a[p * n + p]
+                aqq = a[q * n + q]
+                if fabs(apq) <= tol * sqrt(fabs(app)) * sqrt(fabs(aqq)) or fabs(apq) < negl:
+                    continue
+                rotated += 1
+                t = jacobi_tangent(app, aqq, apq)
+                c = 1 / sqrt(1 + t * t)
+                sn = c * t
+                rp = a + p * n
+                rq = a + q * n
+                rotate(n, rp, rq, c, sn)
+                rp[p] = app - t * apq
+                rq[q] = aqq + t * apq
+                rp[q] = rq[p] = 0
+                for i in range(n):
+                    a[i * n + p] = rp[i]
+                    a[i * n + q] = rq[i]
+                if z != NULL:
+                    rotate(n, z + p * n, z + q * n, c, sn)
+        if rotated == 0:
+            break
+    for i in range(n):
+        w[i] = ldexp(a[i * n + i], expo)
+    sort_rows_asc(n, w, z)
+    return INFO_OK
+
+
+cdef inline void sort_rows_asc(Py_ssize_t n, real* w, real* z) noexcept nogil:
+    """Sort w ascending, permuting the rows of the n x n z (if not NULL) alike
+    (selection sort: at most n row swaps)."""
+    cdef Py_ssize_t i, j, p
+    for i in range(n - 1):
+        p = i
+        for j in range(i + 1, n):
+            if w[j] < w[p]:
+                p = j
+        if p != i:
+            w[i], w[p] = w[p], w[i]
+            if z != NULL:
+                swap(n, z + i * n, z + p * n)
+
+
+# ------------------------------------------------- stacks of small matrices, in lanes
+#
+# As in lu.pxd, a group holds JLANES matrices interleaved: element e of matrix l is
+# x[e*JLANES + l], so every loop over l is one vector instruction, and the square
+# roots and divisions of the rotation angles (the latency-bound part of a scalar
+# Jacobi step on a k <= 16 matrix) run JLANES at a time.  A rotation that one lane
+# does not need is applied as the identity (c = 1, s = 0: exact) in that lane, so all
+# lanes follow one control flow (a pair no lane needs is skipped); the group stops
+# when no lane rotated in a sweep.
+# JLANES = 8, a zmm of doubles (lu.pxd's LU lanes chose 4): a Jacobi step is a
+# latency-bound chain of divisions and square roots per pair, and twice the lanes
+# halve its cost per matrix (measured per matrix, loaded machine: SVD k = 4 0.94 ->
+# 0.64 us, k = 8 8.5 -> 7.0 us).  The two kernels skip what the lanes cannot do
+# cheaply: scaling, the tiny-norm paths and (SVD) the QR preconditioning and pivoting.  The
+# driver therefore gives them only matrices whose entries are finite and, where
+# nonzero, within [2^-E, 2^E] (lanes_fit: E = 100, 20 for float32), and sends every other
+# matrix, and any lane that meets a negligible column or does not converge, to the
+# scalar kernels.  Without preconditioning one-sided Jacobi keeps relative accuracy
+# for column scaling (Demmel & Veselic 1992) but not for row scaling, so lanes_fit
+# also sends matrices whose row max-norms differ by more than LANES_ROW_RATIO to
+# gesvj (row grading up to that ratio costs at most that factor of accuracy).
+
+cdef enum:
+    JLANES = 8
+    LANES_ROW_RATIO = 1000
+
+
+cdef inline Py_ssize_t round_robin(Py_ssize_t k, Py_ssize_t* pi, Py_ssize_t* pj) noexcept nogil:
+    """The k(k-1)/2 index pairs of one sweep in round-robin (tournament) order: the
+    rounds of the circle method, each a set of disjoint pairs.  Consecutive pairs then
+    share no column, so the out-of-order core overlaps one pair's rotation angle (a
+    chain of divisions and square roots) with the previous pair's work, where the row
+    cyclic order makes each pair wait for the last (a parallel ordering, equivalent to
+    the cyclic one: Luk & Park, SIAM J. Sci. Stat. Comput. 10(1), 1989).  Returns the
+    number of pairs."""
+    cdef Py_ssize_t kk = k + (k & 1), r, t, a, b, count = 0
+    for r in range(kk - 1):
+        for t in range(kk // 2):
+            if t == 0:
+                a, b = r, kk - 1
+            else:
+                a, b = (r + t) % (kk - 1), (r - t + kk - 1) % (kk - 1)
+            if a >= k or b >= k:
+                continue                # the dummy player of an odd k
+            pi[count] = a if a < b else b
+            pj[count] = b if a < b else a
+            count += 1
+    return count
+
+
+cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
+    """jacobi_tangent with one division and one square root, no branch: with d = b - a,
+    t = 2c sign(d) / (|d| + sqrt(d^2 + 4c^2)), the same root multiplied through by 2c
+    (zeta = d / 2c).  Safe from overflow for the entries lanes_fit admits; if d^2 + 4c^2
+    underflows (then |c| is negligible next to the matrix) the rotation is by pi/4."""
+    cdef real d = b - a
+    cdef real den = fabs(d) + sqrt(d * d + 4 * c * c)
+    return 2 * (c if d >= 0 else -c) / den if den > 0 else copysign(<real>1, c)
+
+
+cdef inline bint lanes_fit(Py_ssize_t k, const real* a, bint rows_too) noexcept nogil:
+    """Whether the k x k matrix a (row-major) may go to the lane kernels."""
+    cdef real lo = <real>(ldexp(1.0, -20) if real is float else ldexp(1.0, -100))
+    cdef real hi = 1 / lo, e, rmax, rmin = 0, big = 0
+    cdef Py_ssize_t i, j
+    for i in range(k):
+        rmax = 0
+        for j in range(k):
+            e = fabs(a[i * k + j])
+            if not (e <= hi) or (e != 0 and e < lo):      # NaN, Inf, out of range
+                return False
+            rmax = e if e > rmax else rmax
+        big = rmax if rmax > big else big
+        rmin = rmax if (i == 0 or rmax < rmin) else rmin
+    if big == 0:
+        return False
+    return not rows_too or big <= LANES_ROW_RATIO * rmin
+
+
+cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept nogil:
+    """One-sided Jacobi on the columns of LANES interleaved k x k matrices M, stored by
+    columns: x[(j*k + r)*LANES + l] = M_l[r, j].  v (same layout) gets V_x with
+    M V_x = U S; on return x's column j holds U's column j times s_j, and s[j*LANES + l]
+    the column norms (unsorted).  Returns 0, or 1 if some lane did not converge."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, sweep, pair, n_pairs
+    cdef Py_ssize_t pi[120]
+    cdef Py_ssize_t pj[120]
+    cdef real sq[16 * JLANES]
+    cdef real cs[JLANES]
+    cdef real sn[JLANES]
+    cdef real dotv[JLANES]
+    cdef real rotv[JLANES]
+    cdef real px[JLANES]
+    cdef real py[JLANES]
+    cdef real xi, xj, a, b, c, t, sx, sy
+    cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
+    cdef bint any_rot, pair_rot
+    for i in range(k):
+        for l in range(JLANES):
+            sq[i * JLANES + l] = 0
+        for r in range(k):
+            for l in range(JLANES):
+                xi = x[(i * k + r) * JLANES + l]
+                sq[i * JLANES + l] += xi * xi
+    for i in range(k * k * JLANES):
+        v[i] = 0
+    for i in range(k):
+        for l in range(JLANES):
+            v[(i * k + i) * JLANES + l] = 1
+    n_pairs = round_robin(k, pi, pj)
+    for sweep in range(MAX_SWEEPS):
+        any_rot = 0
+        for pair in range(n_pairs):
+                i = pi[pair]
+                j = pj[pair]
+                for l in range(JLANES):
+                    dotv[l] = 0
+                for r in range(k):
+                    for l in range(JLANES):
+                        dotv[l] += x[(i * k + r) * JLANES + l] * x[(j * k + r) * JLANES + l]
+                for l in range(JLANES):
+                    a = sq[i * JLANES + l]
+                    b = sq[j * JLANES + l]
+                    c = dotv[l]
+                    # Every branch a select, every mask a real: one vector width for
+                    # the whole loop (an int mask made GCC split it into halves).
+                    if real is double:      # no square roots in the chain; the
+                        # products cannot underflow for what lanes_fit admits (noise
+                        # columns of a rank-deficient matrix stay above eps^2 min|a_ij|)
+                        rotv[l] = 1 if c * c > tol2 * (a * b) else 0
+                    else:                   # in float32 they can: noise columns 1e-13
+                        rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
+                    t = lane_tangent(a, b, c) if rotv[l] != 0 else 0
+                    cs[l] = 1 / sqrt(1 + t * t)
+                    sn[l] = cs[l] * t
+                pair_rot = False
+                for l in range(JLANES):
+                    pair_rot |= rotv[l] != 0
+                if not pair_rot:            # converged in every lane: skip the identity
+                    continue
+                any_rot = True
+                for l in range(JLANES):
+                    px[l] = 0
+                    py[l] = 0
+                for r in range(k):
+                    for l in range(JLANES):
+                        xi = x[(i * k + r) * JLANES + l]
+                        xj = x[(j * k + r) * JLANES + l]
+                        sx = cs[l] * xi - sn[l] * xj
+                        sy = sn[l] * xi + cs[l] * xj
+                        x[(i * k + r) * JLANES + l] = sx
+                        x[(j * k + r) * JLANES + l] = sy
+                        px[l] += sx * sx        # in registers, not through sq[]
+                        py[l] += sy * sy
+                for l in range(JLANES):
+                    sq[i * JLANES + l] = px[l]
+                    sq[j * JLANES + l] = py[l]
+                for r in range(k):
+                    for l in range(JLANES):
+                        xi = v[(i * k + r) * JLANES + l]
+                        xj = v[(j * k + r) * JLANES + l]
+                        v[(i * k + r) * JLANES + l] = cs[l] * xi - sn[l] * xj
+                        v[(j * k + r) * JLANES + l] = sn[l] * xi + cs[l] * xj
+        if not any_rot:
+            for i in range(k * JLANES):
+                s[i] = sqrt(sq[i])
+            return 0
+    return 1
+
+
+cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
+    """Two-sided cyclic Jacobi on LANES interleaved symmetric k x k matrices (full
+    storage, x[(i*k + j)*LANES + l]); z (same layout, may be NULL) gets the
+    eigenvectors as rows.  The eigenvalues are left on x's diagonal, unsorted.  In this
+    layout a column of a matrix is as cheap to rotate as a row.  Returns 0, or 1 if
+    some lane did not converge."""
+    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep, pair, n_pairs
+    cdef Py_ssize_t pi[120]
+    cdef Py_ssize_t pj[120]
+    cdef real cs[JLANES]
+    cdef real sn[JLANES]
+    cdef real tv[JLANES]
+    cdef real keep[JLANES]
+    cdef real rotv[JLANES]
+    cdef real xp, xq, app, aqq, apq, t
+    cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
+    cdef real negl = negligible(k, tol)
+    cdef bint any_rot, pair_rot
+    if z != NULL:
+        for i in range(k * k * JLANES):
+            z[i] = 0
+        for i in range(k):
+            for l in range(JLANES):
+                z[(i * k + i) * JLANES + l] = 1
+    n_pairs = round_robin(k, pi, pj)
+    for sweep in range(MAX_SWEEPS):
+        any_rot = 0
+        for pair in range(n_pairs):
+                p = pi[pair]
+                q = pj[pair]
+                for l in range(JLANES):
+                    apq = x[(p * k + q) * JLANES + l]
+                    app = x[(p * k + p) * JLANES + l]
+                    aqq = x[(q * k + q) * JLANES + l]
+                    rotv[l] = 1 if (apq * apq > tol2 * fabs(app * aqq)
+                                    and fabs(apq) >= negl) else 0
+                    t = lane_tangent(app, aqq, apq) if rotv[l] != 0 else 0
+                    tv[l] = t
+                    keep[l] = 0 if rotv[l] != 0 else apq
+                    cs[l] = 1 / sqrt(1 + t * t)
+                    sn[l] = cs[l] * t
+                pair_rot = False
+                for l in range(JLANES):
+                    pair_rot |= rotv[l] != 0
+                if not pair_rot:
+                    continue
+                any_rot = True
+                for l in range(JLANES):         # the 2 x 2 block's new values, before
+                    app = x[(p * k + p) * JLANES + l]       # the rotations overwrite it
+                    aqq = x[(q * k + q) * JLANES + l]
+                    apq = x[(p * k + q) * JLANES + l]
+                    x[(p * k + p) * JLANES + l] = app - tv[l] * apq
+                    x[(q * k + q) * JLANES + l] = aqq + tv[l] * apq
+                for r in range(k):              # rows p, q (J^T A), off the block
+                    if r == p or r == q:
+                        continue
+                    for l in range(JLANES):
+                        xp = x[(p * k + r) * JLANES + l]
+                        xq = x[(q * k + r) * JLANES + l]
+                        xp, xq = cs[l] * xp - sn[l] * xq, sn[l] * xp + cs[l] * xq
+                        x[(p * k + r) * JLANES + l] = xp
+                        x[(q * k + r) * JLANES + l] = xq
+                        x[(r * k + p) * JLANES + l] = xp     # and columns, by symmetry
+                        x[(r * k + q) * JLANES + l] = xq
+                for l in range(JLANES):
+                    x[(p * k + q) * JLANES + l] = keep[l]
+                    x[(q * k + p) * JLANES + l] = keep[l]
+                if z != NULL:
+                    for r in range(k):
+                        for l in range(JLANES):
+                            xp = z[(p * k + r) * JLANES + l]
+                            xq = z[(q * k + r) * JLANES + l]
+                            z[(p * k + r) * JLANES + l] = cs[l] * xp - sn[l] * xq
+                            z[(q * k + r) * JLANES + l] = sn[l] * xp + cs[l] * xq
+        if not any_rot:
+            return 0
+    return 1

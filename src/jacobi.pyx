@@ -1,0 +1,438 @@
+"""Drivers for the Jacobi kernels of jacobi.pxd: batched SVD and symmetric eigensolver.
+
+The Python layer (fastla/linalg/_jacobi.py) validates, promotes and transposes, and
+hands these drivers C-contiguous working stacks of one floating dtype that they
+overwrite.  Each driver picks the fused specialisation once and loops over the batch
+without the GIL; a stack whose total work pays for an OpenMP region runs whole
+matrices per thread, each thread with its own workspace.
+"""
+
+cimport numpy as cnp
+from cython.parallel cimport parallel, prange
+from libc.stdlib cimport malloc, free
+from libc.math cimport sqrt
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport PARALLEL_MIN_MNK
+from _threads cimport max_threads
+from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
+from lu cimport fixed_size
+from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
+                     lanes_fit, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes)
+
+cnp.import_array()
+
+KERNELS = {
+    "gesvj": {
+        "computes": "A = U S V^T (singular values descending; U, V optional)",
+        "algorithm": "row sorting and QR with column pivoting (geqp2, LAWN 176 norm "
+                     "downdating), then one-sided Jacobi on R^T in de Rijk's order with "
+                     "the relative orthogonality test",
+        "citation": "Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13(4), 1992; "
+                    "Drmac & Veselic, SIAM J. Matrix Anal. Appl. 29(4), 2008; "
+                    "Golub & Van Loan, Matrix Computations, 4th ed., §5.4.2, §8.6.3",
+        "flops": "2*m*n**2 - 2*n**3/3 (QR) + about 3*n**3 per sweep (6*n**3 with V)",
+    },
+    "syevj": {
+        "computes": "H = Z diag(w) Z^T (eigenvalues ascending; Z optional)",
+        "algorithm": "cyclic-by-rows two-sided Jacobi with the relative off-diagonal test",
+        "citation": "Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13(4), 1992; "
+                    "Golub & Van Loan, Matrix Computations, 4th ed., §8.5.3",
+        "flops": "about 4*n**3 per sweep (8*n**3 with Z)",
+    },
+}
+
+
+cdef inline int _threads_for(Py_ssize_t n_batch, Py_ssize_t work_per_matrix) noexcept nogil:
+    """Threads for a stack: one unless the whole stack is worth an OpenMP region."""
+    cdef int nt = max_threads()
+    if n_batch < 2 or n_batch * work_per_matrix < PARALLEL_MIN_MNK:
+        return 1
+    return nt if nt < n_batch else <int>n_batch
+
+
+ctypedef fused lanes_k:
+    K2
+    K3
+    K4
+    K5
+    K6
+    K7
+    K8
+    K16
+
+
+cdef inline void _lanes_load(Py_ssize_t k, const real* a, real* x) noexcept nogil:
+    """x := JLANES consecutive k x k matrices at a, interleaved (element e of matrix l
+    at x[e*JLANES + l])."""
+    cdef Py_ssize_t e, l
+    for e in range(k * k):
+        for l in range(JLANES):
+            x[e * JLANES + l] = a[l * k * k + e]
+
+
+cdef void _svd_group(lanes_k* size, Py_ssize_t m, real* a, real* s, real* ut, real* vh,
+                     int* info, void* work) noexcept nogil:
+    """JLANES square k x k SVDs at once (gesvj_lanes), or one by one with gesvj for the
+    matrices (or the group) the lanes cannot take (jacobi.pxd, lanes_fit)."""
+    cdef Py_ssize_t k = fixed_size(size), l, j, r
+    cdef real x[16 * 16 * JLANES]
+    cdef real v[16 * 16 * JLANES]
+    cdef real sv[16 * JLANES]
+    # Columns whose squared norms lost digits to underflow (sum of squares below
+    # REAL_MIN / eps) need gesvj's scaled path and completion.
+    cdef real negl = sqrt((FLT_MIN if real is float else DBL_MIN) / eps_of(<real>0)), sj
+    cdef bint fits = True, uv = ut != NULL
+    for l in range(JLANES):
+        fits = fits and lanes_fit(k, a + l * k * k, True)
+    if fits:
+        _lanes_load(k, a, x)
+        fits = gesvj_lanes(size, x, v, sv) == 0
+    for l in range(JLANES):
+        if fits:
+            for j in range(k):
+                if sv[j * JLANES + l] < negl:
+                    break
+            else:
+                for j in range(k):
+                    sj = sv[j * JLANES + l]
+                    s[l * k + j] = sj
+                    if uv:
+                        for r in range(k):
+                            ut[(l * k + j) * k + r] = x[(j * k + r) * JLANES + l] / sj
+                            vh[(l * k + j) * k + r] = v[(j * k + r) * JLANES + l]
+                sort_rows_desc(k, s + l * k, ut + l * k * k if uv else NULL, k, k,
+                               vh + l * k * k if uv else NULL, k, k)
+                info[l] = 0
+                continue
+        info[l] = INFO_NO_MEMORY if work == NULL else gesvj(
+            m, k, a + l * k * k, k, s + l * k, ut + l * k * k if uv else NULL,
+            k if uv else 0, vh + l * k * k if uv else NULL, NULL, 0, work)
+
+
+cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* ut,
+                     real* vh, int* info, int nt) noexcept nogil:
+    """Square k x k stacks: whole groups in lanes (threads over groups), the rest with
+    gesvj."""
+    cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
+    cdef size_t nbytes = gesvj_workspace(k, k)
+    cdef bint uv = ut != NULL
+    cdef void* work
+    with parallel(num_threads=nt):
+        work = malloc(nbytes)
+        for g in prange(n_groups, schedule="static"):
+            b = g * JLANES
+            _svd_group(size, k, a + b * k * k, s + b * k, ut + b * k * k if uv else NULL,
+                       vh + b * k * k if uv else NULL, info + b, work)
+        free(work)
+    work = malloc(nbytes)
+    for b in range(n_groups * JLANES, n_batch):
+        info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
+            k, k, a + b * k * k, k, s + b * k, ut + b * k * k if uv else NULL,
+            k if uv else 0, vh + b * k * k if uv else NULL, NULL, 0, work)
+    free(work)
+
+
+cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, real* s,
+                     real* ut, Py_ssize_t ku, real* vh, real* bt, Py_ssize_t nrhs,
+                     int* info) noexcept nogil:
+    cdef Py_ssize_t b
+    cdef void* work
+    cdef int nt = _threads_for(n_batch, 10 * n * n * m)
+    cdef size_t nbytes = gesvj_workspace(m, n)
+    cdef real* put = ut if ku else NULL
+    if m == n and n_batch >= JLANES and nrhs == 0:
+        if n == 2:
+            _svd_lanes(<K2*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 3:
+            _svd_lanes(<K3*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 4:
+            _svd_lanes(<K4*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 5:
+            _svd_lanes(<K5*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 6:
+            _svd_lanes(<K6*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 7:
+            _svd_lanes(<K7*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 8:
+            _svd_lanes(<K8*>NULL, n_batch, a, s, put, vh, info, nt); return
+        if n == 16:
+            _svd_lanes(<K16*>NULL, n_batch, a, s, put, vh, info, nt); return
+    if nt == 1:
+        work = malloc(nbytes)
+        for b in range(n_batch):
+            info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
+                m, n, a + b * m * n, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
+                vh + b * n * n if vh != NULL else NULL, bt + b * nrhs * m if nrhs else NULL,
+                nrhs, work)
+        free(work)
+        return
+    with parallel(num_threads=nt):
+        work = malloc(nbytes)
+        for b in prange(n_batch, schedule="static"):
+            info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
+                m, n, a + b * m * n, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
+                vh + b * n * n if vh != NULL else NULL, bt + b * nrhs * m if nrhs else NULL,
+                nrhs, work)
+        free(work)
+
+
+cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1:
+    if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+            or cnp.PyArray_SIZE(x) != size):
+        raise ValueError(f"jacobi driver: {name} must be C-contiguous, of the working "
+                         f"dtype (int32 for info), with {size} elements")
+    return 0
+
+
+def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
+                cnp.ndarray info, cnp.ndarray bt=None):
+    """SVDs of the stack a (N, n, m): a[b] holds the columns of an m x n matrix M_b,
+    m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if vh
+    is not None, vh (N, n, n) gets V_b^T; if ut is not None, ut (N, ku, m) gets the
+    first ku left singular vectors of M_b as rows; if bt (N, nrhs, m) is given (with
+    vh), the first n entries of each of its rows b become U_b^T b.  info (N,) int32:
+    0, or > 0 (no convergence or a non-finite entry), or -1 (no memory)."""
+    if cnp.PyArray_NDIM(a) != 3:
+        raise ValueError("jacobi driver: a must be an (N, n, m) stack")
+    cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1], m = a.shape[2]
+    cdef Py_ssize_t ku = 0 if ut is None else ut.shape[1]
+    cdef Py_ssize_t nrhs = 0 if bt is None else bt.shape[1]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        raise TypeError("jacobi driver: float32 or float64 arrays expected")
+    if m < n or n < 1:
+        raise ValueError("jacobi driver: need m >= n >= 1")
+    if (ku or nrhs) and vh is None:
+        raise ValueError("jacobi driver: ut and bt need vh")
+    _check("a", a, typenum, n_batch * n * m)
+    _check("s", s, typenum, n_batch * n)
+    _check("info", info, cnp.NPY_INT32, n_batch)
+    if ku:
+        if ku != n and ku != m:
+            raise ValueError("jacobi driver: ut must have n or m rows per matrix")
+        _check("ut", ut, typenum, n_batch * ku * m)
+    if vh is not None:
+        _check("vh", vh, typenum, n_batch * n * n)
+    if nrhs:
+        _check("bt", bt, typenum, n_batch * nrhs * m)
+    cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
+    cdef void* put = cnp.PyArray_DATA(ut) if ku else NULL
+    cdef void* pvh = cnp.PyArray_DATA(vh) if vh is not None else NULL
+    cdef void* pbt = cnp.PyArray_DATA(bt) if nrhs else NULL
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _svd_stack(n_batch, m, n, <double*>cnp.PyArray_DATA(a),
+                       <double*>cnp.PyArray_DATA(s), <double*>put, ku, <double*>pvh,
+                       <double*>pbt, nrhs, pinfo)
+    else:
+        with nogil:
+            _svd_stack(n_batch, m, n, <float*>cnp.PyArray_DATA(a),
+                       <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh,
+                       <float*>pbt, nrhs, pinfo)
+
+
+cdef inline void _symmetrize(Py_ssize_t n, real* a, bint lower) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        for j in range(i):
+            if lower:
+                a[j * n + i] = a[i * n + j]
+            else:
+                a[i * n + j] = a[j * n + i]
+
+
+cdef void _eigh_group(lanes_k* size, real* a, bint lower, real* w, real* z,
+                      int* info) noexcept nogil:
+    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj)."""
+    cdef Py_ssize_t k = fixed_size(size), l, i, r
+    cdef real x[16 * 16 * JLANES]
+    cdef real zl[16 * 16 * JLANES]
+    cdef bint fits = True, vectors = z != NULL
+    for l in range(JLANES):
+        _symmetrize(k, a + l * k * k, lower)
+        fits = fits and lanes_fit(k, a + l * k * k, False)
+    if fits:
+        _lanes_load(k, a, x)
+        fits = syevj_lanes(size, x, zl if vectors else NULL) == 0
+    for l in range(JLANES):
+        if not fits:
+            info[l] = syevj(k, a + l * k * k, lower, w + l * k, z + l * k * k if vectors else NULL)
+            continue
+        for i in range(k):
+            w[l * k + i] = x[(i * k + i) * JLANES + l]
+            if vectors:
+                for r in range(k):
+                    z[(l * k + i) * k + r] = zl[(i * k + r) * JLANES + l]
+        sort_rows_asc(k, w + l * k, z + l * k * k if vectors else NULL)
+        info[l] = 0
+
+
+cdef void _eigh_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, bint lower, real* w,
+                      real* z, int* info, int nt) noexcept nogil:
+    cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
+    cdef bint vectors = z != NULL
+    for g in prange(n_groups, schedule="static", num_threads=nt):
+        b = g * JLANES
+        _eigh_group(size, a + b * k * k, lower, w + b * k,
+                    z + b * k * k if vectors else NULL, info + b)
+    for b in range(n_groups * JLANES, n_batch):
+        info[b] = syevj(k, a + b * k * k, lower, w + b * k, z + b * k * k if vectors else NULL)
+
+
+cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, real* a, bint lower, real* w,
+                      real* z, int* info) noexcept nogil:
+    cdef Py_ssize_t b
+    cdef int nt = _threads_for(n_batch, 20 * n * n * n)
+    if n_batch >= JLANES:
+        if n == 2:
+            _eigh_lanes(<K2*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 3:
+            _eigh_lanes(<K3*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 4:
+            _eigh_lanes(<K4*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 5:
+            _eigh_lanes(<K5*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 6:
+            _eigh_lanes(<K6*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 7:
+            _eigh_lanes(<K7*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 8:
+            _eigh_lanes(<K8*>NULL, n_batch, a, lower, w, z, info, nt); return
+        if n == 16:
+            _eigh_lanes(<K16*>NULL, n_batch, a, lower, w, z, info, nt); return
+    if nt == 1:
+        for b in range(n_batch):
+            info[b] = syevj(n, a + b * n * n, lower, w + b * n,
+                            z + b * n * n if z != NULL else NULL)
+        return
+    for b in prange(n_batch, schedule="static", num_threads=nt):
+        info[b] = syevj(n, a + b * n * n, lower, w + b * n,
+                        z + b * n * n if z != NULL else NULL)
+
+
+def eigh_batched(cnp.ndarray a, bint lower, cnp.ndarray w, cnp.ndarray z, cnp.ndarray info):
+    """Eigen-decompositions of the symmetric stack a (N, n, n) read from its lower (or
+    upper) triangle (overwritten): w (N, n) ascending; if z is not None, z (N, n, n)
+    gets the eigenvectors as rows.  info (N,) int32: 0, or 1 (no convergence)."""
+    if cnp.PyArray_NDIM(a) != 3 or a.shape[1] != a.shape[2]:
+        raise ValueError("jacobi driver: a must be an (N, n, n) stack")
+    cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        raise TypeError("jacobi driver: float32 or float64 arrays expected")
+    _check("a", a, typenum, n_batch * n * n)
+    _check("w", w, typenum, n_batch * n)
+    _check("info", info, cnp.NPY_INT32, n_batch)
+    if z is not None:
+        _check("z", z, typenum, n_batch * n * n)
+    cdef void* pz = cnp.PyArray_DATA(z) if z is not None else NULL
+    cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _eigh_stack(n_batch, n, <double*>cnp.PyArray_DATA(a), lower,
+                        <double*>cnp.PyArray_DATA(w), <double*>pz, pinfo)
+    else:
+        with nogil:
+            _eigh_stack(n_batch, n, <float*>cnp.PyArray_DATA(a), lower,
+                        <float*>cnp.PyArray_DATA(w), <float*>pz, pinfo)
+
+
+# ----------------------------------------------------------- single small calls
+#
+# One 2-D square float64 call (float32 too when computed in float64) of order <= 16:
+# no validation layer, working copies or GIL release; the matrix goes into a stack
+# buffer and through the same scalar kernels as a stack's odd matrices.  None when it
+# does not apply or the kernel fails: the caller then takes the general path, which
+# also raises the error.
+
+cdef enum:
+    SMALL_CALL = 16
+    SMALL_WORK = 3000       # doubles, >= gesvj_workspace(16, 16) (checked per call)
+
+
+cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
+    if type(x) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    typenum[0] = cnp.PyArray_TYPE(a)
+    if (cnp.PyArray_NDIM(a) != 2 or not cnp.PyArray_ISALIGNED(a)
+            or not (typenum[0] == cnp.NPY_DOUBLE or (f32 and typenum[0] == cnp.NPY_FLOAT))):
+        return False
+    n[0] = cnp.PyArray_DIM(a, 0)
+    return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= SMALL_CALL
+
+
+cdef inline void _load(cnp.ndarray a, Py_ssize_t n, bint transpose, double* w) noexcept:
+    """w := a (n x n, float64 or float32, any strides) row-major, or its transpose."""
+    cdef char* p = <char*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = cnp.PyArray_STRIDE(a, 1), i, j
+    cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
+    if transpose:
+        rs, cs = cs, rs
+    for i in range(n):
+        for j in range(n):
+            if single:
+                w[i * n + j] = (<float*>(p + i * rs + j * cs))[0]
+            else:
+                w[i * n + j] = (<double*>(p + i * rs + j * cs))[0]
+
+
+cdef inline cnp.ndarray _result(int nd, Py_ssize_t n, int typenum, const double* x,
+                                bint transpose):
+    """A new C-ordered (n,) or (n, n) array of typenum holding x (or x^T), rounded once
+    if float32 (numpy's float32 results are float64 computations rounded)."""
+    cdef cnp.npy_intp dims[2]
+    dims[0] = dims[1] = n
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, dims, typenum, 0)
+    cdef Py_ssize_t i, j, e
+    cdef float* f = <float*>cnp.PyArray_DATA(out)
+    cdef double* d = <double*>cnp.PyArray_DATA(out)
+    for i in range(n if nd == 2 else 1):
+        for j in range(n):
+            e = j * n + i if transpose else i * n + j
+            if typenum == cnp.NPY_DOUBLE:
+                d[i * n + j] = x[e]
+            else:
+                f[i * n + j] = <float>x[e]
+    return out
+
+
+def svd_2d(x, bint compute_uv, bint f32):
+    """(U, S, Vh), or S without compute_uv, of one small square matrix, else None."""
+    cdef Py_ssize_t n
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, f32):
+        return None
+    cdef double w[SMALL_CALL * SMALL_CALL]
+    cdef double ut[SMALL_CALL * SMALL_CALL]
+    cdef double vh[SMALL_CALL * SMALL_CALL]
+    cdef double s[SMALL_CALL]
+    cdef double work[SMALL_WORK]
+    if gesvj_workspace(n, n) > sizeof(work):
+        return None
+    _load(<cnp.ndarray>x, n, True, w)             # the kernel takes the columns as rows
+    if gesvj(n, n, w, n, s, ut if compute_uv else NULL, n if compute_uv else 0,
+             vh if compute_uv else NULL, NULL, 0, work) != 0:
+        return None
+    if not compute_uv:
+        return _result(1, n, typenum, s, False)
+    return (_result(2, n, typenum, ut, True), _result(1, n, typenum, s, False),
+            _result(2, n, typenum, vh, False))
+
+
+def eigh_2d(x, bint lower, bint vectors, bint f32):
+    """(w, v), or w without vectors, of one small symmetric matrix, else None."""
+    cdef Py_ssize_t n
+    cdef int typenum
+    if not _small_square(x, &n, &typenum, f32):
+        return None
+    cdef double a[SMALL_CALL * SMALL_CALL]
+    cdef double z[SMALL_CALL * SMALL_CALL]
+    cdef double w[SMALL_CALL]
+    _load(<cnp.ndarray>x, n, False, a)
+    if syevj(n, a, lower, w, z if vectors else NULL) != 0:
+        return None
+    if not vectors:
+        return _result(1, n, typenum, w, False)
+    return _result(1, n, typenum, w, False), _result(2, n, typenum, z, True)

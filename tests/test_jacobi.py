@@ -1,0 +1,582 @@
+"""The Jacobi family (src/jacobi ↔ fastla/linalg/_jacobi.py) against numpy.linalg and a
+high-precision reference.
+
+Accuracy: LAPACK's scaled residuals with threshold 30 (DESIGN.md §4):
+‖A − U Σ Vᵀ‖ / (max(m, n) eps ‖A‖), ‖UᵀU − I‖ / (m eps), ‖A Z − Z Λ‖ / (n eps ‖A‖);
+and the promise Jacobi makes beyond LAPACK: on graded matrices every singular value,
+and every eigenvalue of a graded positive definite matrix, to a relative error of
+1e-13 against mpmath (tests/_jacobi_reference.py).
+"""
+
+import inspect
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fastla
+import fastla.linalg as fl
+from _jacobi_reference import battery, load, reference
+from _residuals import LAYOUTS, as_layout, eps
+
+THRESHOLD = 30
+SHAPES = [(1, 1), (2, 2), (3, 3), (4, 4), (5, 3), (3, 5), (8, 8), (16, 16), (17, 9),
+          (9, 17), (40, 40), (64, 20), (20, 64), (1, 6), (6, 1), (100, 7)]
+
+
+def _randn(rng, shape, dtype=np.float64):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def _norm(x):
+    """Frobenius norm over the last two axes, in float64 or longdouble."""
+    return np.sqrt((np.abs(x) ** 2).sum(axis=(-2, -1)))
+
+
+def _ref(x):
+    return x.astype(np.longdouble if x.dtype == np.float64 else np.float64)
+
+
+def _svd_residuals(a, u, s, vh):
+    """(reconstruction, U orthogonality, V orthogonality) scaled residuals, max over a stack."""
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    e = eps(u.dtype)
+    ar = _ref(a.astype(u.dtype))
+    ur, sr, vr = _ref(u), _ref(s), _ref(vh)
+    recon = (ur[..., :, :k] * sr[..., None, :]) @ vr[..., :k, :]
+    na = _norm(ar)
+    res = _norm(ar - recon) / (max(m, n) * e * np.where(na > 0, na, 1))
+    ou = _norm(np.swapaxes(ur, -1, -2) @ ur - np.eye(ur.shape[-1])) / (max(m, 1) * e)
+    ov = _norm(vr @ np.swapaxes(vr, -1, -2) - np.eye(vr.shape[-2])) / (max(n, 1) * e)
+    return float(np.max(res)), float(np.max(ou)), float(np.max(ov))
+
+
+def _assert_svd(a, r, full_matrices):
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    u, s, vh = r
+    assert isinstance(r, np.linalg._linalg.SVDResult)
+    assert u.shape == a.shape[:-2] + ((m, m) if full_matrices else (m, k))
+    assert vh.shape == a.shape[:-2] + ((n, n) if full_matrices else (k, n))
+    assert s.shape == a.shape[:-2] + (k,)
+    assert np.all(s >= 0) and np.all(np.diff(s, axis=-1) <= 0)
+    res = _svd_residuals(a, u, s, vh)
+    assert max(res) <= THRESHOLD, res
+
+
+def _assert_eigh(a, w, v, lower=True):
+    n = a.shape[-1]
+    e = eps(v.dtype)
+    h = np.tril(a) + np.swapaxes(np.tril(a, -1), -1, -2) if lower else \
+        np.triu(a) + np.swapaxes(np.triu(a, 1), -1, -2)
+    hr, wr, vr = _ref(h.astype(v.dtype)), _ref(w), _ref(v)
+    nh = _norm(hr)
+    res = _norm(hr @ vr - vr * wr[..., None, :]) / (n * e * np.where(nh > 0, nh, 1))
+    orth = _norm(np.swapaxes(vr, -1, -2) @ vr - np.eye(n)) / (n * e)
+    assert np.all(np.diff(w, axis=-1) >= 0)
+    assert np.max(res) <= THRESHOLD and np.max(orth) <= THRESHOLD, (np.max(res), np.max(orth))
+
+
+# ------------------------------------------------------------------ SVD
+
+@pytest.mark.parametrize("full_matrices", [True, False])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_svd_residuals(shape, full_matrices, dtype, rng):
+    a = _randn(rng, shape, dtype)
+    r = fl.svd(a, full_matrices=full_matrices)
+    assert r.U.dtype == r.S.dtype == r.Vh.dtype == dtype
+    _assert_svd(a, r, full_matrices)
+    np.testing.assert_allclose(r.S, np.linalg.svd(a, compute_uv=False),
+                               rtol=50 * max(shape) * eps(dtype), atol=0)
+
+
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_singular_values_without_vectors_match(shape, dtype, rng):
+    a = _randn(rng, shape, dtype)
+    s = fl.svd(a, compute_uv=False)
+    assert s.dtype == dtype
+    np.testing.assert_allclose(s, fl.svd(a).S, rtol=10 * max(shape) * eps(dtype), atol=0)
+    np.testing.assert_array_equal(fl.svdvals(a), s)
+
+
+def test_graded_battery_relative_accuracy():
+    """Every singular value / eigenvalue of the graded battery to 1e-13 relative
+    (numpy's gesdd and syevd are off by up to 1e7 and 1e31 on the same matrices)."""
+    for name, (a, ref) in load().items():
+        got = fl.svdvals(a) if name.startswith("svd") else fl.eigvalsh(a)
+        err = np.max(np.abs(got - ref) / np.abs(ref))
+        assert err <= 1e-13, (name, err)
+        if name.startswith("svd"):
+            u, s, vh = fl.svd(a)
+            assert np.max(np.abs(s - ref) / ref) <= 1e-13, name
+            assert max(_svd_residuals(a, u, s, vh)) <= THRESHOLD, name
+        else:
+            w, v = fl.eigh(a)
+            assert np.max(np.abs(w - ref) / ref) <= 1e-13, name
+            _assert_eigh(a, w, v)
+
+
+def test_graded_battery_reference_is_mpmath():
+    """The stored reference is what mpmath computes (checked on the n = 20 matrices,
+    which take a fraction of a second)."""
+    pytest.importorskip("mpmath")
+    stored = load()
+    for name, a in battery().items():
+        if a.shape[0] == 20:
+            np.testing.assert_array_equal(stored[name][0], a)
+            np.testing.assert_array_equal(stored[name][1], reference(name, a))
+
+
+@pytest.mark.parametrize("shape", [(6, 6), (9, 4), (4, 9)], ids=str)
+def test_rank_deficient_and_zero(shape, dtype, rng):
+    m, n = shape
+    r = 2
+    a = (_randn(rng, (m, r)) @ _randn(rng, (r, n))).astype(dtype)
+    for x in (a, np.zeros(shape, dtype), np.ones(shape, dtype)):
+        for full in (True, False):
+            _assert_svd(x, fl.svd(x, full_matrices=full), full)
+    s = fl.svdvals(a)
+    assert np.all(s[r:] <= 30 * max(shape) * eps(dtype) * s[0])
+    np.testing.assert_array_equal(fl.svdvals(np.zeros(shape, dtype)), 0)
+
+
+def test_repeated_singular_values(dtype, rng):
+    q, _ = np.linalg.qr(_randn(rng, (12, 12)))
+    for a in (3 * q, np.eye(7), np.diag([2.0, 2, 2, 1, 1, 0, 0]), q[:, :5] * 4):
+        a = a.astype(dtype)
+        r = fl.svd(a)
+        _assert_svd(a, r, True)
+        np.testing.assert_allclose(r.S, np.linalg.svd(a, compute_uv=False),
+                                   rtol=0, atol=50 * eps(dtype) * max(1, r.S[0]))
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 8, 16])
+def test_stacks_equal_loop(k, dtype, rng):
+    a = _randn(rng, (3, 50, k, k), dtype)
+    r = fl.svd(a)
+    _assert_svd(a, r, True)
+    s = r.S
+    for idx in [(0, 0), (2, 49), (1, 17)]:
+        np.testing.assert_allclose(s[idx], fl.svdvals(a[idx]), rtol=20 * k * eps(dtype))
+    w, v = fl.eigh(a)
+    _assert_eigh(a, w, v)
+
+
+def test_stack_of_rectangular(dtype, rng):
+    for shape in [(4, 7, 3), (4, 3, 7), (2, 3, 1, 5)]:
+        a = _randn(rng, shape, dtype)
+        for full in (True, False):
+            _assert_svd(a, fl.svd(a, full_matrices=full), full)
+
+
+@pytest.mark.parametrize("shape", [(0, 0), (0, 3), (3, 0), (2, 0, 3), (0, 2, 2), (2, 3, 0)],
+                         ids=str)
+@pytest.mark.parametrize("full_matrices", [True, False])
+def test_empty_like_numpy(shape, full_matrices):
+    a = np.zeros(shape)
+    ours, theirs = fl.svd(a, full_matrices=full_matrices), np.linalg.svd(a, full_matrices=full_matrices)
+    for x, y in zip(ours, theirs):
+        assert x.shape == y.shape and x.dtype == y.dtype
+        np.testing.assert_array_equal(x, y)
+    assert fl.svdvals(a).shape == np.linalg.svdvals(a).shape
+    if shape[-1] == shape[-2]:
+        for x, y in zip(fl.eigh(a), np.linalg.eigh(a)):
+            assert x.shape == y.shape and x.dtype == y.dtype
+        assert fl.eigvalsh(a).shape == np.linalg.eigvalsh(a).shape
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_layouts_and_inputs_unchanged(layout, dtype, rng):
+    for shape in [(2, 7, 5), (2, 5, 7), (3, 6, 6)]:
+        a0 = _randn(rng, shape, dtype)
+        a = as_layout(a0, layout)
+        before = a.copy()
+        s = fl.svdvals(a)
+        np.testing.assert_array_equal(s, fl.svdvals(a0))
+        r = fl.svd(a)
+        _assert_svd(a0, r, True)
+        if shape[-1] == shape[-2]:
+            w, v = fl.eigh(a)
+            np.testing.assert_array_equal(w, fl.eigvalsh(a0))
+            _assert_eigh(a0, w, v)
+        np.testing.assert_array_equal(a, before)
+
+
+def test_broadcast_stack_views(rng):
+    a = np.broadcast_to(_randn(rng, (5, 4)), (3, 5, 4))
+    s = fl.svdvals(a)
+    np.testing.assert_array_equal(s[0], s[2])
+
+
+@pytest.mark.parametrize("dt", [np.int64, np.int32, np.bool_, np.float32, np.float64])
+def test_result_dtypes_like_numpy(dt):
+    a = (np.arange(12).reshape(3, 4) % 5).astype(dt)
+    h = (a[:, :3] + a[:, :3].T).astype(dt)
+    for f, x in [(fl.svd, a), (fl.svdvals, a), (fl.eigh, h), (fl.eigvalsh, h), (fl.pinv, a),
+                 (fl.cond, h)]:
+        ours, theirs = f(x), getattr(np.linalg, f.__name__)(x)
+        for o, t in zip(ours if isinstance(ours, tuple) else (ours,),
+                        theirs if isinstance(theirs, tuple) else (theirs,)):
+            assert np.asarray(o).dtype == np.asarray(t).dtype, f.__name__
+
+
+def test_float32_computed_in_float64_by_default(rng):
+    """float32 results are float64 results rounded (numpy's rule); the native mode
+    computes in float32 with float32 accuracy."""
+    a = _randn(rng, (30, 20), np.float32)
+    s = fl.svdvals(a)
+    np.testing.assert_array_equal(s, fl.svdvals(a.astype(np.float64)).astype(np.float32))
+    with fastla.float32_compute("float32"):
+        r = fl.svd(a)
+        w, v = fl.eigh(a.T @ a)
+    assert r.U.dtype == np.float32 and w.dtype == np.float32
+    _assert_svd(a, r, True)
+    _assert_eigh(a.T @ a, w, v)
+
+
+def test_unsupported_dtypes():
+    for dt in (np.float16, np.complex128, object):
+        with pytest.raises(TypeError):
+            fl.svd(np.ones((2, 2), dtype=dt))
+        with pytest.raises(TypeError):
+            fl.eigh(np.ones((2, 2), dtype=dt))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_nonfinite_like_numpy(bad):
+    a = np.ones((3, 3))
+    a[2, 1] = bad                            # in the lower triangle, which eigh reads
+    for f in (fl.svd, fl.svdvals, fl.pinv, fl.matrix_rank):
+        with pytest.raises(np.linalg.LinAlgError, match="^SVD did not converge$"):
+            f(a)
+    with pytest.raises(np.linalg.LinAlgError, match="SVD did not converge in Linear Least Squares"):
+        fl.lstsq(a, np.ones(3))
+    w, v = fl.eigh(a)                        # numpy's eigh does not fail either
+    assert np.isnan(w).all() and np.isnan(v).all()
+    assert np.isnan(fl.eigvalsh(a)).all()
+
+
+def test_errors_policy_on_stack(rng):
+    a = _randn(rng, (4, 3, 3))
+    a[2, 0, 0] = np.nan
+    with pytest.raises(np.linalg.LinAlgError, match=r"SVD did not converge \(at batch index 2\)"):
+        fl.svd(a)
+    u, s, vh = fl.svd(a, errors="nan")
+    assert np.isnan(s[2]).all() and np.isnan(u[2]).all() and not np.isnan(s[[0, 1, 3]]).any()
+    s, info = fl.svdvals(a, errors="info")
+    assert info.dtype == np.int32 and info[2] > 0 and not info[[0, 1, 3]].any()
+    with pytest.raises(ValueError):
+        fl.svd(a, errors="ignore")
+
+
+# ------------------------------------------------------------------ eigh
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 16, 17, 40, 64])
+@pytest.mark.parametrize("UPLO", ["L", "U", "l"])
+def test_eigh_residuals_and_reads_one_triangle(n, UPLO, dtype, rng):
+    a = _randn(rng, (n, n), dtype)
+    junk = a.copy()
+    lower = UPLO.upper() == "L"
+    # The other triangle holds garbage: it must not be read.
+    idx = np.triu_indices(n, 1) if lower else np.tril_indices(n, -1)
+    junk[idx] = 1e30
+    w, v = fl.eigh(junk, UPLO=UPLO)
+    assert w.dtype == v.dtype == dtype
+    _assert_eigh(a, w, v, lower)
+    np.testing.assert_array_equal(fl.eigvalsh(junk, UPLO), w)
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(a, UPLO),
+                               rtol=0, atol=30 * n * eps(dtype) * np.abs(w).max())
+
+
+def test_eigh_indefinite_singular_and_repeated(rng):
+    q, _ = np.linalg.qr(_randn(rng, (10, 10)))
+    for lam in ([3, -3, 0, 0, 1e-20, -1, 1, 2, 2, 2], [0] * 10, [1] * 10):
+        h = (q * lam) @ q.T
+        h = (h + h.T) / 2
+        w, v = fl.eigh(h)
+        _assert_eigh(h, w, v)
+        np.testing.assert_allclose(w, np.sort(lam), rtol=0, atol=100 * eps(np.float64))
+
+
+def test_eigh_uplo_errors_like_numpy():
+    with pytest.raises(ValueError, match="UPLO argument must be 'L' or 'U'"):
+        fl.eigh(np.eye(2), UPLO="X")
+    for f in (fl.eigh, fl.eigvalsh):
+        with pytest.raises(np.linalg.LinAlgError, match="Last 2 dimensions"):
+            f(np.ones((2, 3)))
+        with pytest.raises(np.linalg.LinAlgError, match="1-dimensional array given"):
+            f(np.ones(3))
+
+
+def test_svd_hermitian_like_numpy(rng):
+    h = _randn(rng, (2, 6, 6))
+    h = h + np.swapaxes(h, -1, -2)
+    r = fl.svd(h, hermitian=True)
+    _assert_svd(h, r, True)
+    s = r.S
+    np.testing.assert_allclose(s, np.linalg.svd(h, hermitian=True, compute_uv=False),
+                               rtol=1e-13)
+    np.testing.assert_allclose(fl.svd(h, compute_uv=False, hermitian=True), s, rtol=1e-13)
+
+
+# ------------------------------------------------ pinv, matrix_rank, lstsq, cond, norm
+
+@pytest.mark.parametrize("shape", [(5, 5), (7, 3), (3, 7), (2, 4, 6)], ids=str)
+def test_pinv_like_numpy(shape, dtype, rng):
+    a = _randn(rng, shape, dtype)
+    p = fl.pinv(a)
+    assert p.dtype == dtype and p.shape == np.linalg.pinv(a).shape
+    np.testing.assert_allclose(p, np.linalg.pinv(a), rtol=0, atol=1e3 * eps(dtype) * np.abs(p).max())
+    low = (_randn(rng, shape[:-1] + (2,)) @ _randn(rng, shape[:-2] + (2, shape[-1]))).astype(dtype)
+    for kw in ({}, {"rcond": 1e-6}, {"rtol": None}, {"rtol": 1e-6}, {"hermitian": False}):
+        np.testing.assert_allclose(fl.pinv(low, **kw), np.linalg.pinv(low, **kw), rtol=0,
+                                   atol=1e3 * eps(dtype) * np.abs(np.linalg.pinv(low)).max())
+    with pytest.raises(ValueError, match="can't be both set"):
+        fl.pinv(a, rcond=1e-3, rtol=1e-3)
+    assert fl.pinv(np.zeros((0, 3))).shape == (3, 0)
+
+
+def test_matrix_rank_like_numpy(rng):
+    cases = [np.eye(4), np.zeros((3, 3)), np.ones((4, 3)), np.array([1.0, 0]), np.zeros(3),
+             _randn(rng, (6, 2)) @ _randn(rng, (2, 5)), _randn(rng, (3, 5, 5))]
+    for a in cases:
+        for kw in ({}, {"tol": 1e-3}, {"rtol": 1e-3}):
+            assert np.array_equal(fl.matrix_rank(a, **kw), np.linalg.matrix_rank(a, **kw))
+    assert fl.matrix_rank(np.eye(3), hermitian=True) == 3
+    with pytest.raises(ValueError, match="can't be both set"):
+        fl.matrix_rank(np.eye(3), tol=1, rtol=1)
+
+
+@pytest.mark.parametrize("shape,nrhs", [((8, 5), None), ((8, 5), 3), ((5, 8), 2), ((6, 6), None),
+                                        ((100, 7), 2), ((3, 3), 0), ((0, 3), 1), ((4, 0), None)])
+def test_lstsq_like_numpy(shape, nrhs, dtype, rng):
+    a = _randn(rng, shape, dtype)
+    b = _randn(rng, (shape[0],) if nrhs is None else (shape[0], nrhs), dtype)
+    x, res, rank, s = fl.lstsq(a, b)
+    xn, resn, rankn, sn = np.linalg.lstsq(a, b)
+    assert x.dtype == xn.dtype and x.shape == xn.shape
+    assert res.dtype == resn.dtype and res.shape == resn.shape
+    assert rank == rankn and type(int(rank)) is int and s.shape == sn.shape
+    tol = 100 * max(shape + (1,)) * eps(dtype)
+    np.testing.assert_allclose(x, xn, rtol=0, atol=tol * max(1, np.abs(xn).max(initial=0)))
+    np.testing.assert_allclose(res, resn, rtol=tol, atol=tol)
+    np.testing.assert_allclose(s, sn, rtol=tol)
+
+
+def test_lstsq_rank_deficient_and_stacked(rng):
+    a = _randn(rng, (9, 2)) @ _randn(rng, (2, 4))
+    b = _randn(rng, (9, 3))
+    for rcond in (None, 1e-8, -1):
+        x, res, rank, s = fl.lstsq(a, b, rcond=rcond)
+        xn, resn, rankn, sn = np.linalg.lstsq(a, b, rcond=rcond)
+        assert rank == rankn == 2 and res.shape == resn.shape == (0,)
+        np.testing.assert_allclose(x, xn, atol=1e-12)
+    A = _randn(rng, (4, 12, 5))
+    B = _randn(rng, (4, 12, 2))
+    x, res, rank, s = fl.lstsq(A, B)
+    assert x.shape == (4, 5, 2) and res.shape == (4, 2) and rank.shape == (4,) and s.shape == (4, 5)
+    for i in range(4):
+        xi, ri, ki, si = np.linalg.lstsq(A[i], B[i])
+        np.testing.assert_allclose(x[i], xi, atol=1e-13)
+        np.testing.assert_allclose(res[i], ri, rtol=1e-12)
+        assert rank[i] == ki
+    with pytest.raises(np.linalg.LinAlgError, match="Incompatible dimensions"):
+        fl.lstsq(np.ones((3, 2)), np.ones(4))
+    with pytest.raises(np.linalg.LinAlgError, match="1-dimensional array given"):
+        fl.lstsq(np.ones(3), np.ones(3))
+
+
+@pytest.mark.parametrize("p", [None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"])
+def test_cond_like_numpy(p, rng):
+    a = _randn(rng, (3, 4, 4))
+    np.testing.assert_allclose(fl.cond(a, p), np.linalg.cond(a, p), rtol=1e-10)
+    sing = np.array([[1.0, 2], [2, 4]])
+    try:
+        expected = np.linalg.cond(sing, p)
+    except np.linalg.LinAlgError as e:         # 'nuc': the SVD of inv's NaNs fails
+        with pytest.raises(np.linalg.LinAlgError, match=str(e)):
+            fl.cond(sing, p)
+    else:
+        assert np.isinf(fl.cond(sing, p)) == np.isinf(expected) or p in (None, 2, -2)
+    with pytest.raises(np.linalg.LinAlgError, match="cond is not defined on empty arrays"):
+        fl.cond(np.zeros((0, 0)), p)
+
+
+def test_cond_nan_and_singular_like_numpy():
+    sing = np.array([[1.0, 2], [2, 4]])
+    assert fl.cond(sing, 1) == np.linalg.cond(sing, 1) == np.inf
+    withnan = np.array([[1.0, np.nan], [0, 1]])
+    assert np.isnan(fl.cond(withnan, 1)) and np.isnan(np.linalg.cond(withnan, 1))
+
+
+@pytest.mark.parametrize("ord", [2, -2, "nuc"])
+def test_matrix_norms_use_jacobi(ord, rng):
+    a = _randn(rng, (3, 5, 4))
+    np.testing.assert_allclose(fl.norm(a, ord, axis=(-2, -1)), np.linalg.norm(a, ord, axis=(-2, -1)),
+                               rtol=1e-13)
+    np.testing.assert_allclose(fl.matrix_norm(a, ord=ord), np.linalg.matrix_norm(a, ord=ord),
+                               rtol=1e-13)
+
+
+# ------------------------------------------------------------------ API
+
+@pytest.mark.parametrize("name", ["svd", "svdvals", "eigh", "eigvalsh", "pinv", "matrix_rank",
+                                  "lstsq", "cond"])
+def test_signatures_numpy_prefix(name):
+    ours = list(inspect.signature(getattr(fl, name)).parameters.values())
+    theirs = list(inspect.signature(getattr(np.linalg, name)).parameters.values())
+    assert [(p.name, p.kind, p.default) for p in ours[:len(theirs)]] == \
+           [(p.name, p.kind, p.default) for p in theirs]
+    assert all(p.kind == p.KEYWORD_ONLY for p in ours[len(theirs):])
+
+
+def test_subclass_wrapped_like_numpy():
+    class Sub(np.ndarray):
+        pass
+    a = np.eye(3).view(Sub)
+    for ours, theirs in [(fl.svd(a), np.linalg.svd(a)), (fl.eigh(a), np.linalg.eigh(a))]:
+        assert [type(x) for x in ours] == [type(x) for x in theirs]
+    assert type(fl.pinv(a)) is type(np.linalg.pinv(a))
+
+
+@pytest.mark.parametrize("k", [2, 3, 5, 8, 33])
+def test_always_converges(k, rng):
+    """Jacobi stops on every matrix (a too small tolerance once made random 2 x 2
+    matrices rotate forever on rounding noise): random, integer, orthogonal (all
+    singular values equal), rank-one, graded down to underflow, native float32."""
+    n_batch = 8000 // k**2
+    a = _randn(rng, (n_batch, k, k))
+    cases = [a, rng.integers(-2, 3, a.shape).astype(float), np.linalg.qr(a)[0],
+             a[..., :1] * a[..., :1, :], a * 10.0 ** -rng.uniform(0, 80, (n_batch, 1, k)),
+             a * 1e-300]
+    for x in cases:
+        for y in (x, x[..., : max(1, k // 2)], x[..., : max(1, k // 2), :]):
+            r, info = fl.svd(y, errors="info")
+            assert not info.any() and not np.isnan(r.S).any()
+        for native in (False, True):
+            with fastla.float32_compute("float32" if native else "float64"):
+                h = (x + np.swapaxes(x, -1, -2)).astype(np.float32 if native else np.float64)
+                r, info = fl.svd(h.astype(np.float32) if native else h, errors="info")
+                assert not info.any()
+                u = r.U.astype(np.float64)
+                orth = np.abs(np.swapaxes(u, -1, -2) @ u - np.eye(k)).max()
+                assert orth <= 30 * k * eps(h.dtype), orth
+                w, info = fl.eigvalsh(h, errors="info")
+                assert not info.any()
+
+
+@pytest.mark.parametrize("k", [4, 8, 16])
+def test_stacks_keep_relative_accuracy_on_graded(k, rng):
+    """Stacks of small matrices run lane kernels without QR preconditioning; graded
+    ones must still get every singular value / eigenvalue to high relative accuracy
+    (rows graded beyond the lanes' ratio go to the preconditioned kernel)."""
+    b = _randn(rng, (16, k, k))
+    d = 10.0 ** -rng.uniform(0, 20, (16, k))
+    for a in (d[:, :, None] * b, b * d[:, None, :]):
+        s = fl.svdvals(a)
+        for i in range(0, 16, 5):
+            ref = fl.svdvals(a[i])             # the single-matrix (QR-preconditioned) path
+            assert np.max(np.abs(s[i] - ref) / ref) <= 1e-13
+    h = d[:, :, None] * (np.eye(k) + 0.4 * np.tanh(b + np.swapaxes(b, -1, -2)) / k) * d[:, None, :]
+    w = fl.eigvalsh(h)
+    for i in range(0, 16, 5):
+        ref = fl.eigvalsh(h[i])
+        assert np.max(np.abs(w[i] - ref) / ref) <= 1e-13
+
+
+@pytest.mark.parametrize("shape", [(2100, 30), (5000, 3), (2500, 60)], ids=str)
+def test_tall_skinny_path(shape, dtype, rng):
+    """Tall matrices without full U take the row-blocked QR (m >= 4n, m >= 2048);
+    lstsq takes U^T b from the kernel without forming U."""
+    m, n = shape
+    a = _randn(rng, shape, dtype)
+    r = fl.svd(a, full_matrices=False)
+    _assert_svd(a, r, False)
+    np.testing.assert_allclose(r.S, np.linalg.svd(a.astype(np.float64), compute_uv=False),
+                               rtol=30 * m * eps(dtype))
+    np.testing.assert_array_equal(fl.svdvals(a), r.S)
+    b = _randn(rng, (m, 2), dtype)
+    x, res, rank, s = fl.lstsq(a, b)
+    xn, resn, rankn, sn = np.linalg.lstsq(a, b)
+    assert rank == rankn and x.dtype == xn.dtype
+    np.testing.assert_allclose(x, xn, atol=100 * m * eps(dtype) * np.abs(xn).max())
+    np.testing.assert_allclose(res, resn, rtol=100 * m * eps(dtype))
+    # Row grading: the blocked QR keeps the relative accuracy (rows sorted first).
+    if dtype == np.float64 and n <= 30:
+        d = 10.0 ** -rng.uniform(0, 20, m)
+        g = d[:, None] * a
+        ref = fl.svd(g[:, :n], full_matrices=True).S      # whole-matrix QR path
+        assert np.max(np.abs(fl.svdvals(g) - ref) / ref) <= 1e-13
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 16, 17])
+def test_single_call_path_equals_general_path(n, rng):
+    """One small square matrix skips the layers (jacobi.pyx svd_2d / eigh_2d) but runs
+    the same kernel: the answer equals that of a stack of one, float32 the float64
+    answer rounded."""
+    a = _randn(rng, (n, n))
+    h = a + a.T
+    for x, y in zip(fl.svd(a), fl.svd(a[None])):
+        np.testing.assert_array_equal(x, y[0])
+    np.testing.assert_array_equal(fl.svdvals(a), fl.svdvals(a[None])[0])
+    for x, y in zip(fl.eigh(h, "U"), fl.eigh(h[None], "U")):
+        np.testing.assert_array_equal(x, y[0])
+    np.testing.assert_array_equal(fl.eigvalsh(h), fl.eigvalsh(h[None])[0])
+    a32 = a.astype(np.float32)
+    for x, y in zip(fl.svd(a32), fl.svd(a32.astype(np.float64))):
+        assert x.dtype == np.float32
+        np.testing.assert_array_equal(x, y.astype(np.float32))
+    assert isinstance(fl.svd(a), np.linalg._linalg.SVDResult)
+    assert isinstance(fl.eigh(h), np.linalg._linalg.EighResult)
+
+
+def test_rotation_loop_is_vectorised():
+    """The hot loop of the one-sided Jacobi SVD (jacobi.pxd rotate_norms, two columns
+    rotated and their norms summed in NPART = 16 partial sums) compiles to zmm FMAs:
+    per 16 doubles 2 vfmsub (c x - s y), 2 vfmadd (s x + c y) and 4 for the norms,
+    with no shuffles."""
+    from test_kernels import _disassembly, _innermost_loops   # skips off AVX-512
+    import subprocess
+    from fastla._kernels import jacobi
+    _disassembly()
+    text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", jacobi.__file__],
+                          capture_output=True, text=True, check=True).stdout
+    found = []
+    for func, body in _innermost_loops(text):
+        zmm = [op for op, args in body if op.startswith(("vfmadd", "vfmsub")) and "%zmm" in args]
+        if "gesvj" in func and any(op.startswith("vfmsub") and op.endswith("pd") for op in zmm):
+            found.append((len(zmm), any(op.startswith("vperm") for op, _ in body)))
+    assert any(n >= 8 and not shuffles for n, shuffles in found), found
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.integers(1, 3), max_size=2), st.integers(1, 12), st.integers(1, 12),
+       st.sampled_from(["normal", "graded", "lowrank", "integer"]),
+       st.sampled_from([np.float32, np.float64]), st.sampled_from(LAYOUTS),
+       st.integers(0, 2**32 - 1))
+def test_property_svd_and_eigh(batch, m, n, kind, dtype, layout, seed):
+    """Any stack, shape, dtype, layout and kind of entries: scaled residuals within
+    30, singular values descending, inputs unchanged, eigh consistent with svd."""
+    rng = np.random.default_rng(seed)
+    shape = tuple(batch) + (m, n)
+    a = rng.standard_normal(shape)
+    if kind == "graded":
+        a = a * 10.0 ** -rng.uniform(0, 12, shape[:-2] + (1, n))
+    elif kind == "lowrank":
+        a = a[..., :1] * a[..., :1, :]
+    elif kind == "integer":
+        a = rng.integers(-2, 3, shape).astype(float)
+    a = as_layout(a.astype(dtype), layout)
+    before = a.copy()
+    for full in (True, False):
+        _assert_svd(np.array(a), fl.svd(a, full_matrices=full), full)
+    h = np.array(a[..., :min(m, n), :min(m, n)])
+    h = h + np.swapaxes(h, -1, -2)
+    w, v = fl.eigh(h)
+    _assert_eigh(h, w, v)
+    s = np.sort(np.abs(w), axis=-1)[..., ::-1]
+    np.testing.assert_allclose(fl.svdvals(h), s, rtol=0,
+                               atol=50 * h.shape[-1] * eps(dtype) * max(1, np.abs(s).max()))
+    np.testing.assert_array_equal(a, before)
