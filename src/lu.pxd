@@ -206,7 +206,11 @@ cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py
     a single right-hand side is a dot product per row (GVL4 Alg. 3.1.1).
     """
     cdef Py_ssize_t i, p, c
-    cdef real lip, d
+    cdef real lip, d, tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
     if nrhs == 1 and rsb == 1 and (rsa if rsa > 0 else -rsa) < (csa if csa > 0 else -csa):
         # Column-major factors: column-oriented substitution (axpy down each column
         # of L and U, contiguous in memory).
@@ -238,8 +242,13 @@ cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py
             for c in range(nrhs):
                 b[i * rsb + c] -= lip * b[p * rsb + c]
         d = lu[i * rsa + i * csa]
-        for c in range(nrhs):
-            b[i * rsb + c] /= d
+        if fabs(d) >= tiny:         # one division per row, as backsolve_lanes (same results)
+            d = 1 / d
+            for c in range(nrhs):
+                b[i * rsb + c] *= d
+        else:                       # 1/d would overflow (or d = 0: Inf/NaN, as dividing)
+            for c in range(nrhs):
+                b[i * rsb + c] /= d
 
 
 cdef inline int getrs(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const real* lu,
@@ -392,35 +401,45 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # A group holds LANES matrices interleaved: element (i, j) of matrix l of a k x k group
 # is x[(i*k + j)*LANES + l], so each (i, j) is one vector register and the loops over
 # l below compile to single vector instructions.  Pivots are stored per matrix:
-# piv[l*k + j].
+# piv[l*k + j].  The kernels work on the caller's local (stack) arrays, so the
+# compiler sees that x and y cannot overlap and vectorises the lane loops without
+# run-time alias checks.
 #
-# LANES = 4 (a ymm of doubles), measured with the project's flags (GCC 12, -O3
-# -march=native -mprefer-vector-width=512 -fdisable-tree-cunrolli), getf2 on k = 8
-# stacks, load included: 4 lanes 84-89 ns per matrix, 8 lanes 246 ns (with 512-bit
-# vectors preferred GCC vectorises these short loops badly; 8 lanes reach 105 ns only
-# with -mprefer-vector-width=256), 16 lanes 216 ns.
+# LANES = 8: a zmm of doubles (the build prefers 512-bit vectors), a ymm of floats.
 
 cdef enum:
-    LANES = 4
+    LANES = 8           # lanes_load and lanes_store spell out eight lanes
 
 
-cdef inline int getf2_lanes(fixed_k* size, real* x, int* piv, int* info) noexcept nogil:
-    """getf2 on the LANES interleaved k x k matrices of x (GVL4 Alg. 3.4.1, partial
-    pivoting), k a compile-time constant.  Per matrix: piv[l*k:(l+1)*k], info[l].
+cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
+                                 int* piv, int* info, bint keep_l) noexcept nogil:
+    """Gaussian elimination with partial pivoting (GVL4 Alg. 3.4.1 and §3.4.3) on the
+    LANES interleaved k x k matrices of x, applied at the same time to their
+    right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]); k a compile-time constant.
+
+    # IN  x (A), y (B); OUT x: U in the upper triangle (and, if keep_l, L below it:
+    #     getrf's factors), y := L^-1 P B, rdiag[j*LANES + l] = 1/U_jj (1 where U_jj = 0),
+    #     piv[l*k:(l+1)*k], info[l] (first zero pivot, 1-based, or 0)
+    Returns whether some pivot is so small (< the smallest normal) that its reciprocal
+    would overflow: then the multipliers were formed by division, and the caller's
+    substitution must divide too (LAPACK's rule).
 
     The pivot row differs between lanes, so the search keeps a per-lane maximum and
-    row, and the interchange blends rows j and i in the lanes whose pivot is row i.
-    Returns whether any lane met an exactly zero pivot.
+    row, and the interchange is a compare/blend: the pivot row is gathered once into
+    prow, and every row below j takes row j's old entries in the lanes that chose it,
+    in the same pass that subtracts l_ij * prow (swap and rank-1 update fused).  The
+    columns left of j hold L; they are interchanged only if keep_l (solve, inv and det
+    never read L again).
     """
-    cdef Py_ssize_t k = fixed_size(size), j, i, c, l
+    cdef Py_ssize_t k = fixed_size(size), j, i, c, c0, l
     cdef real best[LANES]
     cdef real vmax[LANES]
     cdef real r[LANES]
     cdef real lij[LANES]
-    cdef real ti[LANES]
-    cdef real tj[LANES]
-    cdef real v, fi, tiny
-    cdef bint any_tiny, any_zero = False
+    cdef real prow[16 * LANES]
+    cdef real pb[16 * LANES]
+    cdef real v, u, w, fi, tiny
+    cdef bint tiny_any = False, zero_any = False, tiny_here
     if real is double:
         tiny = DBL_MIN
     else:
@@ -428,61 +447,124 @@ cdef inline int getf2_lanes(fixed_k* size, real* x, int* piv, int* info) noexcep
     for l in range(LANES):
         info[l] = 0
     for j in range(k):
-        # Pivot search, the first largest |x_ij| per lane, in two branch-free passes
-        # (the max, then the first row attaining it) that compile to vector max,
-        # compare and blend.
+        # The first largest |x_ij| per lane: a strictly larger value replaces the
+        # candidate, so ties keep the first row, and NaN never wins over a number.
         for l in range(LANES):
             v = fabs(x[(j * k + j) * LANES + l])
-            vmax[l] = v if v == v else -1        # NaN never wins over a number (iamax)
+            vmax[l] = v if v == v else -1
+            best[l] = j
         for i in range(j + 1, k):
+            fi = i
             for l in range(LANES):
                 v = fabs(x[(i * k + j) * LANES + l])
-                vmax[l] = v if v > vmax[l] else vmax[l]
+                u = vmax[l]
+                w = best[l]
+                best[l] = fi if v > u else w
+                vmax[l] = v if v > u else u
+        # The pivot rows, gathered by blending (columns j.. of x, or all if keep_l;
+        # all of y).
+        c0 = 0 if keep_l else j
+        for c in range(c0, k):
+            for l in range(LANES):
+                prow[c * LANES + l] = x[(j * k + c) * LANES + l]
+        for c in range(nb):
+            for l in range(LANES):
+                pb[c * LANES + l] = y[(j * nb + c) * LANES + l]
+        for i in range(j + 1, k):
+            fi = i
+            for c in range(c0, k):
+                for l in range(LANES):
+                    v = x[(i * k + c) * LANES + l]
+                    u = prow[c * LANES + l]
+                    prow[c * LANES + l] = v if best[l] == fi else u
+            for c in range(nb):
+                for l in range(LANES):
+                    v = y[(i * nb + c) * LANES + l]
+                    u = pb[c * LANES + l]
+                    pb[c * LANES + l] = v if best[l] == fi else u
+        tiny_here = False
         for l in range(LANES):
-            best[l] = j
-        for i in range(k - 1, j, -1):
+            v = prow[j * LANES + l]
+            zero_any |= v == 0
+            tiny_here |= v != 0 and fabs(v) < tiny
+            r[l] = 1 / (v if v != 0 else 1)     # zero pivot: the column below is zero, keep it
+            rdiag[j * LANES + l] = r[l]
+        tiny_any |= tiny_here
+        for i in range(j + 1, k):
             fi = i
             for l in range(LANES):
-                best[l] = fi if fabs(x[(i * k + j) * LANES + l]) == vmax[l] else best[l]
-        for l in range(LANES):
-            best[l] = j if fabs(x[(j * k + j) * LANES + l]) == vmax[l] else best[l]
-        # Interchange rows j and best[l]: every row below j is blended with row j in
-        # the lanes that chose it (the branch-free form of LAPACK's row swap); the
-        # rows go through local copies so the compiler sees no overlap.
-        for i in range(j + 1, k):
-            fi = i
-            for c in range(k):
-                for l in range(LANES):
-                    ti[l] = x[(i * k + c) * LANES + l]
-                    tj[l] = x[(j * k + c) * LANES + l]
-                for l in range(LANES):
-                    x[(i * k + c) * LANES + l] = tj[l] if best[l] == fi else ti[l]
-                    x[(j * k + c) * LANES + l] = ti[l] if best[l] == fi else tj[l]
-        any_tiny = False
-        for l in range(LANES):
-            v = x[(j * k + j) * LANES + l]
-            any_zero |= v == 0
-            any_tiny |= v != 0 and fabs(v) < tiny
-            r[l] = 1 / (v if v != 0 else 1)      # a zero pivot: column below is zero, keep it
-        for l in range(LANES):
-            piv[l * k + j] = <int>best[l]
-            if x[(j * k + j) * LANES + l] == 0 and info[l] == 0:
-                info[l] = <int>(j + 1)
-        for i in range(j + 1, k):
-            if any_tiny:                         # 1/pivot would overflow: divide (LAPACK)
+                v = x[(j * k + j) * LANES + l]
+                u = x[(i * k + j) * LANES + l]
+                lij[l] = (v if best[l] == fi else u) * r[l]
+            if tiny_here:                        # in lanes where 1/pivot would overflow: divide
                 for l in range(LANES):
                     v = x[(j * k + j) * LANES + l]
-                    lij[l] = x[(i * k + j) * LANES + l] / (v if v != 0 else 1)
-            else:
+                    u = x[(i * k + j) * LANES + l]
+                    w = prow[j * LANES + l]
+                    v = v if best[l] == fi else u
+                    lij[l] = v / w if w != 0 and fabs(w) < tiny else lij[l]
+            if keep_l:
+                for c in range(j):
+                    for l in range(LANES):
+                        v = x[(j * k + c) * LANES + l]
+                        u = x[(i * k + c) * LANES + l]
+                        x[(i * k + c) * LANES + l] = v if best[l] == fi else u
                 for l in range(LANES):
-                    lij[l] = x[(i * k + j) * LANES + l] * r[l]
-            for l in range(LANES):
-                x[(i * k + j) * LANES + l] = lij[l]
-            # x[i, j+1:] -= l_ij * x[j, j+1:]   in every lane
+                    x[(i * k + j) * LANES + l] = lij[l]
+            # row i := (row j if this lane's pivot row is i, else row i) - l_ij * prow
             for c in range(j + 1, k):
                 for l in range(LANES):
-                    x[(i * k + c) * LANES + l] -= lij[l] * x[(j * k + c) * LANES + l]
-    return any_zero
+                    v = x[(j * k + c) * LANES + l]
+                    u = x[(i * k + c) * LANES + l]
+                    x[(i * k + c) * LANES + l] = (v if best[l] == fi else u) \
+                        - lij[l] * prow[c * LANES + l]
+            for c in range(nb):
+                for l in range(LANES):
+                    v = y[(j * nb + c) * LANES + l]
+                    u = y[(i * nb + c) * LANES + l]
+                    y[(i * nb + c) * LANES + l] = (v if best[l] == fi else u) \
+                        - lij[l] * pb[c * LANES + l]
+        for c in range(c0, k):
+            for l in range(LANES):
+                x[(j * k + c) * LANES + l] = prow[c * LANES + l]
+        for c in range(nb):
+            for l in range(LANES):
+                y[(j * nb + c) * LANES + l] = pb[c * LANES + l]
+        for l in range(LANES):
+            piv[l * k + j] = <int>best[l]
+            if prow[j * LANES + l] == 0 and info[l] == 0:
+                info[l] = <int>(j + 1)
+    return tiny_any
+
+
+cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, const real* rdiag,
+                                 bint divide, real* y) noexcept nogil:
+    """y := U^-1 y for the LANES interleaved U of eliminate_lanes (GVL4 Alg. 3.1.2, row
+    oriented: each step subtracts multiples of finished rows of y, contiguous vectors).
+    Scales by the stored reciprocals of U's diagonal, or, in the lanes where that would
+    overflow (`divide`: some pivot is subnormal), divides."""
+    cdef Py_ssize_t k = fixed_size(size), i, p, c, l
+    cdef real v, d, tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
+    for i in range(k - 1, -1, -1):
+        for p in range(i + 1, k):
+            for c in range(nb):
+                for l in range(LANES):
+                    y[(i * nb + c) * LANES + l] -= (x[(i * k + p) * LANES + l]
+                                                    * y[(p * nb + c) * LANES + l])
+        if divide:                  # in lanes where 1/U_ii would overflow (as lu_substitute)
+            for c in range(nb):
+                for l in range(LANES):
+                    v = y[(i * nb + c) * LANES + l]
+                    d = x[(i * k + i) * LANES + l]
+                    y[(i * nb + c) * LANES + l] = v / d if fabs(d) < tiny else v * rdiag[i * LANES + l]
+        else:
+            for c in range(nb):
+                for l in range(LANES):
+                    y[(i * nb + c) * LANES + l] *= rdiag[i * LANES + l]
 
 
 cdef inline void getrs_lanes(fixed_k* size, Py_ssize_t nrhs, const real* x, const int* piv,
@@ -519,30 +601,42 @@ cdef inline void getrs_lanes(fixed_k* size, Py_ssize_t nrhs, const real* x, cons
 cdef inline void lanes_load(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
                             const real* a, real* x, bint identity_pad) noexcept nogil:
     """x := `count` <= LANES row-major rows x cols matrices at a (consecutive), interleaved;
-    unused lanes get the identity (identity_pad) or zeros, so they factor harmlessly."""
-    cdef Py_ssize_t l, e
+    unused lanes get the identity (identity_pad) or zeros, so they factor harmlessly.
+
+    A full group is written with the lanes spelled out: eight contiguous loads and
+    one interleaved group of eight stores per element, which GCC vectorises as an
+    8 x 8 transpose in registers (a loop over the lanes compiles to scalar moves).
+    """
+    cdef Py_ssize_t l, e, size = rows * cols
     if count == LANES:
-        for e in range(rows * cols):
-            for l in range(LANES):
-                x[e * LANES + l] = a[l * rows * cols + e]
+        for e in range(size):
+            x[e * 8] = a[e]
+            x[e * 8 + 1] = a[size + e]
+            x[e * 8 + 2] = a[2 * size + e]
+            x[e * 8 + 3] = a[3 * size + e]
+            x[e * 8 + 4] = a[4 * size + e]
+            x[e * 8 + 5] = a[5 * size + e]
+            x[e * 8 + 6] = a[6 * size + e]
+            x[e * 8 + 7] = a[7 * size + e]
         return
-    for e in range(rows * cols):
+    for e in range(size):
         for l in range(LANES):
             x[e * LANES + l] = 1 if identity_pad and e // cols == e % cols else 0
     for l in range(count):
-        for e in range(rows * cols):
-            x[e * LANES + l] = a[l * rows * cols + e]
+        for e in range(size):
+            x[e * LANES + l] = a[l * size + e]
 
 
 cdef inline void lanes_store(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
                              const real* x, real* a) noexcept nogil:
-    """The first `count` interleaved matrices of x back to row-major storage at a."""
-    cdef Py_ssize_t l, e
-    if count == LANES:
-        for e in range(rows * cols):
-            for l in range(LANES):
-                a[l * rows * cols + e] = x[e * LANES + l]
-        return
+    """The first `count` interleaved matrices of x back to row-major storage at a.
+
+    One matrix after the other, so the stores stream through memory in order (measured
+    on 100000 x 8 x 8 inverses: faster than a vectorised two-pass de-interleave whose
+    stores alternate between matrices; GCC cannot vectorise an interleaved group of
+    eight loads in one pass).
+    """
+    cdef Py_ssize_t l, e, size = rows * cols
     for l in range(count):
-        for e in range(rows * cols):
-            a[l * rows * cols + e] = x[e * LANES + l]
+        for e in range(size):
+            a[l * size + e] = x[e * LANES + l]

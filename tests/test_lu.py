@@ -447,6 +447,30 @@ def test_writeable_inputs_are_not_modified(rng):
         np.testing.assert_array_equal(b, b0)
 
 
+@pytest.mark.parametrize("k", [2, 8, 16, 20, 40])
+def test_writeable_stacks_are_not_modified(k, rng):
+    # C-contiguous float64 stacks are read in place by solve, inv, det and slogdet.
+    a = rng.standard_normal((9, k, k))
+    b = rng.standard_normal((9, k, 2))
+    a0, b0 = a.copy(), b.copy()
+    for f in (lambda: fl.solve(a, b), lambda: fl.inv(a), lambda: fl.det(a), lambda: fl.slogdet(a),
+              lambda: fl.solve(a, b, errors="nan"), lambda: fl.inv(a, errors="info")):
+        f()
+        np.testing.assert_array_equal(a, a0)
+        np.testing.assert_array_equal(b, b0)
+
+
+@pytest.mark.parametrize("k, nrhs", [(2, 600), (8, 33), (16, 17), (3, 1)])
+def test_stacked_solve_many_right_hand_sides(k, nrhs, dtype, rng):
+    # More right-hand sides than the lane kernels' buffers hold take the general path.
+    a = _randn(rng, (5, k, k), dtype)
+    b = _randn(rng, (5, k, nrhs), dtype)
+    x = fl.solve(a, b)
+    assert x.shape == b.shape and x.dtype == dtype
+    for t in range(5):
+        assert _solve_residual(a[t], x[t], b[t]) <= THRESHOLD
+
+
 def test_float32_native_mode(rng):
     a = _randn(rng, (50, 50), np.float32)
     b = _randn(rng, (50,), np.float32)

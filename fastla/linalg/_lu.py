@@ -2,9 +2,10 @@
 tensorsolve and tensorinv, and scipy.linalg's lu, lu_factor and lu_solve.
 
 Every function takes stacks (..., M, N).  Validation, dtype rules and broadcasting go
-through fastla/_validate.py; the kernels work in place on C-contiguous working copies
-(the caller's arrays are never written; overwrite_a / overwrite_b are permissions
-fastla does not need).  float32 input is computed in float64 and rounded, as numpy
+through fastla/_validate.py; the factorizations work in place on C-contiguous working
+copies, while solve, inv and det read a C-contiguous operand of the compute dtype
+where it lies (the caller's arrays are never written; overwrite_a / overwrite_b are
+permissions fastla does not need).  float32 input is computed in float64 and rounded, as numpy
 does, unless fastla.float32_compute('float32') is in effect.  Failures (an exactly
 zero pivot) go through fastla/_errors.py: numpy's LinAlgError("Singular matrix")
 by default, or the keyword-only errors='nan' | 'info' policy on stacks.  det and
@@ -28,6 +29,16 @@ __all__ = ["solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve", "ten
            "lu", "lu_factor", "lu_solve"]
 
 _SINGULAR = "Singular matrix"
+
+
+def _read_stack(a, dtype, batch=None):
+    """(stack, scratch): a as the C-contiguous (N, m, n) stack of `dtype` the solve, inv
+    and det drivers read, without a copy when a already is one (then scratch is False:
+    the driver must not write it), else a working copy the driver may overwrite."""
+    if a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned \
+            and (batch is None or a.shape[:-2] == tuple(batch)):
+        return a.reshape((-1,) + a.shape[-2:]), False
+    return working_copy(a, dtype, batch), True
 
 
 def _status(n_batch, kmin):
@@ -97,7 +108,8 @@ def solve(a, b, *, errors="raise"):
     x = working_copy(b if b.ndim > 1 else b[:, None], compute_dtype(dtype), batch)
     piv, info = _status(x.shape[0], n)
     if x.size:
-        _lu.solve_batched(working_copy(a, x.dtype, batch), x, piv, info)
+        aw, scratch = _read_stack(a, x.dtype, batch)
+        _lu.solve_batched(aw, x, piv, info, scratch)
     x = x.reshape(batch + b_core).astype(dtype, copy=False)
     return _finish(info, batch, errors, (x,), wrap)
 
@@ -131,7 +143,8 @@ def inv(a, *, errors="raise"):
     out = np.empty(a.shape, dtype=compute_dtype(dtype))
     piv, info = _status(out.size and out.size // (n * n), n)
     if out.size:
-        _lu.inv_batched(working_copy(a, out.dtype), out.reshape(-1, n, n), piv, info)
+        aw, scratch = _read_stack(a, out.dtype)
+        _lu.inv_batched(aw, out.reshape(-1, n, n), piv, info, scratch)
     return _finish(info, batch, errors, (out.astype(dtype, copy=False),), wrap)
 
 
@@ -148,11 +161,11 @@ def _det_parts(a, slog):
     r2 = np.zeros(n_batch)
     if n and n_batch:
         piv, info = _status(n_batch, n)
-        aw = working_copy(a, compute_dtype(dtype))
+        aw, scratch = _read_stack(a, compute_dtype(dtype))
         if slog:
-            _lu.slogdet_batched(aw, r1, r2, piv, info)
+            _lu.slogdet_batched(aw, r1, r2, piv, info, scratch)
         else:
-            _lu.det_batched(aw, r1, piv, info)
+            _lu.det_batched(aw, r1, piv, info, scratch)
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     return dtype, r1.reshape(batch), r2.reshape(batch)
