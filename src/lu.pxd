@@ -567,6 +567,31 @@ cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, co
                     y[(i * nb + c) * LANES + l] *= rdiag[i * LANES + l]
 
 
+cdef inline void det_lanes(fixed_k* size, const real* x, const int* piv, double* det,
+                           bint* ok) noexcept nogil:
+    """det A = sign(P) prod_j U_jj for the LANES factorizations of eliminate_lanes, without
+    branches across the lanes (a swapped row flips the sign of its pivot: exact, and
+    rounding is symmetric, so this is det_from_lu's product).  ok[l] is false where
+    the running product left [2^-500, 2^500] or is 0, Inf or NaN: det_from_lu's
+    renormalisation and special cases then give det[l]."""
+    cdef Py_ssize_t k = fixed_size(size), j, l
+    cdef double m[LANES]
+    cdef double inside[LANES]
+    cdef double u, v
+    for l in range(LANES):
+        m[l] = 1
+        inside[l] = 1
+    for j in range(k):
+        for l in range(LANES):
+            u = x[(j * k + j) * LANES + l]
+            v = m[l] * (-u if piv[l * k + j] != j else u)
+            m[l] = v
+            inside[l] = inside[l] if fabs(v) <= RENORM_BIG and fabs(v) >= RENORM_SMALL else 0
+    for l in range(LANES):
+        det[l] = m[l]
+        ok[l] = inside[l] != 0
+
+
 cdef inline void getrs_lanes(fixed_k* size, Py_ssize_t nrhs, const real* x, const int* piv,
                              real* b) noexcept nogil:
     """B := A^-1 B for the LANES interleaved factorizations of getf2_lanes; B (k x nrhs

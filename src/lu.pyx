@@ -23,8 +23,8 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
-from lu cimport (LANES, getrf, getrs, eliminate_lanes, backsolve_lanes, getrs_lanes, lanes_load,
-                 lanes_store, laswp, lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
+from lu cimport (LANES, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
+                 lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
 
 cnp.import_array()
 
@@ -112,6 +112,8 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     cdef real rdiag[16 * LANES]
     cdef int lpiv[16 * LANES]
     cdef int linfo[LANES]
+    cdef double ldet[LANES]
+    cdef bint lok[LANES]
     if real is double:
         eps = 2.220446049250313e-16
     else:
@@ -153,7 +155,12 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                     if linfo[l] > 0:
                         _fill_nan(n * width, b + (t + l) * n * width)
             else:
+                if op == DET:
+                    det_lanes(size, x, lpiv, ldet, lok)
                 for l in range(count):
+                    if op == DET and lok[l] and not lane_integral[l]:
+                        r1[t + l] = ldet[l]
+                        continue
                     r1[t + l] = det_from_lu(n, x + l, n * LANES, LANES, lpiv + l * n,
                                             op == DET and lane_integral[l], eps,
                                             &sgn, &mant, &expo)
