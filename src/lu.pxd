@@ -436,6 +436,7 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
     cdef real vmax[LANES]
     cdef real r[LANES]
     cdef real lij[LANES]
+    cdef real kind[LANES]
     cdef real prow[16 * LANES]
     cdef real pb[16 * LANES]
     cdef real v, u, w, fi, tiny
@@ -482,13 +483,19 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
                     v = y[(i * nb + c) * LANES + l]
                     u = pb[c * LANES + l]
                     pb[c * LANES + l] = v if best[l] == fi else u
-        tiny_here = False
+        # Reciprocals (one vector division) and the pivot classes (2: zero, 1: subnormal,
+        # 0: normal) as lane values, tested afterwards: flags or-ed inside the lane loop
+        # would keep it scalar.
         for l in range(LANES):
             v = prow[j * LANES + l]
-            zero_any |= v == 0
-            tiny_here |= v != 0 and fabs(v) < tiny
             r[l] = 1 / (v if v != 0 else 1)     # zero pivot: the column below is zero, keep it
             rdiag[j * LANES + l] = r[l]
+            w = fabs(v)
+            kind[l] = 2 if v == 0 else (1 if w < tiny else 0)
+        tiny_here = False
+        for l in range(LANES):
+            zero_any |= kind[l] == 2
+            tiny_here |= kind[l] == 1
         tiny_any |= tiny_here
         for i in range(j + 1, k):
             fi = i
@@ -532,8 +539,11 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
                 y[(j * nb + c) * LANES + l] = pb[c * LANES + l]
         for l in range(LANES):
             piv[l * k + j] = <int>best[l]
-            if prow[j * LANES + l] == 0 and info[l] == 0:
-                info[l] = <int>(j + 1)
+    if zero_any:                                 # the first zero pivot of each lane
+        for l in range(LANES):
+            for j in range(k - 1, -1, -1):
+                if x[(j * k + j) * LANES + l] == 0:
+                    info[l] = <int>(j + 1)
     return tiny_any
 
 
@@ -644,9 +654,12 @@ cdef inline void lanes_load(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
             x[e * 8 + 6] = a[6 * size + e]
             x[e * 8 + 7] = a[7 * size + e]
         return
-    for e in range(size):
-        for l in range(LANES):
-            x[e * LANES + l] = 1 if identity_pad and e // cols == e % cols else 0
+    for e in range(size * LANES):
+        x[e] = 0
+    if identity_pad:
+        for e in range(rows if rows < cols else cols):
+            for l in range(LANES):
+                x[(e * cols + e) * LANES + l] = 1
     for l in range(count):
         for e in range(size):
             x[e * LANES + l] = a[l * size + e]
@@ -656,12 +669,28 @@ cdef inline void lanes_store(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
                              const real* x, real* a) noexcept nogil:
     """The first `count` interleaved matrices of x back to row-major storage at a.
 
-    One matrix after the other, so the stores stream through memory in order (measured
-    on 100000 x 8 x 8 inverses: faster than a vectorised two-pass de-interleave whose
-    stores alternate between matrices; GCC cannot vectorise an interleaved group of
-    eight loads in one pass).
+    A full group is de-interleaved in two vectorisable passes (GCC vectorises
+    interleaved groups of four and of two loads, not of eight): lanes 4h + q of
+    element e sit at x[(2e + h)*4 + q], so splitting x by q (groups of four) leaves,
+    for each q, lanes q and 4 + q alternating, which the second pass splits (groups
+    of two) while writing the matrices in order, one contiguous run each (stores
+    that alternate between matrices ran slower out of cache).
     """
-    cdef Py_ssize_t l, e, size = rows * cols
+    cdef Py_ssize_t l, e, q, size = rows * cols
+    cdef real t[16 * 16 * LANES]
+    if count == LANES:
+        for e in range(2 * size):
+            t[e] = x[e * 4]
+            t[2 * size + e] = x[e * 4 + 1]
+            t[4 * size + e] = x[e * 4 + 2]
+            t[6 * size + e] = x[e * 4 + 3]
+        for q in range(4):
+            for e in range(size):
+                a[q * size + e] = t[q * 2 * size + 2 * e]
+        for q in range(4):
+            for e in range(size):
+                a[(4 + q) * size + e] = t[q * 2 * size + 2 * e + 1]
+        return
     for l in range(count):
         for e in range(size):
             a[l * size + e] = x[e * LANES + l]
