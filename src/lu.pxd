@@ -405,10 +405,16 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # compiler sees that x and y cannot overlap and vectorises the lane loops without
 # run-time alias checks.
 #
-# LANES = 8: a zmm of doubles (the build prefers 512-bit vectors), a ymm of floats.
+# LANES = 16: two zmm of doubles per element (the build prefers 512-bit vectors), so
+# two independent dependency chains hide the latency of the short loops (the pivot
+# division above all).  Measured (one thread, 100000 x k x k float64, ns per matrix,
+# inv / solve / det): 8 lanes k = 2: 11 / 11 / 11, k = 4: 44 / 28 / 27, k = 8: 233 /
+# 132 / 120; 16 lanes k = 2: 10 / 9 / 10, k = 4: 39 / 22 / 20, k = 8: 238 / 130 / 118.
+# A select must read both of its operands unconditionally (load, then choose): GCC
+# does not vectorise `x[i] if m else y[i]` over local arrays (a conditional load).
 
 cdef enum:
-    LANES = 8           # lanes_load and lanes_store spell out eight lanes
+    LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
 
 
 cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
@@ -638,21 +644,29 @@ cdef inline void lanes_load(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
     """x := `count` <= LANES row-major rows x cols matrices at a (consecutive), interleaved;
     unused lanes get the identity (identity_pad) or zeros, so they factor harmlessly.
 
-    A full group is written with the lanes spelled out: eight contiguous loads and
-    one interleaved group of eight stores per element, which GCC vectorises as an
-    8 x 8 transpose in registers (a loop over the lanes compiles to scalar moves).
+    A full group is written with the lanes spelled out: sixteen contiguous loads and
+    one interleaved group of sixteen stores per element, which GCC vectorises as a
+    transpose in registers (a loop over the lanes compiles to scalar moves).
     """
     cdef Py_ssize_t l, e, size = rows * cols
     if count == LANES:
         for e in range(size):
-            x[e * 8] = a[e]
-            x[e * 8 + 1] = a[size + e]
-            x[e * 8 + 2] = a[2 * size + e]
-            x[e * 8 + 3] = a[3 * size + e]
-            x[e * 8 + 4] = a[4 * size + e]
-            x[e * 8 + 5] = a[5 * size + e]
-            x[e * 8 + 6] = a[6 * size + e]
-            x[e * 8 + 7] = a[7 * size + e]
+            x[e * 16] = a[e]
+            x[e * 16 + 1] = a[size + e]
+            x[e * 16 + 2] = a[2 * size + e]
+            x[e * 16 + 3] = a[3 * size + e]
+            x[e * 16 + 4] = a[4 * size + e]
+            x[e * 16 + 5] = a[5 * size + e]
+            x[e * 16 + 6] = a[6 * size + e]
+            x[e * 16 + 7] = a[7 * size + e]
+            x[e * 16 + 8] = a[8 * size + e]
+            x[e * 16 + 9] = a[9 * size + e]
+            x[e * 16 + 10] = a[10 * size + e]
+            x[e * 16 + 11] = a[11 * size + e]
+            x[e * 16 + 12] = a[12 * size + e]
+            x[e * 16 + 13] = a[13 * size + e]
+            x[e * 16 + 14] = a[14 * size + e]
+            x[e * 16 + 15] = a[15 * size + e]
         return
     for e in range(size * LANES):
         x[e] = 0
@@ -670,26 +684,24 @@ cdef inline void lanes_store(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
     """The first `count` interleaved matrices of x back to row-major storage at a.
 
     A full group is de-interleaved in two vectorisable passes (GCC vectorises
-    interleaved groups of four and of two loads, not of eight): lanes 4h + q of
-    element e sit at x[(2e + h)*4 + q], so splitting x by q (groups of four) leaves,
-    for each q, lanes q and 4 + q alternating, which the second pass splits (groups
-    of two) while writing the matrices in order, one contiguous run each (stores
-    that alternate between matrices ran slower out of cache).
+    interleaved groups of four loads, not of sixteen): lane 4h + q of element e sits
+    at x[(4e + h)*4 + q], so splitting x by q (groups of four) leaves, for each q,
+    lanes q, 4 + q, 8 + q, 12 + q in turn, which the second pass splits by h (groups
+    of four) while writing each matrix as one contiguous run (stores that alternate
+    between matrices ran slower out of cache).
     """
-    cdef Py_ssize_t l, e, q, size = rows * cols
+    cdef Py_ssize_t l, e, q, h, size = rows * cols
     cdef real t[16 * 16 * LANES]
     if count == LANES:
-        for e in range(2 * size):
+        for e in range(4 * size):
             t[e] = x[e * 4]
-            t[2 * size + e] = x[e * 4 + 1]
-            t[4 * size + e] = x[e * 4 + 2]
-            t[6 * size + e] = x[e * 4 + 3]
-        for q in range(4):
-            for e in range(size):
-                a[q * size + e] = t[q * 2 * size + 2 * e]
-        for q in range(4):
-            for e in range(size):
-                a[(4 + q) * size + e] = t[q * 2 * size + 2 * e + 1]
+            t[4 * size + e] = x[e * 4 + 1]
+            t[8 * size + e] = x[e * 4 + 2]
+            t[12 * size + e] = x[e * 4 + 3]
+        for h in range(4):
+            for q in range(4):
+                for e in range(size):
+                    a[(4 * h + q) * size + e] = t[q * 4 * size + 4 * e + h]
         return
     for l in range(count):
         for e in range(size):
