@@ -63,6 +63,9 @@ cdef enum:
     # 33.2 / 41.0 (shared machine: +-5 %).  8 and 16 tie; 16 keeps the getf2 leaves
     # wide enough for vectorised row updates.
     LU_NB = 16
+    # Panels of more rows than this are factored in a column-major copy (getf2_panel):
+    # below it the copies cost more than the row-major getf2 loses.
+    LU_PANEL_ROWS = 128
     # A single 2-D call of at most this size is factored in a stack buffer (lu.pyx).
     LU_SMALL_CALL = 32
 

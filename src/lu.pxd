@@ -50,9 +50,10 @@ number (the first largest |a_ij|, as OpenBLAS's idamax), so factoring always end
 """
 
 from libc.math cimport fabs, frexp, ldexp, log, rint, sqrt, INFINITY
+from libc.stdlib cimport malloc, free
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport LU_NB
+from _blocking cimport LU_NB, LU_PANEL_ROWS
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
 from triangular cimport trsm
 
@@ -146,20 +147,79 @@ cdef inline int getf2(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     return info
 
 
-cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
-                      int* piv, int n_threads) noexcept nogil:
-    """P A = L U in place, recursive (Toledo 1997; the diagram in the module docstring).
-
-    # IN  A (m x n); OUT L\\U in A, piv[:min(m,n)]
-    Returns 0, k > 0 (first exactly zero pivot, 1-based) or INFO_NO_MEMORY.
+cdef inline int getf2_columns(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda,
+                              int* piv) noexcept nogil:
+    """getf2 on a column-major m x n panel (unit row stride, column stride lda), with
+    the same operations in the same order, so the same bits: the pivot search, the
+    scaling and each column's rank-1 update then run down contiguous columns
+    (vectorised, one pass each), where the row-major getf2 walks a tall panel one
+    short row at a time and its pivot search touches one cache line per row.
     """
+    cdef Py_ssize_t j, i, c, p, kmax = imin(m, n)
+    cdef int info = 0
+    cdef real pivot, r, t
+    cdef real* col
+    cdef real* cc
+    cdef real tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
+    for j in range(kmax):
+        col = a + j * lda
+        p = j + iamax(m - j, col + j, 1)
+        piv[j] = <int>p
+        pivot = col[p]
+        if pivot != 0:
+            if p != j:
+                swap_rows(n, a + j, a + p, lda)
+            r = 1 / pivot if fabs(pivot) >= tiny else 0
+            if r != 0:
+                for i in range(j + 1, m):
+                    col[i] = col[i] * r
+            else:
+                for i in range(j + 1, m):
+                    col[i] = col[i] / pivot
+        elif info == 0:
+            info = <int>(j + 1)     # the column below is all zero (or NaN): left unscaled
+        for c in range(j + 1, n):   # a[j+1:, c] -= a[j+1:, j] * a[j, c]
+            cc = a + c * lda
+            t = cc[j]
+            for i in range(j + 1, m):
+                cc[i] -= col[i] * t
+    return info
+
+
+cdef inline int getf2_panel(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa,
+                            Py_ssize_t csa, int* piv, real* work) noexcept nogil:
+    """getf2 of a tall m x n panel (n <= LU_NB) through a column-major copy in work
+    (m * n elements), when A is not column-major already; the same bits as getf2."""
+    cdef Py_ssize_t i, c
+    cdef int info
+    if rsa == 1:
+        return getf2_columns(m, n, a, csa, piv)
+    for i in range(m):
+        for c in range(n):
+            work[c * m + i] = a[i * rsa + c * csa]
+    info = getf2_columns(m, n, work, m, piv)
+    for i in range(m):
+        for c in range(n):
+            a[i * rsa + c * csa] = work[c * m + i]
+    return info
+
+
+cdef inline int getrf_rec(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                          int* piv, real* work, int n_threads) noexcept nogil:
+    """The recursion of getrf; work: LU_NB * m elements for getf2_panel, or NULL."""
     cdef Py_ssize_t kmin = imin(m, n), n1, n2, i
     cdef int info, info2
     if kmin <= LU_NB:
+        if work != NULL and n <= LU_NB and m > LU_PANEL_ROWS:
+            return getf2_panel(m, n, a, rsa, csa, piv, work)
         return getf2(m, n, a, rsa, csa, piv)
     n1 = kmin // 2
     n2 = n - n1
-    info = getrf(m, n1, a, rsa, csa, piv, n_threads)                        # 1.
+    info = getrf_rec(m, n1, a, rsa, csa, piv, work, n_threads)               # 1.
     if info < 0:
         return info
     laswp(n2, a + n1 * csa, rsa, csa, 0, n1, piv, True)                    # 2.
@@ -171,7 +231,8 @@ cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     if gemm(m - n1, n2, n1, -1, a + n1 * rsa, rsa, csa, a + n1 * csa, rsa, csa,
             1, a + n1 * rsa + n1 * csa, rsa, csa, n_threads) != INFO_OK:
         return INFO_NO_MEMORY
-    info2 = getrf(m - n1, n2, a + n1 * rsa + n1 * csa, rsa, csa, piv + n1, n_threads)  # 5.
+    info2 = getrf_rec(m - n1, n2, a + n1 * rsa + n1 * csa, rsa, csa, piv + n1, work,
+                      n_threads)                                              # 5.
     if info2 < 0:
         return info2
     if info == 0 and info2 > 0:
@@ -179,6 +240,24 @@ cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     for i in range(n1, kmin):
         piv[i] += <int>n1
     laswp(n1, a, rsa, csa, n1, kmin, piv, True)                             # 6.
+    return info
+
+
+cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      int* piv, int n_threads) noexcept nogil:
+    """P A = L U in place, recursive (Toledo 1997; the diagram in the module docstring).
+
+    # IN  A (m x n); OUT L\\U in A, piv[:min(m,n)]
+    Returns 0, k > 0 (first exactly zero pivot, 1-based) or INFO_NO_MEMORY.
+    Tall panels (more than LU_PANEL_ROWS rows) are factored in a column-major
+    workspace (getf2_panel); without memory for it, in place (same result).
+    """
+    cdef real* work = NULL
+    cdef int info
+    if imin(m, n) > LU_NB and m > LU_PANEL_ROWS and rsa != 1:
+        work = <real*>malloc(m * LU_NB * sizeof(real))
+    info = getrf_rec(m, n, a, rsa, csa, piv, work, n_threads)
+    free(work)
     return info
 
 
