@@ -352,6 +352,35 @@ def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.nda
     _dispatch(SLOGDET, False, False, scratch, a, piv, None, sign, logabs, info)
 
 
+def permutation(cnp.ndarray piv, Py_ssize_t m):
+    """perm (N, m) int32 from getrf's pivots piv (N, k) (C-contiguous int32, entries in
+    [0, m)): row i of P A[t] = L U is row perm[t, i] of A[t] (the interchanges i <->
+    piv[t, i] applied to 0..m-1 in order)."""
+    if (cnp.PyArray_TYPE(piv) != cnp.NPY_INT32 or not cnp.PyArray_IS_C_CONTIGUOUS(piv)
+            or cnp.PyArray_NDIM(piv) != 2):
+        raise ValueError("lu driver: piv must be a C-contiguous int32 (N, k) array")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(piv, 0), k = cnp.PyArray_DIM(piv, 1), t, i
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n_batch
+    dims[1] = m
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT32, 0)
+    cdef const int* pv = <const int*>cnp.PyArray_DATA(piv)
+    cdef int* pr = <int*>cnp.PyArray_DATA(out)
+    cdef int* row
+    cdef int j, tmp
+    with nogil:
+        for t in range(n_batch):
+            row = pr + t * m
+            for i in range(m):
+                row[i] = <int>i
+            for i in range(k):
+                j = pv[t * k + i]
+                tmp = row[i]
+                row[i] = row[j]
+                row[j] = tmp
+    return out
+
+
 # ----------------------------------------------------------- single small calls
 #
 # One 2-D float64 call with n <= LU_SMALL_CALL: no validation layer, no working-copy array,

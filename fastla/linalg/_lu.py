@@ -396,13 +396,7 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
         return P, np.ones_like(a1), a1
     lu_, piv, _ = _getrf(a)
     # perm[i]: the row of A that became row i of L U (swaps applied in order).
-    perm = np.broadcast_to(np.arange(m, dtype=np.int32), piv.shape[:-1] + (m,)).copy()
-    rows = np.indices(perm.shape[:-1])
-    for i in range(k):                  # k fancy-indexed swaps over the whole stack
-        j = piv[..., i]
-        pi, pj = perm[..., i].copy(), perm[(*rows, j)]
-        perm[..., i] = pj
-        perm[(*rows, j)] = pi
+    perm = _lu.permutation(piv.reshape(-1, k), m).reshape(piv.shape[:-1] + (m,))
     L = np.tril(lu_[..., :, :k], -1)
     idx = np.arange(k)
     L[..., idx, idx] = 1
