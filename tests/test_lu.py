@@ -440,11 +440,35 @@ def test_writeable_inputs_are_not_modified(rng):
     b = rng.standard_normal(5)
     a0, b0 = a.copy(), b.copy()
     for f in (lambda: fl.solve(a, b), lambda: fl.inv(a), lambda: fl.det(a), lambda: fl.slogdet(a),
-              lambda: fl.lu_factor(a, overwrite_a=True), lambda: fl.lu(a, overwrite_a=True),
-              lambda: fl.lu_solve(fl.lu_factor(a), b, overwrite_b=True)):
+              lambda: fl.lu_factor(a), lambda: fl.lu(a), lambda: fl.lu_solve(fl.lu_factor(a), b)):
         f()
         np.testing.assert_array_equal(a, a0)
         np.testing.assert_array_equal(b, b0)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "stack"])
+def test_overwrite_flags_give_the_same_results(layout, dtype, rng):
+    # overwrite_a / overwrite_b let the kernel work in the caller's array (C-contiguous,
+    # result dtype); the answers must not depend on whether it did.
+    shape = (3, 40, 40) if layout == "stack" else (40, 40)
+    a0 = _randn(rng, shape, dtype)
+    b0 = _randn(rng, shape[:-1] + (3,), dtype)
+    order = "F" if layout == "F" else "C"
+    lu0, piv0 = fl.lu_factor(a0)
+    a = np.array(a0, order=order)
+    lu1, piv1 = fl.lu_factor(a, overwrite_a=True)
+    np.testing.assert_array_equal(lu1, lu0)
+    np.testing.assert_array_equal(piv1, piv0)
+    if order == "C":
+        assert np.shares_memory(lu1, a)           # factored in place: no copy
+    for res0, res1 in zip(fl.lu(a0), fl.lu(np.array(a0, order=order), overwrite_a=True)):
+        np.testing.assert_array_equal(res1, res0)
+    x0 = fl.lu_solve((lu0, piv0), b0)
+    b = np.array(b0, order=order)
+    x1 = fl.lu_solve((lu0, piv0), b, overwrite_b=True)
+    np.testing.assert_array_equal(x1, x0)
+    if order == "C":
+        assert np.shares_memory(x1, b)
 
 
 @pytest.mark.parametrize("k", [2, 8, 16, 20, 40])

@@ -4,8 +4,10 @@ tensorsolve and tensorinv, and scipy.linalg's lu, lu_factor and lu_solve.
 Every function takes stacks (..., M, N).  Validation, dtype rules and broadcasting go
 through fastla/_validate.py; the factorizations work in place on C-contiguous working
 copies, while solve, inv and det read a C-contiguous operand of the compute dtype
-where it lies (the caller's arrays are never written; overwrite_a / overwrite_b are
-permissions fastla does not need).  float32 input is computed in float64 and rounded, as numpy
+where it lies.  The caller's arrays are never written, except with scipy's overwrite_a
+/ overwrite_b permissions: lu, lu_factor and lu_solve then work in the caller's array
+when it already is the C-contiguous stack of the result dtype the kernel needs (else
+they copy, as scipy does when it cannot overwrite).  float32 input is computed in float64 and rounded, as numpy
 does, unless fastla.float32_compute('float32') is in effect.  Failures (an exactly
 zero pivot) go through fastla/_errors.py: numpy's LinAlgError("Singular matrix")
 by default, or the keyword-only errors='nan' | 'info' policy on stacks.  det and
@@ -281,13 +283,23 @@ def _scipy_operand(a, check_finite, name="a"):
     return a
 
 
-def _getrf(a):
+def _in_place(x, dtype, batch):
+    """Whether an overwrite_* permission can be used: x is already the writeable,
+    aligned, C-contiguous stack of `dtype` and batch shape `batch` a kernel works on."""
+    return (x.dtype == dtype and x.flags.c_contiguous and x.flags.aligned
+            and x.flags.writeable and x.shape[:-2] == tuple(batch))
+
+
+def _getrf(a, overwrite_a=False):
     """(lu, piv, info) of the stack a (..., m, n) in a's result dtype: the shared core of
-    lu and lu_factor."""
+    lu and lu_factor.  overwrite_a: factor a itself when it can be (no copy)."""
     dtype = scipy_result_dtype(a)
     m, n = a.shape[-2:]
     batch = a.shape[:-2]
-    work = working_copy(a, dtype)              # scipy's precision: LAPACK's s/d routine
+    if overwrite_a and _in_place(a, dtype, batch):
+        work = a.reshape((-1, m, n))
+    else:
+        work = working_copy(a, dtype)          # scipy's precision: LAPACK's s/d routine
     piv, info = _status(work.shape[0], min(m, n))
     if work.size:
         _lu.getrf_batched(work, piv, info)
@@ -315,7 +327,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, errors="warn"):
     a = _scipy_operand(a, check_finite)
     if a.size == 0:
         return np.empty_like(a), np.empty(a.shape[:-2] + (0,), dtype=np.int32)
-    lu_, piv, info = _getrf(a)
+    lu_, piv, info = _getrf(a, overwrite_a)
     if errors == "warn":
         if (info < 0).any():
             raise_for_status(int(info[info < 0].flat[0]))
@@ -349,7 +361,11 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         raise ValueError(f"Shapes of lu {lu_.shape[-2:]} and b {b_core} are incompatible")
     dtype = scipy_result_dtype(lu_, b1)
     batch = np.broadcast_shapes(lu_.shape[:-2], piv.shape[:-1], b1.shape[:b1.ndim - len(b_core)])
-    x = working_copy(b1 if b1.ndim > 1 else b1[:, None], dtype, batch)
+    bm = b1 if b1.ndim > 1 else b1[:, None]
+    if overwrite_b and _in_place(bm, dtype, batch):
+        x = bm.reshape((-1,) + bm.shape[-2:])    # solved in place: no copy
+    else:
+        x = working_copy(bm, dtype, batch)
     if x.size:
         pw = np.ascontiguousarray(np.broadcast_to(piv, batch + (n,)), dtype=np.int32)
         if pw.min() < 0 or pw.max() >= n:     # the kernel trusts them
@@ -394,7 +410,7 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
             return np.ones_like(a1), a1
         P = np.zeros(nd + [m], dtype=int) if p_indices else np.ones_like(a1)
         return P, np.ones_like(a1), a1
-    lu_, piv, _ = _getrf(a)
+    lu_, piv, _ = _getrf(a, overwrite_a)
     # perm[i]: the row of A that became row i of L U (swaps applied in order).
     perm = _lu.permutation(piv.reshape(-1, k), m).reshape(piv.shape[:-1] + (m,))
     L = np.tril(lu_[..., :, :k], -1)
