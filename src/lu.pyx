@@ -543,24 +543,41 @@ def lu_solve_2d(lu_and_piv, x2, bint trans, bint check_finite):
 
 
 def lu_factor_2d(x, bint check_finite):
-    """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 matrix, else None
-    (also None when it is singular or, with check_finite, not finite: the general path
-    then warns or raises)."""
-    cdef Py_ssize_t n, i, j
-    cdef int typenum
-    if not _small_square(x, &n, &typenum, False):
+    """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 or float32 matrix
+    (float32 factored natively, scipy's precision), else None (also None when it is
+    singular or, with check_finite, not finite: the general path then warns or raises)."""
+    cdef Py_ssize_t n, i
+    cdef int typenum, info
+    if not _small_square(x, &n, &typenum, True):
         return None
     cdef cnp.npy_intp dims[2]
     dims[0] = n
     dims[1] = n
-    cdef cnp.ndarray lu = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    cdef cnp.ndarray lu = cnp.PyArray_EMPTY(2, dims, typenum, 0)
     cdef cnp.ndarray piv = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
-    cdef double* w = <double*>cnp.PyArray_DATA(lu)
-    _load(<cnp.ndarray>x, n, n, w)
-    if check_finite:
-        for i in range(n * n):
-            if not (w[i] - w[i] == 0):        # NaN or Inf
-                return None
-    if getrf(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv), 1) != 0:
+    cdef double* w
+    cdef float* f
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef char* p = <char*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = cnp.PyArray_STRIDE(a, 1), j
+    if typenum == cnp.NPY_DOUBLE:
+        w = <double*>cnp.PyArray_DATA(lu)
+        _load(a, n, n, w)
+        if check_finite:
+            for i in range(n * n):
+                if not (w[i] - w[i] == 0):        # NaN or Inf
+                    return None
+        info = getrf(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv), 1)
+    else:
+        f = <float*>cnp.PyArray_DATA(lu)
+        for i in range(n):                          # float32 stays float32 (sgetrf's precision)
+            for j in range(n):
+                f[i * n + j] = (<float*>(p + i * rs + j * cs))[0]
+        if check_finite:
+            for i in range(n * n):
+                if not (f[i] - f[i] == 0):
+                    return None
+        info = getrf(n, n, f, n, 1, <int*>cnp.PyArray_DATA(piv), 1)
+    if info != 0:
         return None
     return lu, piv

@@ -646,6 +646,19 @@ def test_lu_solve_reads_scipy_column_major_factors(trans, n, nrhs, rng):
     np.testing.assert_allclose(x, sl.lu_solve(lu_piv, b, trans=trans), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("n", [1, 3, 8, 17, 32])
+def test_float32_lu_factor_single_call_is_native(n, rng):
+    # One small float32 matrix skips the layers but stays float32, scipy's sgetrf.
+    a = _randn(rng, (n, n), np.float32)
+    lu_, piv = fl.lu_factor(a)
+    lu_stack, piv_stack = fl.lu_factor(a[None])
+    assert lu_.dtype == np.float32 and piv.dtype == np.int32
+    np.testing.assert_array_equal(piv, piv_stack[0])
+    np.testing.assert_array_equal(piv, sl.lu_factor(a)[1])
+    np.testing.assert_allclose(lu_, lu_stack[0], rtol=20 * eps(np.float32), atol=20 * eps(np.float32))
+    assert _lu_residual(a, lu_, piv) <= THRESHOLD
+
+
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 8, 17, 32])
 def test_float32_single_call_is_float64_rounded(n, rng):
     """A single small float32 call (the no-layers path) computes in float64 and rounds,

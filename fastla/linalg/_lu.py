@@ -321,7 +321,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, errors="warn"):
     if errors != "warn":
         check_errors_arg(errors)
     else:
-        r = _lu.lu_factor_2d(a, check_finite)      # one small float64 matrix: no layers
+        r = _lu.lu_factor_2d(a, check_finite)      # one small float matrix: no layers
         if r is not None:
             return r
     a = _scipy_operand(a, check_finite)
