@@ -24,7 +24,8 @@ from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
 from lu cimport (LANES, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
-                 lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
+                 lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
+                 slogdet_from_lu)
 
 cnp.import_array()
 
@@ -87,8 +88,8 @@ ctypedef fused lu_size:
     KN
 
 
-cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m, Py_ssize_t n,
-                 Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m,
+                 Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
                  int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf).
 
@@ -218,40 +219,49 @@ cdef inline void _identity(Py_ssize_t n, real* x) noexcept nogil:
         x[i * n + i] = 1
 
 
-cdef void _run_chunk(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs,
-                     real* a, int* piv, real* b, double* r1, double* r2, int* info,
-                     Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+cdef void _run_chunk(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m, Py_ssize_t n,
+                     Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+                     int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """_chunk with the literal-size kernels for square k x k, k <= 8 or 16."""
     if m == n and not trans and not fortran and n * nrhs <= 16 * 16:     # (_chunk's buffers)
         if n == 2:
-            _chunk(<K2*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K2*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 3:
-            _chunk(<K3*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K3*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 4:
-            _chunk(<K4*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K4*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 5:
-            _chunk(<K5*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K5*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 6:
-            _chunk(<K6*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K6*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 7:
-            _chunk(<K7*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K7*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 8:
-            _chunk(<K8*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K8*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 16:
-            _chunk(<K16*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K16*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
-    _chunk(<KN*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, first, last, n_threads)
+    _chunk(<KN*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+           info, first, last, n_threads)
 
 
-cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n,
-                   Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_batch,
+                   Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
                    int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time on a threaded getrf; smaller ones
     whole matrices per thread, one contiguous chunk of the batch each, when the work
@@ -260,7 +270,8 @@ cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_b
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch, n_threads)
+        _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch,
+                   n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
@@ -269,10 +280,11 @@ cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_b
                        t * chunk, min(t * chunk + chunk, n_batch), 1)
 
 
-cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray a, cnp.ndarray piv, cnp.ndarray b,
-                      cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info):
+cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray a, cnp.ndarray piv,
+                      cnp.ndarray b, cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info):
     """Check the working arrays once and run _batched on their data."""
-    if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a) or not cnp.PyArray_ISALIGNED(a):
+    if (cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+            or not cnp.PyArray_ISALIGNED(a)):
         raise ValueError("lu driver: a must be an aligned C-contiguous (N, m, n) stack")
     cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
     cdef Py_ssize_t n = cnp.PyArray_DIM(a, 2), nrhs = 0
@@ -300,12 +312,12 @@ cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray
     cdef int* ip = <int*>cnp.PyArray_DATA(info)
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
-            _batched[double](op, trans, fortran, scratch, n_batch, m, n, nrhs, <double*>cnp.PyArray_DATA(a),
-                             pp, <double*>bp, p1, p2, ip, n_threads)
+            _batched[double](op, trans, fortran, scratch, n_batch, m, n, nrhs,
+                             <double*>cnp.PyArray_DATA(a), pp, <double*>bp, p1, p2, ip, n_threads)
     elif typenum == cnp.NPY_FLOAT:
         with nogil:
-            _batched[float](op, trans, fortran, scratch, n_batch, m, n, nrhs, <float*>cnp.PyArray_DATA(a),
-                            pp, <float*>bp, p1, p2, ip, n_threads)
+            _batched[float](op, trans, fortran, scratch, n_batch, m, n, nrhs,
+                            <float*>cnp.PyArray_DATA(a), pp, <float*>bp, p1, p2, ip, n_threads)
     else:
         raise TypeError("lu driver: float32 or float64 arrays expected")
 
