@@ -261,8 +261,8 @@ cdef void _run_chunk(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m
 
 
 cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_batch,
-                   Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
-                   int* info, int n_threads) noexcept nogil:
+                   Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b,
+                   double* r1, double* r2, int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time on a threaded getrf; smaller ones
     whole matrices per thread, one contiguous chunk of the batch each, when the work
     (~n^3 multiply-adds plus a fixed cost of ~32 per matrix) pays for an OpenMP region."""
