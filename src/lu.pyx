@@ -554,6 +554,56 @@ def lu_solve_2d(lu_and_piv, x2, bint trans, bint check_finite):
     return _result(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, xb)
 
 
+def lu_solve_vector(lu_and_piv, x2, bint trans, bint check_finite):
+    """scipy.linalg.lu_solve((lu, piv), x2, trans) for one float64 system of any order
+    with one right-hand side (x2 of shape (n,) or (n, 1)) and int32 pivots, reading lu
+    in place with its strides (scipy's column-major factors too), else None."""
+    cdef Py_ssize_t n, i
+    if type(lu_and_piv) is not tuple or len(lu_and_piv) != 2:
+        return None
+    lu_, piv_ = lu_and_piv
+    if type(lu_) is not cnp.ndarray or type(piv_) is not cnp.ndarray \
+            or type(x2) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>lu_
+    cdef cnp.ndarray pv = <cnp.ndarray>piv_
+    cdef cnp.ndarray b = <cnp.ndarray>x2
+    cdef int nd = cnp.PyArray_NDIM(b)
+    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE
+            or not cnp.PyArray_ISALIGNED(a)):
+        return None
+    n = cnp.PyArray_DIM(a, 0)
+    if n != cnp.PyArray_DIM(a, 1) or n == 0:
+        return None
+    if (cnp.PyArray_NDIM(pv) != 1 or cnp.PyArray_TYPE(pv) != cnp.NPY_INT32
+            or not cnp.PyArray_IS_C_CONTIGUOUS(pv) or cnp.PyArray_DIM(pv, 0) != n):
+        return None
+    if (nd != 1 and not (nd == 2 and cnp.PyArray_DIM(b, 1) == 1)) \
+            or cnp.PyArray_TYPE(b) != cnp.NPY_DOUBLE or not cnp.PyArray_ISALIGNED(b) \
+            or cnp.PyArray_DIM(b, 0) != n:
+        return None
+    cdef const int* piv = <const int*>cnp.PyArray_DATA(pv)
+    for i in range(n):
+        if piv[i] < 0 or piv[i] >= n:
+            return None
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, 0)
+    cdef double* x = <double*>cnp.PyArray_DATA(out)
+    cdef const double* lu = <const double*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rsa = cnp.PyArray_STRIDE(a, 0) // sizeof(double)
+    cdef Py_ssize_t csa = cnp.PyArray_STRIDE(a, 1) // sizeof(double)
+    cdef int st, n_threads = max_threads()
+    _load(b, n, 1, x)
+    if check_finite:
+        for i in range(n):
+            if not (x[i] - x[i] == 0):            # NaN or Inf
+                return None
+    with nogil:
+        st = getrs(trans, n, 1, lu, rsa, csa, piv, x, 1, 1, n_threads)
+    if st != INFO_OK:
+        return None
+    return out
+
+
 def lu_factor_2d(x, bint check_finite):
     """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 or float32 matrix
     (float32 factored natively, scipy's precision), else None (also None when it is

@@ -633,6 +633,25 @@ def test_one_and_two_threads_identical(k, rng):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("bshape", ["vector", "column"])
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_lu_solve_one_right_hand_side_any_order(order, bshape, trans, rng):
+    # One float64 right-hand side of any order skips the layers and reads lu in place.
+    n = 70
+    a = rng.standard_normal((n, n))
+    lu_, piv = sl.lu_factor(a)
+    lu_ = np.array(lu_, order=order)
+    b = rng.standard_normal(n if bshape == "vector" else (n, 1))
+    x = fl.lu_solve((lu_, piv), b, trans=trans)
+    assert x.shape == b.shape and x.dtype == np.float64
+    np.testing.assert_allclose(x, sl.lu_solve((lu_, piv), b, trans=trans), rtol=1e-9, atol=1e-12)
+    assert _solve_residual(a.T if trans else a, x, b) <= THRESHOLD
+    b[3] = np.nan
+    with pytest.raises(ValueError):
+        fl.lu_solve((lu_, piv), b)
+
+
 @pytest.mark.parametrize("trans", [0, 1])
 @pytest.mark.parametrize("n, nrhs", [(40, None), (40, 3), (5, None), (300, None)])
 def test_lu_solve_reads_scipy_column_major_factors(trans, n, nrhs, rng):

@@ -345,6 +345,8 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     batch dimensions of lu, piv and b broadcast."""
     if trans in (0, 1, 2):
         x = _lu.lu_solve_2d(lu_and_piv, b, trans != 0, check_finite)   # no layers
+        if x is None:                               # one right-hand side, any order
+            x = _lu.lu_solve_vector(lu_and_piv, b, trans != 0, check_finite)
         if x is not None:
             return x
     lu_, piv = lu_and_piv
