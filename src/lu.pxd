@@ -28,16 +28,19 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
   Half of the flops of every level land in one large GEMM (step 4), so the whole
   factorization runs at nearly GEMM speed without choosing a block size; the
   recursion stops at panels of at most LU_NB columns (src/_blocking.pxd, measured),
-  which getf2 factors directly.
+  which getf2 factors directly; tall panels go through a column-major copy
+  (getf2_panel) so that the pivot search and the updates run down contiguous columns.
 - getrs: solve A X = B or A^T X = B from the factors (laswp, then two triangular
   solves: trsm of src/triangular.pxd, blocked on GEMM).  2n^2 flops per right side.
 - Small matrices (k <= 8 and 16 in stacks): LANES matrices at once, interleaved so
   that element (i, j) of the LANES matrices is one vector (lanes = matrices, as
-  batched LAPACK implementations do); every step of getf2 and of the substitution is
-  then one vector operation per element, and the per-matrix pivot choice and row
-  interchange become compares and blends.  Compiled per literal k (the fixed_k tags
-  of gemm.pxd), so every loop has a known trip count.  Inverse = solve with B = I
-  (2k^3/3 + 2k^3 flops).  A single small matrix takes the plain getf2.
+  batched LAPACK implementations do); every step of the elimination and of the
+  substitution is then one vector operation per element, and the per-matrix pivot
+  choice and row interchange become compares and blends.  The elimination is applied
+  to the right-hand sides as it goes (the augmented matrix [A | B]), which
+  leaves U x = L^-1 P b for one back substitution.  Compiled per literal k (the
+  fixed_k tags of gemm.pxd), so every loop has a known trip count.  Inverse = solve
+  with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the plain getf2.
 - det: the product of U's diagonal times the sign of P, accumulated as mantissa and
   binary exponent (det_from_lu), so it overflows or underflows only when the
   determinant itself is outside the floating range.  For integer-valued A the result

@@ -36,8 +36,9 @@ KERNELS = {
     "getrf": {
         "computes": "P A = L U (partial pivoting), L unit lower, U upper",
         "algorithm": "recursive LU (Toledo) with GEMM trailing updates; unblocked getf2 "
-                     f"on panels of <= {LU_NB} columns; stacks of k <= 8, 16 in interleaved "
-                     "lanes (LANES matrices per vector, pivoting by compare/blend)",
+                     f"on panels of <= {LU_NB} columns (tall ones in a column-major copy); "
+                     "stacks of k <= 8, 16 in interleaved lanes (LANES matrices per group, "
+                     "pivoting by compare/blend, elimination applied to [A | B])",
         "citation": "Toledo, SIAM J. Matrix Anal. Appl. 18(4), 1997; "
                     "Golub & Van Loan, Matrix Computations, 4th ed., §3.4",
         "flops": "2*n**3/3 (m*n**2 - n**3/3 for m >= n)",
