@@ -57,12 +57,19 @@ cdef enum:
     # LU (src/lu.pxd): the recursive getrf stops at panels of at most LU_NB columns and
     # factors them with the unblocked getf2; getrs substitutes directly up to this size.
     # Below it the GEMMs of the recursion are too small to pack (GEMM_SMALL_MNK) and the
-    # recursion only adds calls.  Measured (lu_factor, float64, one thread, GFLOP/s at
-    # n = 128 / 256 / 1024 / 2048): LU_NB = 8: 14.6 / 23.6 / 39.4 / 48.2; 16: 13.6-15.2 /
-    # 22.6-24.9 / 36.8-38.3 / 44.0-47.0; 32: 13.6 / 22.2 / 36.1 / 42.1; 64: 12.6 / 21.3 /
-    # 33.2 / 41.0 (shared machine: +-5 %).  8 and 16 tie; 16 keeps the getf2 leaves
-    # wide enough for vectorised row updates.
+    # recursion only adds calls.  Measured with row-major leaves only (lu_factor,
+    # float64, one thread, GFLOP/s at n = 128 / 256 / 1024 / 2048): LU_NB = 8: 14.6 /
+    # 23.6 / 39.4 / 48.2; 16: 13.6-15.2 / 22.6-24.9 / 36.8-38.3 / 44.0-47.0; 32: 13.6 /
+    # 22.2 / 36.1 / 42.1; 64: 12.6 / 21.3 / 33.2 / 41.0 (shared machine: +-5 %).  8 and
+    # 16 tie; 16 keeps the getf2 leaves wide enough for vectorised row updates.
     LU_NB = 16
+    # Panels of more rows than this are factored in a column-major copy (getf2_panel).
+    # Measured with it (lu_factor, float64, one thread, GFLOP/s at n = 100 / 128 / 256 /
+    # 1024 / 2048; shared machine, +-5 %): LU_PANEL_ROWS = 32: 12.5 / 18.3 / 30.5 / 48.0 /
+    # 56.7; 64: 11.5 / 16.4 / 28.6 / 46.7 / 55.5; 128: 10.8 / 14.6 / 27.9 / 43.3 / 49.6;
+    # never (row-major getf2 only): 11.3 / 15.2 / 24.8 / 33.2 / 43.5.  LU_NB = 8 and 32
+    # with the copy: within the noise of 16.
+    LU_PANEL_ROWS = 32
     # A single 2-D call of at most this size is factored in a stack buffer (lu.pyx).
     LU_SMALL_CALL = 32
 

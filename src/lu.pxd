@@ -28,16 +28,19 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
   Half of the flops of every level land in one large GEMM (step 4), so the whole
   factorization runs at nearly GEMM speed without choosing a block size; the
   recursion stops at panels of at most LU_NB columns (src/_blocking.pxd, measured),
-  which getf2 factors directly.
+  which getf2 factors directly; tall panels go through a column-major copy
+  (getf2_panel) so that the pivot search and the updates run down contiguous columns.
 - getrs: solve A X = B or A^T X = B from the factors (laswp, then two triangular
   solves: trsm of src/triangular.pxd, blocked on GEMM).  2n^2 flops per right side.
 - Small matrices (k <= 8 and 16 in stacks): LANES matrices at once, interleaved so
   that element (i, j) of the LANES matrices is one vector (lanes = matrices, as
-  batched LAPACK implementations do); every step of getf2 and of the substitution is
-  then one vector operation per element, and the per-matrix pivot choice and row
-  interchange become compares and blends.  Compiled per literal k (the fixed_k tags
-  of gemm.pxd), so every loop has a known trip count.  Inverse = solve with B = I
-  (2k^3/3 + 2k^3 flops).  A single small matrix takes the plain getf2.
+  batched LAPACK implementations do); every step of the elimination and of the
+  substitution is then one vector operation per element, and the per-matrix pivot
+  choice and row interchange become compares and blends.  The elimination is applied
+  to the right-hand sides as it goes (the augmented matrix [A | B]), which
+  leaves U x = L^-1 P b for one back substitution.  Compiled per literal k (the
+  fixed_k tags of gemm.pxd), so every loop has a known trip count.  Inverse = solve
+  with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the plain getf2.
 - det: the product of U's diagonal times the sign of P, accumulated as mantissa and
   binary exponent (det_from_lu), so it overflows or underflows only when the
   determinant itself is outside the floating range.  For integer-valued A the result
@@ -50,9 +53,10 @@ number (the first largest |a_ij|, as OpenBLAS's idamax), so factoring always end
 """
 
 from libc.math cimport fabs, frexp, ldexp, log, rint, sqrt, INFINITY
+from libc.stdlib cimport malloc, free
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport LU_NB
+from _blocking cimport LU_NB, LU_PANEL_ROWS
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
 from triangular cimport trsm
 
@@ -146,20 +150,79 @@ cdef inline int getf2(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     return info
 
 
-cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
-                      int* piv, int n_threads) noexcept nogil:
-    """P A = L U in place, recursive (Toledo 1997; the diagram in the module docstring).
-
-    # IN  A (m x n); OUT L\\U in A, piv[:min(m,n)]
-    Returns 0, k > 0 (first exactly zero pivot, 1-based) or INFO_NO_MEMORY.
+cdef inline int getf2_columns(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda,
+                              int* piv) noexcept nogil:
+    """getf2 on a column-major m x n panel (unit row stride, column stride lda), with
+    the same operations in the same order, so the same bits: the pivot search, the
+    scaling and each column's rank-1 update then run down contiguous columns
+    (vectorised, one pass each), where the row-major getf2 walks a tall panel one
+    short row at a time and its pivot search touches one cache line per row.
     """
+    cdef Py_ssize_t j, i, c, p, kmax = imin(m, n)
+    cdef int info = 0
+    cdef real pivot, r, t
+    cdef real* col
+    cdef real* cc
+    cdef real tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
+    for j in range(kmax):
+        col = a + j * lda
+        p = j + iamax(m - j, col + j, 1)
+        piv[j] = <int>p
+        pivot = col[p]
+        if pivot != 0:
+            if p != j:
+                swap_rows(n, a + j, a + p, lda)
+            r = 1 / pivot if fabs(pivot) >= tiny else 0
+            if r != 0:
+                for i in range(j + 1, m):
+                    col[i] = col[i] * r
+            else:
+                for i in range(j + 1, m):
+                    col[i] = col[i] / pivot
+        elif info == 0:
+            info = <int>(j + 1)     # the column below is all zero (or NaN): left unscaled
+        for c in range(j + 1, n):   # a[j+1:, c] -= a[j+1:, j] * a[j, c]
+            cc = a + c * lda
+            t = cc[j]
+            for i in range(j + 1, m):
+                cc[i] -= col[i] * t
+    return info
+
+
+cdef inline int getf2_panel(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa,
+                            Py_ssize_t csa, int* piv, real* work) noexcept nogil:
+    """getf2 of a tall m x n panel (n <= LU_NB) through a column-major copy in work
+    (m * n elements), when A is not column-major already; the same bits as getf2."""
+    cdef Py_ssize_t i, c
+    cdef int info
+    if rsa == 1:
+        return getf2_columns(m, n, a, csa, piv)
+    for i in range(m):
+        for c in range(n):
+            work[c * m + i] = a[i * rsa + c * csa]
+    info = getf2_columns(m, n, work, m, piv)
+    for i in range(m):
+        for c in range(n):
+            a[i * rsa + c * csa] = work[c * m + i]
+    return info
+
+
+cdef inline int getrf_rec(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                          int* piv, real* work, int n_threads) noexcept nogil:
+    """The recursion of getrf; work: LU_NB * m elements for getf2_panel, or NULL."""
     cdef Py_ssize_t kmin = imin(m, n), n1, n2, i
     cdef int info, info2
     if kmin <= LU_NB:
+        if work != NULL and n <= LU_NB and m > LU_PANEL_ROWS:
+            return getf2_panel(m, n, a, rsa, csa, piv, work)
         return getf2(m, n, a, rsa, csa, piv)
     n1 = kmin // 2
     n2 = n - n1
-    info = getrf(m, n1, a, rsa, csa, piv, n_threads)                        # 1.
+    info = getrf_rec(m, n1, a, rsa, csa, piv, work, n_threads)               # 1.
     if info < 0:
         return info
     laswp(n2, a + n1 * csa, rsa, csa, 0, n1, piv, True)                    # 2.
@@ -171,7 +234,8 @@ cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     if gemm(m - n1, n2, n1, -1, a + n1 * rsa, rsa, csa, a + n1 * csa, rsa, csa,
             1, a + n1 * rsa + n1 * csa, rsa, csa, n_threads) != INFO_OK:
         return INFO_NO_MEMORY
-    info2 = getrf(m - n1, n2, a + n1 * rsa + n1 * csa, rsa, csa, piv + n1, n_threads)  # 5.
+    info2 = getrf_rec(m - n1, n2, a + n1 * rsa + n1 * csa, rsa, csa, piv + n1, work,
+                      n_threads)                                              # 5.
     if info2 < 0:
         return info2
     if info == 0 and info2 > 0:
@@ -179,6 +243,24 @@ cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     for i in range(n1, kmin):
         piv[i] += <int>n1
     laswp(n1, a, rsa, csa, n1, kmin, piv, True)                             # 6.
+    return info
+
+
+cdef inline int getrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      int* piv, int n_threads) noexcept nogil:
+    """P A = L U in place, recursive (Toledo 1997; the diagram in the module docstring).
+
+    # IN  A (m x n); OUT L\\U in A, piv[:min(m,n)]
+    Returns 0, k > 0 (first exactly zero pivot, 1-based) or INFO_NO_MEMORY.
+    Tall panels (more than LU_PANEL_ROWS rows) are factored in a column-major
+    workspace (getf2_panel); without memory for it, in place (same result).
+    """
+    cdef real* work = NULL
+    cdef int info
+    if imin(m, n) > LU_NB and m > LU_PANEL_ROWS and rsa != 1:
+        work = <real*>malloc(m * LU_NB * sizeof(real))
+    info = getrf_rec(m, n, a, rsa, csa, piv, work, n_threads)
+    free(work)
     return info
 
 
@@ -206,7 +288,11 @@ cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py
     a single right-hand side is a dot product per row (GVL4 Alg. 3.1.1).
     """
     cdef Py_ssize_t i, p, c
-    cdef real lip, d
+    cdef real lip, d, tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
     if nrhs == 1 and rsb == 1 and (rsa if rsa > 0 else -rsa) < (csa if csa > 0 else -csa):
         # Column-major factors: column-oriented substitution (axpy down each column
         # of L and U, contiguous in memory).
@@ -238,8 +324,13 @@ cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py
             for c in range(nrhs):
                 b[i * rsb + c] -= lip * b[p * rsb + c]
         d = lu[i * rsa + i * csa]
-        for c in range(nrhs):
-            b[i * rsb + c] /= d
+        if fabs(d) >= tiny:         # one division per row, as backsolve_lanes (same results)
+            d = 1 / d
+            for c in range(nrhs):
+                b[i * rsb + c] *= d
+        else:                       # 1/d would overflow (or d = 0: Inf/NaN, as dividing)
+            for c in range(nrhs):
+                b[i * rsb + c] /= d
 
 
 cdef inline int getrs(bint trans, Py_ssize_t n, Py_ssize_t nrhs, const real* lu,
@@ -392,35 +483,52 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # A group holds LANES matrices interleaved: element (i, j) of matrix l of a k x k group
 # is x[(i*k + j)*LANES + l], so each (i, j) is one vector register and the loops over
 # l below compile to single vector instructions.  Pivots are stored per matrix:
-# piv[l*k + j].
+# piv[l*k + j].  The kernels work on the caller's local (stack) arrays, so the
+# compiler sees that x and y cannot overlap and vectorises the lane loops without
+# run-time alias checks.
 #
-# LANES = 4 (a ymm of doubles), measured with the project's flags (GCC 12, -O3
-# -march=native -mprefer-vector-width=512 -fdisable-tree-cunrolli), getf2 on k = 8
-# stacks, load included: 4 lanes 84-89 ns per matrix, 8 lanes 246 ns (with 512-bit
-# vectors preferred GCC vectorises these short loops badly; 8 lanes reach 105 ns only
-# with -mprefer-vector-width=256), 16 lanes 216 ns.
+# LANES = 16: two zmm of doubles per element (the build prefers 512-bit vectors), so
+# two independent dependency chains hide the latency of the short loops (the pivot
+# division above all).  Measured (one thread, 100000 x k x k float64, ns per matrix,
+# inv / solve / det): 8 lanes k = 2: 11 / 11 / 11, k = 4: 44 / 28 / 27, k = 8: 233 /
+# 132 / 120; 16 lanes k = 2: 10 / 9 / 10, k = 4: 39 / 22 / 20, k = 8: 238 / 130 / 118.
+# A select must read both of its operands unconditionally (load, then choose): GCC
+# does not vectorise `x[i] if m else y[i]` over local arrays (a conditional load).
 
 cdef enum:
-    LANES = 4
+    LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
 
 
-cdef inline int getf2_lanes(fixed_k* size, real* x, int* piv, int* info) noexcept nogil:
-    """getf2 on the LANES interleaved k x k matrices of x (GVL4 Alg. 3.4.1, partial
-    pivoting), k a compile-time constant.  Per matrix: piv[l*k:(l+1)*k], info[l].
+cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
+                                 int* piv, int* info, bint keep_l) noexcept nogil:
+    """Gaussian elimination with partial pivoting (GVL4 Alg. 3.4.1 and §3.4.3) on the
+    LANES interleaved k x k matrices of x, applied at the same time to their
+    right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]); k a compile-time constant.
+
+    # IN  x (A), y (B); OUT x: U in the upper triangle (and, if keep_l, L below it:
+    #     getrf's factors), y := L^-1 P B, rdiag[j*LANES + l] = 1/U_jj (1 where U_jj = 0),
+    #     piv[l*k:(l+1)*k], info[l] (first zero pivot, 1-based, or 0)
+    Returns whether some pivot is so small (< the smallest normal) that its reciprocal
+    would overflow: then the multipliers were formed by division, and the caller's
+    substitution must divide too (LAPACK's rule).
 
     The pivot row differs between lanes, so the search keeps a per-lane maximum and
-    row, and the interchange blends rows j and i in the lanes whose pivot is row i.
-    Returns whether any lane met an exactly zero pivot.
+    row, and the interchange is a compare/blend: the pivot row is gathered once into
+    prow, and every row below j takes row j's old entries in the lanes that chose it,
+    in the same pass that subtracts l_ij * prow (swap and rank-1 update fused).  The
+    columns left of j hold L; they are interchanged only if keep_l (solve, inv and det
+    never read L again).
     """
-    cdef Py_ssize_t k = fixed_size(size), j, i, c, l
+    cdef Py_ssize_t k = fixed_size(size), j, i, c, c0, l
     cdef real best[LANES]
     cdef real vmax[LANES]
     cdef real r[LANES]
     cdef real lij[LANES]
-    cdef real ti[LANES]
-    cdef real tj[LANES]
-    cdef real v, fi, tiny
-    cdef bint any_tiny, any_zero = False
+    cdef real kind[LANES]
+    cdef real prow[16 * LANES]
+    cdef real pb[16 * LANES]
+    cdef real v, u, w, fi, tiny
+    cdef bint tiny_any = False, zero_any = False, tiny_here
     if real is double:
         tiny = DBL_MIN
     else:
@@ -428,61 +536,158 @@ cdef inline int getf2_lanes(fixed_k* size, real* x, int* piv, int* info) noexcep
     for l in range(LANES):
         info[l] = 0
     for j in range(k):
-        # Pivot search, the first largest |x_ij| per lane, in two branch-free passes
-        # (the max, then the first row attaining it) that compile to vector max,
-        # compare and blend.
+        # The first largest |x_ij| per lane: a strictly larger value replaces the
+        # candidate, so ties keep the first row, and NaN never wins over a number.
         for l in range(LANES):
             v = fabs(x[(j * k + j) * LANES + l])
-            vmax[l] = v if v == v else -1        # NaN never wins over a number (iamax)
+            vmax[l] = v if v == v else -1
+            best[l] = j
         for i in range(j + 1, k):
+            fi = i
             for l in range(LANES):
                 v = fabs(x[(i * k + j) * LANES + l])
-                vmax[l] = v if v > vmax[l] else vmax[l]
+                u = vmax[l]
+                w = best[l]
+                best[l] = fi if v > u else w
+                vmax[l] = v if v > u else u
+        # The pivot rows, gathered by blending (columns j.. of x, or all if keep_l;
+        # all of y).
+        c0 = 0 if keep_l else j
+        for c in range(c0, k):
+            for l in range(LANES):
+                prow[c * LANES + l] = x[(j * k + c) * LANES + l]
+        for c in range(nb):
+            for l in range(LANES):
+                pb[c * LANES + l] = y[(j * nb + c) * LANES + l]
+        for i in range(j + 1, k):
+            fi = i
+            for c in range(c0, k):
+                for l in range(LANES):
+                    v = x[(i * k + c) * LANES + l]
+                    u = prow[c * LANES + l]
+                    prow[c * LANES + l] = v if best[l] == fi else u
+            for c in range(nb):
+                for l in range(LANES):
+                    v = y[(i * nb + c) * LANES + l]
+                    u = pb[c * LANES + l]
+                    pb[c * LANES + l] = v if best[l] == fi else u
+        # Reciprocals (one vector division) and the pivot classes (2: zero, 1: subnormal,
+        # 0: normal) as lane values, tested afterwards: flags or-ed inside the lane loop
+        # would keep it scalar.
         for l in range(LANES):
-            best[l] = j
-        for i in range(k - 1, j, -1):
+            v = prow[j * LANES + l]
+            r[l] = 1 / (v if v != 0 else 1)     # zero pivot: the column below is zero, keep it
+            rdiag[j * LANES + l] = r[l]
+            w = fabs(v)
+            kind[l] = 2 if v == 0 else (1 if w < tiny else 0)
+        tiny_here = False
+        for l in range(LANES):
+            zero_any |= kind[l] == 2
+            tiny_here |= kind[l] == 1
+        tiny_any |= tiny_here
+        for i in range(j + 1, k):
             fi = i
             for l in range(LANES):
-                best[l] = fi if fabs(x[(i * k + j) * LANES + l]) == vmax[l] else best[l]
-        for l in range(LANES):
-            best[l] = j if fabs(x[(j * k + j) * LANES + l]) == vmax[l] else best[l]
-        # Interchange rows j and best[l]: every row below j is blended with row j in
-        # the lanes that chose it (the branch-free form of LAPACK's row swap); the
-        # rows go through local copies so the compiler sees no overlap.
-        for i in range(j + 1, k):
-            fi = i
-            for c in range(k):
-                for l in range(LANES):
-                    ti[l] = x[(i * k + c) * LANES + l]
-                    tj[l] = x[(j * k + c) * LANES + l]
-                for l in range(LANES):
-                    x[(i * k + c) * LANES + l] = tj[l] if best[l] == fi else ti[l]
-                    x[(j * k + c) * LANES + l] = ti[l] if best[l] == fi else tj[l]
-        any_tiny = False
-        for l in range(LANES):
-            v = x[(j * k + j) * LANES + l]
-            any_zero |= v == 0
-            any_tiny |= v != 0 and fabs(v) < tiny
-            r[l] = 1 / (v if v != 0 else 1)      # a zero pivot: column below is zero, keep it
-        for l in range(LANES):
-            piv[l * k + j] = <int>best[l]
-            if x[(j * k + j) * LANES + l] == 0 and info[l] == 0:
-                info[l] = <int>(j + 1)
-        for i in range(j + 1, k):
-            if any_tiny:                         # 1/pivot would overflow: divide (LAPACK)
+                v = x[(j * k + j) * LANES + l]
+                u = x[(i * k + j) * LANES + l]
+                lij[l] = (v if best[l] == fi else u) * r[l]
+            if tiny_here:                        # in lanes where 1/pivot would overflow: divide
                 for l in range(LANES):
                     v = x[(j * k + j) * LANES + l]
-                    lij[l] = x[(i * k + j) * LANES + l] / (v if v != 0 else 1)
-            else:
+                    u = x[(i * k + j) * LANES + l]
+                    w = prow[j * LANES + l]
+                    v = v if best[l] == fi else u
+                    lij[l] = v / w if w != 0 and fabs(w) < tiny else lij[l]
+            if keep_l:
+                for c in range(j):
+                    for l in range(LANES):
+                        v = x[(j * k + c) * LANES + l]
+                        u = x[(i * k + c) * LANES + l]
+                        x[(i * k + c) * LANES + l] = v if best[l] == fi else u
                 for l in range(LANES):
-                    lij[l] = x[(i * k + j) * LANES + l] * r[l]
-            for l in range(LANES):
-                x[(i * k + j) * LANES + l] = lij[l]
-            # x[i, j+1:] -= l_ij * x[j, j+1:]   in every lane
+                    x[(i * k + j) * LANES + l] = lij[l]
+            # row i := (row j if this lane's pivot row is i, else row i) - l_ij * prow
             for c in range(j + 1, k):
                 for l in range(LANES):
-                    x[(i * k + c) * LANES + l] -= lij[l] * x[(j * k + c) * LANES + l]
-    return any_zero
+                    v = x[(j * k + c) * LANES + l]
+                    u = x[(i * k + c) * LANES + l]
+                    x[(i * k + c) * LANES + l] = (v if best[l] == fi else u) \
+                        - lij[l] * prow[c * LANES + l]
+            for c in range(nb):
+                for l in range(LANES):
+                    v = y[(j * nb + c) * LANES + l]
+                    u = y[(i * nb + c) * LANES + l]
+                    y[(i * nb + c) * LANES + l] = (v if best[l] == fi else u) \
+                        - lij[l] * pb[c * LANES + l]
+        for c in range(c0, k):
+            for l in range(LANES):
+                x[(j * k + c) * LANES + l] = prow[c * LANES + l]
+        for c in range(nb):
+            for l in range(LANES):
+                y[(j * nb + c) * LANES + l] = pb[c * LANES + l]
+        for l in range(LANES):
+            piv[l * k + j] = <int>best[l]
+    if zero_any:                                 # the first zero pivot of each lane
+        for l in range(LANES):
+            for j in range(k - 1, -1, -1):
+                if x[(j * k + j) * LANES + l] == 0:
+                    info[l] = <int>(j + 1)
+    return tiny_any
+
+
+cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, const real* rdiag,
+                                 bint divide, real* y) noexcept nogil:
+    """y := U^-1 y for the LANES interleaved U of eliminate_lanes (GVL4 Alg. 3.1.2, row
+    oriented: each step subtracts multiples of finished rows of y, contiguous vectors).
+    Scales by the stored reciprocals of U's diagonal, or, in the lanes where that would
+    overflow (`divide`: some pivot is subnormal), divides."""
+    cdef Py_ssize_t k = fixed_size(size), i, p, c, l
+    cdef real v, d, tiny
+    if real is double:
+        tiny = DBL_MIN
+    else:
+        tiny = FLT_MIN
+    for i in range(k - 1, -1, -1):
+        for p in range(i + 1, k):
+            for c in range(nb):
+                for l in range(LANES):
+                    y[(i * nb + c) * LANES + l] -= (x[(i * k + p) * LANES + l]
+                                                    * y[(p * nb + c) * LANES + l])
+        if divide:                  # in lanes where 1/U_ii would overflow (as lu_substitute)
+            for c in range(nb):
+                for l in range(LANES):
+                    v = y[(i * nb + c) * LANES + l]
+                    d = x[(i * k + i) * LANES + l]
+                    y[(i * nb + c) * LANES + l] = v / d if fabs(d) < tiny else v * rdiag[i * LANES + l]
+        else:
+            for c in range(nb):
+                for l in range(LANES):
+                    y[(i * nb + c) * LANES + l] *= rdiag[i * LANES + l]
+
+
+cdef inline void det_lanes(fixed_k* size, const real* x, const int* piv, double* det,
+                           bint* ok) noexcept nogil:
+    """det A = sign(P) prod_j U_jj for the LANES factorizations of eliminate_lanes, without
+    branches across the lanes (a swapped row flips the sign of its pivot: exact, and
+    rounding is symmetric, so this is det_from_lu's product).  ok[l] is false where
+    the running product left [2^-500, 2^500] or is 0, Inf or NaN: det_from_lu's
+    renormalisation and special cases then give det[l]."""
+    cdef Py_ssize_t k = fixed_size(size), j, l
+    cdef double m[LANES]
+    cdef double inside[LANES]
+    cdef double u, v
+    for l in range(LANES):
+        m[l] = 1
+        inside[l] = 1
+    for j in range(k):
+        for l in range(LANES):
+            u = x[(j * k + j) * LANES + l]
+            v = m[l] * (-u if piv[l * k + j] != j else u)
+            m[l] = v
+            inside[l] = inside[l] if fabs(v) <= RENORM_BIG and fabs(v) >= RENORM_SMALL else 0
+    for l in range(LANES):
+        det[l] = m[l]
+        ok[l] = inside[l] != 0
 
 
 cdef inline void getrs_lanes(fixed_k* size, Py_ssize_t nrhs, const real* x, const int* piv,
@@ -519,30 +724,67 @@ cdef inline void getrs_lanes(fixed_k* size, Py_ssize_t nrhs, const real* x, cons
 cdef inline void lanes_load(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
                             const real* a, real* x, bint identity_pad) noexcept nogil:
     """x := `count` <= LANES row-major rows x cols matrices at a (consecutive), interleaved;
-    unused lanes get the identity (identity_pad) or zeros, so they factor harmlessly."""
-    cdef Py_ssize_t l, e
+    unused lanes get the identity (identity_pad) or zeros, so they factor harmlessly.
+
+    A full group is written with the lanes spelled out: sixteen contiguous loads and
+    one interleaved group of sixteen stores per element, which GCC vectorises as a
+    transpose in registers (a loop over the lanes compiles to scalar moves).
+    """
+    cdef Py_ssize_t l, e, size = rows * cols
     if count == LANES:
-        for e in range(rows * cols):
-            for l in range(LANES):
-                x[e * LANES + l] = a[l * rows * cols + e]
+        for e in range(size):
+            x[e * 16] = a[e]
+            x[e * 16 + 1] = a[size + e]
+            x[e * 16 + 2] = a[2 * size + e]
+            x[e * 16 + 3] = a[3 * size + e]
+            x[e * 16 + 4] = a[4 * size + e]
+            x[e * 16 + 5] = a[5 * size + e]
+            x[e * 16 + 6] = a[6 * size + e]
+            x[e * 16 + 7] = a[7 * size + e]
+            x[e * 16 + 8] = a[8 * size + e]
+            x[e * 16 + 9] = a[9 * size + e]
+            x[e * 16 + 10] = a[10 * size + e]
+            x[e * 16 + 11] = a[11 * size + e]
+            x[e * 16 + 12] = a[12 * size + e]
+            x[e * 16 + 13] = a[13 * size + e]
+            x[e * 16 + 14] = a[14 * size + e]
+            x[e * 16 + 15] = a[15 * size + e]
         return
-    for e in range(rows * cols):
-        for l in range(LANES):
-            x[e * LANES + l] = 1 if identity_pad and e // cols == e % cols else 0
+    for e in range(size * LANES):
+        x[e] = 0
+    if identity_pad:
+        for e in range(rows if rows < cols else cols):
+            for l in range(LANES):
+                x[(e * cols + e) * LANES + l] = 1
     for l in range(count):
-        for e in range(rows * cols):
-            x[e * LANES + l] = a[l * rows * cols + e]
+        for e in range(size):
+            x[e * LANES + l] = a[l * size + e]
 
 
 cdef inline void lanes_store(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
                              const real* x, real* a) noexcept nogil:
-    """The first `count` interleaved matrices of x back to row-major storage at a."""
-    cdef Py_ssize_t l, e
+    """The first `count` interleaved matrices of x back to row-major storage at a.
+
+    A full group is de-interleaved in two vectorisable passes (GCC vectorises
+    interleaved groups of four loads, not of sixteen): lane 4h + q of element e sits
+    at x[(4e + h)*4 + q], so splitting x by q (groups of four) leaves, for each q,
+    lanes q, 4 + q, 8 + q, 12 + q in turn, which the second pass splits by h (groups
+    of four) while writing each matrix as one contiguous run (stores that alternate
+    between matrices ran slower out of cache).
+    """
+    cdef Py_ssize_t l, e, q, h, size = rows * cols
+    cdef real t[16 * 16 * LANES]
     if count == LANES:
-        for e in range(rows * cols):
-            for l in range(LANES):
-                a[l * rows * cols + e] = x[e * LANES + l]
+        for e in range(4 * size):
+            t[e] = x[e * 4]
+            t[4 * size + e] = x[e * 4 + 1]
+            t[8 * size + e] = x[e * 4 + 2]
+            t[12 * size + e] = x[e * 4 + 3]
+        for h in range(4):
+            for q in range(4):
+                for e in range(size):
+                    a[(4 * h + q) * size + e] = t[q * 4 * size + 4 * e + h]
         return
     for l in range(count):
-        for e in range(rows * cols):
-            a[l * rows * cols + e] = x[e * LANES + l]
+        for e in range(size):
+            a[l * size + e] = x[e * LANES + l]

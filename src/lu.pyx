@@ -2,8 +2,10 @@
 and the single-call paths for small matrices.
 
 The Python layer (fastla/linalg/_lu.py) validates, promotes and broadcasts, and hands
-these drivers C-contiguous *working copies* (stacks (N, m, n) of one floating dtype)
-that they overwrite (lu_solve's factors, only read, may be the caller's).  Each driver
+these drivers C-contiguous stacks (N, m, n) of one floating dtype.  getrf_batched
+overwrites its stack (a working copy); the others only read the matrices (which may
+then be the caller's own array: no copy) and write the right-hand sides, results,
+pivots and status.  Each driver
 picks the fused specialisation once, and loops over the batch without the GIL: stacks
 of k x k matrices with k <= 8 or k = 16 run the lane kernels compiled for that literal
 k (lu.pxd: LANES matrices interleaved, one vector per element); large
@@ -14,14 +16,16 @@ matrices per thread (OpenMP over the batch) when the total work pays for it.
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, NAN
+from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
-from lu cimport (LANES, getrf, getrs, getf2_lanes, getrs_lanes, lanes_load,
-                 lanes_store, laswp, lu_substitute, is_integral, det_from_lu, slogdet_from_lu)
+from lu cimport (LANES, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
+                 lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
+                 slogdet_from_lu)
 
 cnp.import_array()
 
@@ -32,8 +36,9 @@ KERNELS = {
     "getrf": {
         "computes": "P A = L U (partial pivoting), L unit lower, U upper",
         "algorithm": "recursive LU (Toledo) with GEMM trailing updates; unblocked getf2 "
-                     f"on panels of <= {LU_NB} columns; stacks of k <= 8, 16 in interleaved "
-                     "lanes (LANES matrices per vector, pivoting by compare/blend)",
+                     f"on panels of <= {LU_NB} columns (tall ones in a column-major copy); "
+                     "stacks of k <= 8, 16 in interleaved lanes (LANES matrices per group, "
+                     "pivoting by compare/blend, elimination applied to [A | B])",
         "citation": "Toledo, SIAM J. Matrix Anal. Appl. 18(4), 1997; "
                     "Golub & Van Loan, Matrix Computations, 4th ed., §3.4",
         "flops": "2*n**3/3 (m*n**2 - n**3/3 for m >= n)",
@@ -84,29 +89,33 @@ ctypedef fused lu_size:
     KN
 
 
-cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, Py_ssize_t m, Py_ssize_t n,
-                 Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m,
+                 Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
                  int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf).
 
-    # IN  a: (N, m, n) row-major; b: (N, n, nrhs) row-major (SOLVE, GETRS, INV: n x n)
-    # OUT a: L\\U (the literal-size path stores it for FACTOR only), piv (N, min(m, n)),
-    #     b, r1/r2 (N,), info (N,)
+    # IN  a: (N, m, n) row-major, only read unless scratch (FACTOR: always); b: (N, n, nrhs)
+    #     row-major (SOLVE, GETRS, INV: n x n)
+    # OUT a: L\\U (FACTOR), piv (N, min(m, n)), b, r1/r2 (N,), info (N,)
     Literal sizes run LANES matrices at a time through the interleaved kernels.
     fortran (GETRS only): each a[t] is stored column-major.
     """
     cdef Py_ssize_t g, t, l, i, count, width, kmin = imin(m, n)
     cdef real* at
+    cdef real* w = NULL
     cdef int* pt
     cdef int st
-    cdef bint integral = False
+    cdef bint integral = False, keep_l, divide
     cdef bint lane_integral[LANES]
     cdef double sgn, mant, eps
     cdef long expo
     cdef real x[16 * 16 * LANES]
     cdef real y[16 * 16 * LANES]
+    cdef real rdiag[16 * LANES]
     cdef int lpiv[16 * LANES]
     cdef int linfo[LANES]
+    cdef double ldet[LANES]
+    cdef bint lok[LANES]
     if real is double:
         eps = 2.220446049250313e-16
     else:
@@ -115,47 +124,62 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, Py_ssize_t m, P
         for g in range((last - first + LANES - 1) // LANES):
             t = first + g * LANES
             count = imin(LANES, last - t)
-            at = a + t * n * n
-            lanes_load(count, n, n, at, x, True)
-            if op == DET:
-                for l in range(count):
-                    lane_integral[l] = is_integral(n, x + l, n * LANES, LANES)
+            lanes_load(count, n, n, a + t * n * n, x, True)
             if op == GETRS:                  # the group's pivots; padding lanes: none
                 for l in range(LANES):
-                    linfo[l] = 0
                     for i in range(n):
                         lpiv[l * n + i] = piv[(t + l) * n + i] if l < count else <int>i
-            else:
-                getf2_lanes(size, x, lpiv, linfo)
-                for l in range(count):
-                    info[t + l] = linfo[l]
-                    for i in range(n):
-                        piv[(t + l) * n + i] = lpiv[l * n + i]
-            if op == FACTOR:
-                lanes_store(count, n, n, x, at)
-            elif op == SOLVE or op == GETRS:
                 lanes_load(count, n, nrhs, b + t * n * nrhs, y, False)
                 getrs_lanes(size, nrhs, x, lpiv, y)
                 lanes_store(count, n, nrhs, y, b + t * n * nrhs)
+                continue
+            keep_l = op == FACTOR
+            if op == DET:                    # the exact-integer test reads L
+                for l in range(count):
+                    lane_integral[l] = is_integral(n, x + l, n * LANES, LANES)
+                    keep_l |= lane_integral[l]
+            width = nrhs if op == SOLVE else (n if op == INV else 0)
+            if op == SOLVE:
+                lanes_load(count, n, nrhs, b + t * n * nrhs, y, False)
             elif op == INV:
                 lanes_load(0, n, n, NULL, y, True)
-                getrs_lanes(size, n, x, lpiv, y)
-                lanes_store(count, n, n, y, b + t * n * n)
+            divide = eliminate_lanes(size, x, width, y, rdiag, lpiv, linfo, keep_l)
+            for l in range(count):
+                info[t + l] = linfo[l]
+                for i in range(n):
+                    piv[(t + l) * n + i] = lpiv[l * n + i]
+            if op == FACTOR:
+                lanes_store(count, n, n, x, a + t * n * n)
+            elif op == SOLVE or op == INV:
+                backsolve_lanes(size, width, x, rdiag, divide, y)
+                lanes_store(count, n, width, y, b + t * n * width)
+                for l in range(count):      # a singular slice has no solution
+                    if linfo[l] > 0:
+                        _fill_nan(n * width, b + (t + l) * n * width)
             else:
+                if op == DET:
+                    det_lanes(size, x, lpiv, ldet, lok)
                 for l in range(count):
+                    if op == DET and lok[l] and not lane_integral[l]:
+                        r1[t + l] = ldet[l]
+                        continue
                     r1[t + l] = det_from_lu(n, x + l, n * LANES, LANES, lpiv + l * n,
                                             op == DET and lane_integral[l], eps,
                                             &sgn, &mant, &expo)
                     if op == SLOGDET:
                         r2[t + l] = slogdet_from_lu(sgn, mant, expo, &r1[t + l])
-            if op == SOLVE or op == INV:     # a singular slice has no solution
-                width = nrhs if op == SOLVE else n
-                for l in range(count):
-                    if linfo[l] > 0:
-                        _fill_nan(n * width, b + (t + l) * n * width)
     else:
+        if not scratch and op != GETRS:      # a is only read: factor a copy of each matrix
+            w = <real*>malloc(m * n * sizeof(real))
+            if w == NULL:
+                for t in range(first, last):
+                    info[t] = INFO_NO_MEMORY
+                return
         for t in range(first, last):
             at = a + t * m * n
+            if w != NULL:
+                memcpy(w, at, m * n * sizeof(real))
+                at = w
             pt = piv + t * kmin
             if op == DET or op == SLOGDET:
                 integral = op == DET and is_integral(n, at, n, 1)
@@ -179,6 +203,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, Py_ssize_t m, P
                 r1[t] = det_from_lu(n, at, n, 1, pt, integral, eps, &sgn, &mant, &expo)
                 if op == SLOGDET:
                     r2[t] = slogdet_from_lu(sgn, mant, expo, &r1[t])
+        free(w)
 
 
 cdef inline void _fill_nan(Py_ssize_t count, real* x) noexcept nogil:
@@ -195,41 +220,50 @@ cdef inline void _identity(Py_ssize_t n, real* x) noexcept nogil:
         x[i * n + i] = 1
 
 
-cdef void _run_chunk(Op op, bint trans, bint fortran, Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs,
-                     real* a, int* piv, real* b, double* r1, double* r2, int* info,
-                     Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+cdef void _run_chunk(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m, Py_ssize_t n,
+                     Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
+                     int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """_chunk with the literal-size kernels for square k x k, k <= 8 or 16."""
-    if m == n and not trans and not fortran:
+    if m == n and not trans and not fortran and n * nrhs <= 16 * 16:     # (_chunk's buffers)
         if n == 2:
-            _chunk(<K2*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K2*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 3:
-            _chunk(<K3*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K3*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 4:
-            _chunk(<K4*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K4*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 5:
-            _chunk(<K5*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K5*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 6:
-            _chunk(<K6*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K6*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 7:
-            _chunk(<K7*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K7*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 8:
-            _chunk(<K8*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K8*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
         if n == 16:
-            _chunk(<K16*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, 1)
+            _chunk(<K16*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+                   info, first, last, 1)
             return
-    _chunk(<KN*>NULL, op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, first, last, n_threads)
+    _chunk(<KN*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2,
+           info, first, last, n_threads)
 
 
-cdef void _batched(Op op, bint trans, bint fortran, Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n,
-                   Py_ssize_t nrhs, real* a, int* piv, real* b, double* r1, double* r2,
-                   int* info, int n_threads) noexcept nogil:
+cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_batch,
+                   Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b,
+                   double* r1, double* r2, int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time on a threaded getrf; smaller ones
     whole matrices per thread, one contiguous chunk of the batch each, when the work
     (~n^3 multiply-adds plus a fixed cost of ~32 per matrix) pays for an OpenMP region."""
@@ -237,20 +271,22 @@ cdef void _batched(Op op, bint trans, bint fortran, Py_ssize_t n_batch, Py_ssize
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _run_chunk(op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch, n_threads)
+        _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch,
+                   n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
         if t * chunk < n_batch:
-            _run_chunk(op, trans, fortran, m, n, nrhs, a, piv, b, r1, r2, info,
+            _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info,
                        t * chunk, min(t * chunk + chunk, n_batch), 1)
 
 
-cdef object _dispatch(Op op, bint trans, bint fortran, cnp.ndarray a, cnp.ndarray piv, cnp.ndarray b,
-                      cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info):
+cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray a, cnp.ndarray piv,
+                      cnp.ndarray b, cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info):
     """Check the working arrays once and run _batched on their data."""
-    if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
-        raise ValueError("lu driver: a must be a C-contiguous (N, m, n) stack")
+    if (cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a)
+            or not cnp.PyArray_ISALIGNED(a)):
+        raise ValueError("lu driver: a must be an aligned C-contiguous (N, m, n) stack")
     cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
     cdef Py_ssize_t n = cnp.PyArray_DIM(a, 2), nrhs = 0
     cdef int typenum = cnp.PyArray_TYPE(a), n_threads = max_threads()
@@ -277,12 +313,12 @@ cdef object _dispatch(Op op, bint trans, bint fortran, cnp.ndarray a, cnp.ndarra
     cdef int* ip = <int*>cnp.PyArray_DATA(info)
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
-            _batched[double](op, trans, fortran, n_batch, m, n, nrhs, <double*>cnp.PyArray_DATA(a),
-                             pp, <double*>bp, p1, p2, ip, n_threads)
+            _batched[double](op, trans, fortran, scratch, n_batch, m, n, nrhs,
+                             <double*>cnp.PyArray_DATA(a), pp, <double*>bp, p1, p2, ip, n_threads)
     elif typenum == cnp.NPY_FLOAT:
         with nogil:
-            _batched[float](op, trans, fortran, n_batch, m, n, nrhs, <float*>cnp.PyArray_DATA(a),
-                            pp, <float*>bp, p1, p2, ip, n_threads)
+            _batched[float](op, trans, fortran, scratch, n_batch, m, n, nrhs,
+                            <float*>cnp.PyArray_DATA(a), pp, <float*>bp, p1, p2, ip, n_threads)
     else:
         raise TypeError("lu driver: float32 or float64 arrays expected")
 
@@ -290,7 +326,7 @@ cdef object _dispatch(Op op, bint trans, bint fortran, cnp.ndarray a, cnp.ndarra
 def getrf_batched(cnp.ndarray a, cnp.ndarray piv, cnp.ndarray info):
     """a[t] := L\\U of P a[t] = L U for a C-contiguous (N, m, n) stack; piv (N, min(m, n))
     int32 (0-based LAPACK pivots), info (N,) int32 (0, k > 0 zero pivot, < 0 no memory)."""
-    _dispatch(FACTOR, False, False, a, piv, None, None, None, info)
+    _dispatch(FACTOR, False, False, True, a, piv, None, None, None, info)
 
 
 def getrs_batched(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray b, bint trans, cnp.ndarray info,
@@ -298,28 +334,64 @@ def getrs_batched(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray b, bint trans, cn
     """b[t] := A[t]^-1 b[t] (trans false) or A[t]^-T b[t] from getrf_batched's (lu, piv);
     b a C-contiguous (N, n, k) stack; info (N,) int32 (0, or < 0: no memory).  fortran:
     lu holds each factorization transposed (LAPACK's column-major lu, read in place)."""
-    _dispatch(GETRS, trans, fortran, lu, piv, b, None, None, info)
+    _dispatch(GETRS, trans, fortran, False, lu, piv, b, None, None, info)
 
 
-def solve_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray piv, cnp.ndarray info):
-    """a[t] := L\\U, then b[t] := A[t]^-1 b[t] where info[t] == 0 (NaN elsewhere)."""
-    _dispatch(SOLVE, False, False, a, piv, b, None, None, info)
+def solve_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray piv, cnp.ndarray info,
+                  bint scratch=False):
+    """b[t] := A[t]^-1 b[t] where info[t] == 0 (NaN elsewhere); a is only
+    read, unless scratch says it is a working copy the driver may overwrite."""
+    _dispatch(SOLVE, False, False, scratch, a, piv, b, None, None, info)
 
 
-def inv_batched(cnp.ndarray a, cnp.ndarray out, cnp.ndarray piv, cnp.ndarray info):
-    """a[t] := L\\U, then out[t] := A[t]^-1 where info[t] == 0 (NaN elsewhere)."""
-    _dispatch(INV, False, False, a, piv, out, None, None, info)
+def inv_batched(cnp.ndarray a, cnp.ndarray out, cnp.ndarray piv, cnp.ndarray info,
+                bint scratch=False):
+    """out[t] := A[t]^-1 where info[t] == 0 (NaN elsewhere); a is only
+    read, unless scratch says it is a working copy the driver may overwrite."""
+    _dispatch(INV, False, False, scratch, a, piv, out, None, None, info)
 
 
-def det_batched(cnp.ndarray a, cnp.ndarray det, cnp.ndarray piv, cnp.ndarray info):
-    """a[t] := L\\U, det[t] := det A[t] (float64; exact for integer matrices, see lu.pxd)."""
-    _dispatch(DET, False, False, a, piv, None, det, None, info)
+def det_batched(cnp.ndarray a, cnp.ndarray det, cnp.ndarray piv, cnp.ndarray info,
+                bint scratch=False):
+    """det[t] := det A[t] (float64; exact for integer matrices, see lu.pxd); a is only
+    read, unless scratch says it is a working copy the driver may overwrite."""
+    _dispatch(DET, False, False, scratch, a, piv, None, det, None, info)
 
 
 def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.ndarray piv,
-                    cnp.ndarray info):
-    """a[t] := L\\U, (sign[t], logabs[t]) := (sign, log|det A[t]|), numpy's convention."""
-    _dispatch(SLOGDET, False, False, a, piv, None, sign, logabs, info)
+                    cnp.ndarray info, bint scratch=False):
+    """(sign[t], logabs[t]) := (sign, log|det A[t]|), numpy's convention; a is only
+    read, unless scratch says it is a working copy the driver may overwrite."""
+    _dispatch(SLOGDET, False, False, scratch, a, piv, None, sign, logabs, info)
+
+
+def permutation(cnp.ndarray piv, Py_ssize_t m):
+    """perm (N, m) int32 from getrf's pivots piv (N, k) (C-contiguous int32, entries in
+    [0, m)): row i of P A[t] = L U is row perm[t, i] of A[t] (the interchanges i <->
+    piv[t, i] applied to 0..m-1 in order)."""
+    if (cnp.PyArray_TYPE(piv) != cnp.NPY_INT32 or not cnp.PyArray_IS_C_CONTIGUOUS(piv)
+            or cnp.PyArray_NDIM(piv) != 2):
+        raise ValueError("lu driver: piv must be a C-contiguous int32 (N, k) array")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(piv, 0), k = cnp.PyArray_DIM(piv, 1), t, i
+    cdef cnp.npy_intp dims[2]
+    dims[0] = n_batch
+    dims[1] = m
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT32, 0)
+    cdef const int* pv = <const int*>cnp.PyArray_DATA(piv)
+    cdef int* pr = <int*>cnp.PyArray_DATA(out)
+    cdef int* row
+    cdef int j, tmp
+    with nogil:
+        for t in range(n_batch):
+            row = pr + t * m
+            for i in range(m):
+                row[i] = <int>i
+            for i in range(k):
+                j = pv[t * k + i]
+                tmp = row[i]
+                row[i] = row[j]
+                row[j] = tmp
+    return out
 
 
 # ----------------------------------------------------------- single small calls
@@ -483,25 +555,92 @@ def lu_solve_2d(lu_and_piv, x2, bint trans, bint check_finite):
     return _result(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, xb)
 
 
+def lu_solve_vector(lu_and_piv, x2, bint trans, bint check_finite):
+    """scipy.linalg.lu_solve((lu, piv), x2, trans) for one float64 system of any order
+    with one right-hand side (x2 of shape (n,) or (n, 1)) and int32 pivots, reading lu
+    in place with its strides (scipy's column-major factors too), else None."""
+    cdef Py_ssize_t n, i
+    if type(lu_and_piv) is not tuple or len(lu_and_piv) != 2:
+        return None
+    lu_, piv_ = lu_and_piv
+    if type(lu_) is not cnp.ndarray or type(piv_) is not cnp.ndarray \
+            or type(x2) is not cnp.ndarray:
+        return None
+    cdef cnp.ndarray a = <cnp.ndarray>lu_
+    cdef cnp.ndarray pv = <cnp.ndarray>piv_
+    cdef cnp.ndarray b = <cnp.ndarray>x2
+    cdef int nd = cnp.PyArray_NDIM(b)
+    if (cnp.PyArray_NDIM(a) != 2 or cnp.PyArray_TYPE(a) != cnp.NPY_DOUBLE
+            or not cnp.PyArray_ISALIGNED(a)):
+        return None
+    n = cnp.PyArray_DIM(a, 0)
+    if n != cnp.PyArray_DIM(a, 1) or n == 0:
+        return None
+    if (cnp.PyArray_NDIM(pv) != 1 or cnp.PyArray_TYPE(pv) != cnp.NPY_INT32
+            or not cnp.PyArray_IS_C_CONTIGUOUS(pv) or cnp.PyArray_DIM(pv, 0) != n):
+        return None
+    if (nd != 1 and not (nd == 2 and cnp.PyArray_DIM(b, 1) == 1)) \
+            or cnp.PyArray_TYPE(b) != cnp.NPY_DOUBLE or not cnp.PyArray_ISALIGNED(b) \
+            or cnp.PyArray_DIM(b, 0) != n:
+        return None
+    cdef const int* piv = <const int*>cnp.PyArray_DATA(pv)
+    for i in range(n):
+        if piv[i] < 0 or piv[i] >= n:
+            return None
+    cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, cnp.PyArray_DIMS(b), cnp.NPY_DOUBLE, 0)
+    cdef double* x = <double*>cnp.PyArray_DATA(out)
+    cdef const double* lu = <const double*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rsa = cnp.PyArray_STRIDE(a, 0) // sizeof(double)
+    cdef Py_ssize_t csa = cnp.PyArray_STRIDE(a, 1) // sizeof(double)
+    cdef int st, n_threads = max_threads()
+    _load(b, n, 1, x)
+    if check_finite:
+        for i in range(n):
+            if not (x[i] - x[i] == 0):            # NaN or Inf
+                return None
+    with nogil:
+        st = getrs(trans, n, 1, lu, rsa, csa, piv, x, 1, 1, n_threads)
+    if st != INFO_OK:
+        return None
+    return out
+
+
 def lu_factor_2d(x, bint check_finite):
-    """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 matrix, else None
-    (also None when it is singular or, with check_finite, not finite: the general path
-    then warns or raises)."""
-    cdef Py_ssize_t n, i, j
-    cdef int typenum
-    if not _small_square(x, &n, &typenum, False):
+    """scipy.linalg.lu_factor(x) -> (lu, piv) for one small float64 or float32 matrix
+    (float32 factored natively, scipy's precision), else None (also None when it is
+    singular or, with check_finite, not finite: the general path then warns or raises)."""
+    cdef Py_ssize_t n, i
+    cdef int typenum, info
+    if not _small_square(x, &n, &typenum, True):
         return None
     cdef cnp.npy_intp dims[2]
     dims[0] = n
     dims[1] = n
-    cdef cnp.ndarray lu = cnp.PyArray_EMPTY(2, dims, cnp.NPY_DOUBLE, 0)
+    cdef cnp.ndarray lu = cnp.PyArray_EMPTY(2, dims, typenum, 0)
     cdef cnp.ndarray piv = cnp.PyArray_EMPTY(1, dims, cnp.NPY_INT32, 0)
-    cdef double* w = <double*>cnp.PyArray_DATA(lu)
-    _load(<cnp.ndarray>x, n, n, w)
-    if check_finite:
-        for i in range(n * n):
-            if not (w[i] - w[i] == 0):        # NaN or Inf
-                return None
-    if getrf(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv), 1) != 0:
+    cdef double* w
+    cdef float* f
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef char* p = <char*>cnp.PyArray_DATA(a)
+    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = cnp.PyArray_STRIDE(a, 1), j
+    if typenum == cnp.NPY_DOUBLE:
+        w = <double*>cnp.PyArray_DATA(lu)
+        _load(a, n, n, w)
+        if check_finite:
+            for i in range(n * n):
+                if not (w[i] - w[i] == 0):        # NaN or Inf
+                    return None
+        info = getrf(n, n, w, n, 1, <int*>cnp.PyArray_DATA(piv), 1)
+    else:
+        f = <float*>cnp.PyArray_DATA(lu)
+        for i in range(n):                          # float32 stays float32 (sgetrf's precision)
+            for j in range(n):
+                f[i * n + j] = (<float*>(p + i * rs + j * cs))[0]
+        if check_finite:
+            for i in range(n * n):
+                if not (f[i] - f[i] == 0):
+                    return None
+        info = getrf(n, n, f, n, 1, <int*>cnp.PyArray_DATA(piv), 1)
+    if info != 0:
         return None
     return lu, piv

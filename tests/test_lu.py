@@ -440,11 +440,59 @@ def test_writeable_inputs_are_not_modified(rng):
     b = rng.standard_normal(5)
     a0, b0 = a.copy(), b.copy()
     for f in (lambda: fl.solve(a, b), lambda: fl.inv(a), lambda: fl.det(a), lambda: fl.slogdet(a),
-              lambda: fl.lu_factor(a, overwrite_a=True), lambda: fl.lu(a, overwrite_a=True),
-              lambda: fl.lu_solve(fl.lu_factor(a), b, overwrite_b=True)):
+              lambda: fl.lu_factor(a), lambda: fl.lu(a), lambda: fl.lu_solve(fl.lu_factor(a), b)):
         f()
         np.testing.assert_array_equal(a, a0)
         np.testing.assert_array_equal(b, b0)
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "stack"])
+def test_overwrite_flags_give_the_same_results(layout, dtype, rng):
+    # overwrite_a / overwrite_b let the kernel work in the caller's array (C-contiguous,
+    # result dtype); the answers must not depend on whether it did.
+    shape = (3, 40, 40) if layout == "stack" else (40, 40)
+    a0 = _randn(rng, shape, dtype)
+    b0 = _randn(rng, shape[:-1] + (3,), dtype)
+    order = "F" if layout == "F" else "C"
+    lu0, piv0 = fl.lu_factor(a0)
+    a = np.array(a0, order=order)
+    lu1, piv1 = fl.lu_factor(a, overwrite_a=True)
+    np.testing.assert_array_equal(lu1, lu0)
+    np.testing.assert_array_equal(piv1, piv0)
+    if order == "C":
+        assert np.shares_memory(lu1, a)           # factored in place: no copy
+    for res0, res1 in zip(fl.lu(a0), fl.lu(np.array(a0, order=order), overwrite_a=True)):
+        np.testing.assert_array_equal(res1, res0)
+    x0 = fl.lu_solve((lu0, piv0), b0)
+    b = np.array(b0, order=order)
+    x1 = fl.lu_solve((lu0, piv0), b, overwrite_b=True)
+    np.testing.assert_array_equal(x1, x0)
+    if order == "C":
+        assert np.shares_memory(x1, b)
+
+
+@pytest.mark.parametrize("k", [2, 8, 16, 20, 40])
+def test_writeable_stacks_are_not_modified(k, rng):
+    # C-contiguous float64 stacks are read in place by solve, inv, det and slogdet.
+    a = rng.standard_normal((9, k, k))
+    b = rng.standard_normal((9, k, 2))
+    a0, b0 = a.copy(), b.copy()
+    for f in (lambda: fl.solve(a, b), lambda: fl.inv(a), lambda: fl.det(a), lambda: fl.slogdet(a),
+              lambda: fl.solve(a, b, errors="nan"), lambda: fl.inv(a, errors="info")):
+        f()
+        np.testing.assert_array_equal(a, a0)
+        np.testing.assert_array_equal(b, b0)
+
+
+@pytest.mark.parametrize("k, nrhs", [(2, 600), (8, 33), (16, 17), (3, 1)])
+def test_stacked_solve_many_right_hand_sides(k, nrhs, dtype, rng):
+    # More right-hand sides than the lane kernels' buffers hold take the general path.
+    a = _randn(rng, (5, k, k), dtype)
+    b = _randn(rng, (5, k, nrhs), dtype)
+    x = fl.solve(a, b)
+    assert x.shape == b.shape and x.dtype == dtype
+    for t in range(5):
+        assert _solve_residual(a[t], x[t], b[t]) <= THRESHOLD
 
 
 def test_float32_native_mode(rng):
@@ -585,6 +633,25 @@ def test_one_and_two_threads_identical(k, rng):
         np.testing.assert_array_equal(x, y)
 
 
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("bshape", ["vector", "column"])
+@pytest.mark.parametrize("trans", [0, 1, 2])
+def test_lu_solve_one_right_hand_side_any_order(order, bshape, trans, rng):
+    # One float64 right-hand side of any order skips the layers and reads lu in place.
+    n = 70
+    a = rng.standard_normal((n, n))
+    lu_, piv = sl.lu_factor(a)
+    lu_ = np.array(lu_, order=order)
+    b = rng.standard_normal(n if bshape == "vector" else (n, 1))
+    x = fl.lu_solve((lu_, piv), b, trans=trans)
+    assert x.shape == b.shape and x.dtype == np.float64
+    np.testing.assert_allclose(x, sl.lu_solve((lu_, piv), b, trans=trans), rtol=1e-9, atol=1e-12)
+    assert _solve_residual(a.T if trans else a, x, b) <= THRESHOLD
+    b[3] = np.nan
+    with pytest.raises(ValueError):
+        fl.lu_solve((lu_, piv), b)
+
+
 @pytest.mark.parametrize("trans", [0, 1])
 @pytest.mark.parametrize("n, nrhs", [(40, None), (40, 3), (5, None), (300, None)])
 def test_lu_solve_reads_scipy_column_major_factors(trans, n, nrhs, rng):
@@ -596,6 +663,19 @@ def test_lu_solve_reads_scipy_column_major_factors(trans, n, nrhs, rng):
     x = fl.lu_solve(lu_piv, b, trans=trans)
     assert _solve_residual(a.T if trans else a, x, b) <= THRESHOLD
     np.testing.assert_allclose(x, sl.lu_solve(lu_piv, b, trans=trans), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 3, 8, 17, 32])
+def test_float32_lu_factor_single_call_is_native(n, rng):
+    # One small float32 matrix skips the layers but stays float32, scipy's sgetrf.
+    a = _randn(rng, (n, n), np.float32)
+    lu_, piv = fl.lu_factor(a)
+    lu_stack, piv_stack = fl.lu_factor(a[None])
+    assert lu_.dtype == np.float32 and piv.dtype == np.int32
+    np.testing.assert_array_equal(piv, piv_stack[0])
+    np.testing.assert_array_equal(piv, sl.lu_factor(a)[1])
+    np.testing.assert_allclose(lu_, lu_stack[0], rtol=20 * eps(np.float32), atol=20 * eps(np.float32))
+    assert _lu_residual(a, lu_, piv) <= THRESHOLD
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 8, 17, 32])

@@ -2,9 +2,12 @@
 tensorsolve and tensorinv, and scipy.linalg's lu, lu_factor and lu_solve.
 
 Every function takes stacks (..., M, N).  Validation, dtype rules and broadcasting go
-through fastla/_validate.py; the kernels work in place on C-contiguous working copies
-(the caller's arrays are never written; overwrite_a / overwrite_b are permissions
-fastla does not need).  float32 input is computed in float64 and rounded, as numpy
+through fastla/_validate.py; the factorizations work in place on C-contiguous working
+copies, while solve, inv and det read a C-contiguous operand of the compute dtype
+where it lies.  The caller's arrays are never written, except with scipy's overwrite_a
+/ overwrite_b permissions: lu, lu_factor and lu_solve then work in the caller's array
+when it already is the C-contiguous stack of the result dtype the kernel needs (else
+they copy, as scipy does when it cannot overwrite).  float32 input is computed in float64 and rounded, as numpy
 does, unless fastla.float32_compute('float32') is in effect.  Failures (an exactly
 zero pivot) go through fastla/_errors.py: numpy's LinAlgError("Singular matrix")
 by default, or the keyword-only errors='nan' | 'info' policy on stacks.  det and
@@ -28,6 +31,16 @@ __all__ = ["solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve", "ten
            "lu", "lu_factor", "lu_solve"]
 
 _SINGULAR = "Singular matrix"
+
+
+def _read_stack(a, dtype, batch=None):
+    """(stack, scratch): a as the C-contiguous (N, m, n) stack of `dtype` the solve, inv
+    and det drivers read, without a copy when a already is one (then scratch is False:
+    the driver must not write it), else a working copy the driver may overwrite."""
+    if a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned \
+            and (batch is None or a.shape[:-2] == tuple(batch)):
+        return a.reshape((-1,) + a.shape[-2:]), False
+    return working_copy(a, dtype, batch), True
 
 
 def _status(n_batch, kmin):
@@ -97,7 +110,8 @@ def solve(a, b, *, errors="raise"):
     x = working_copy(b if b.ndim > 1 else b[:, None], compute_dtype(dtype), batch)
     piv, info = _status(x.shape[0], n)
     if x.size:
-        _lu.solve_batched(working_copy(a, x.dtype, batch), x, piv, info)
+        aw, scratch = _read_stack(a, x.dtype, batch)
+        _lu.solve_batched(aw, x, piv, info, scratch)
     x = x.reshape(batch + b_core).astype(dtype, copy=False)
     return _finish(info, batch, errors, (x,), wrap)
 
@@ -131,7 +145,8 @@ def inv(a, *, errors="raise"):
     out = np.empty(a.shape, dtype=compute_dtype(dtype))
     piv, info = _status(out.size and out.size // (n * n), n)
     if out.size:
-        _lu.inv_batched(working_copy(a, out.dtype), out.reshape(-1, n, n), piv, info)
+        aw, scratch = _read_stack(a, out.dtype)
+        _lu.inv_batched(aw, out.reshape(-1, n, n), piv, info, scratch)
     return _finish(info, batch, errors, (out.astype(dtype, copy=False),), wrap)
 
 
@@ -148,11 +163,11 @@ def _det_parts(a, slog):
     r2 = np.zeros(n_batch)
     if n and n_batch:
         piv, info = _status(n_batch, n)
-        aw = working_copy(a, compute_dtype(dtype))
+        aw, scratch = _read_stack(a, compute_dtype(dtype))
         if slog:
-            _lu.slogdet_batched(aw, r1, r2, piv, info)
+            _lu.slogdet_batched(aw, r1, r2, piv, info, scratch)
         else:
-            _lu.det_batched(aw, r1, piv, info)
+            _lu.det_batched(aw, r1, piv, info, scratch)
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     return dtype, r1.reshape(batch), r2.reshape(batch)
@@ -268,13 +283,23 @@ def _scipy_operand(a, check_finite, name="a"):
     return a
 
 
-def _getrf(a):
+def _in_place(x, dtype, batch):
+    """Whether an overwrite_* permission can be used: x is already the writeable,
+    aligned, C-contiguous stack of `dtype` and batch shape `batch` a kernel works on."""
+    return (x.dtype == dtype and x.flags.c_contiguous and x.flags.aligned
+            and x.flags.writeable and x.shape[:-2] == tuple(batch))
+
+
+def _getrf(a, overwrite_a=False):
     """(lu, piv, info) of the stack a (..., m, n) in a's result dtype: the shared core of
-    lu and lu_factor."""
+    lu and lu_factor.  overwrite_a: factor a itself when it can be (no copy)."""
     dtype = scipy_result_dtype(a)
     m, n = a.shape[-2:]
     batch = a.shape[:-2]
-    work = working_copy(a, dtype)              # scipy's precision: LAPACK's s/d routine
+    if overwrite_a and _in_place(a, dtype, batch):
+        work = a.reshape((-1, m, n))
+    else:
+        work = working_copy(a, dtype)          # scipy's precision: LAPACK's s/d routine
     piv, info = _status(work.shape[0], min(m, n))
     if work.size:
         _lu.getrf_batched(work, piv, info)
@@ -296,13 +321,13 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, errors="warn"):
     if errors != "warn":
         check_errors_arg(errors)
     else:
-        r = _lu.lu_factor_2d(a, check_finite)      # one small float64 matrix: no layers
+        r = _lu.lu_factor_2d(a, check_finite)      # one small float matrix: no layers
         if r is not None:
             return r
     a = _scipy_operand(a, check_finite)
     if a.size == 0:
         return np.empty_like(a), np.empty(a.shape[:-2] + (0,), dtype=np.int32)
-    lu_, piv, info = _getrf(a)
+    lu_, piv, info = _getrf(a, overwrite_a)
     if errors == "warn":
         if (info < 0).any():
             raise_for_status(int(info[info < 0].flat[0]))
@@ -320,6 +345,8 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     batch dimensions of lu, piv and b broadcast."""
     if trans in (0, 1, 2):
         x = _lu.lu_solve_2d(lu_and_piv, b, trans != 0, check_finite)   # no layers
+        if x is None:                               # one right-hand side, any order
+            x = _lu.lu_solve_vector(lu_and_piv, b, trans != 0, check_finite)
         if x is not None:
             return x
     lu_, piv = lu_and_piv
@@ -336,7 +363,11 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
         raise ValueError(f"Shapes of lu {lu_.shape[-2:]} and b {b_core} are incompatible")
     dtype = scipy_result_dtype(lu_, b1)
     batch = np.broadcast_shapes(lu_.shape[:-2], piv.shape[:-1], b1.shape[:b1.ndim - len(b_core)])
-    x = working_copy(b1 if b1.ndim > 1 else b1[:, None], dtype, batch)
+    bm = b1 if b1.ndim > 1 else b1[:, None]
+    if overwrite_b and _in_place(bm, dtype, batch):
+        x = bm.reshape((-1,) + bm.shape[-2:])    # solved in place: no copy
+    else:
+        x = working_copy(bm, dtype, batch)
     if x.size:
         pw = np.ascontiguousarray(np.broadcast_to(piv, batch + (n,)), dtype=np.int32)
         if pw.min() < 0 or pw.max() >= n:     # the kernel trusts them
@@ -381,15 +412,9 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
             return np.ones_like(a1), a1
         P = np.zeros(nd + [m], dtype=int) if p_indices else np.ones_like(a1)
         return P, np.ones_like(a1), a1
-    lu_, piv, _ = _getrf(a)
+    lu_, piv, _ = _getrf(a, overwrite_a)
     # perm[i]: the row of A that became row i of L U (swaps applied in order).
-    perm = np.broadcast_to(np.arange(m, dtype=np.int32), piv.shape[:-1] + (m,)).copy()
-    rows = np.indices(perm.shape[:-1])
-    for i in range(k):                  # k fancy-indexed swaps over the whole stack
-        j = piv[..., i]
-        pi, pj = perm[..., i].copy(), perm[(*rows, j)]
-        perm[..., i] = pj
-        perm[(*rows, j)] = pi
+    perm = _lu.permutation(piv.reshape(-1, k), m).reshape(piv.shape[:-1] + (m,))
     L = np.tril(lu_[..., :, :k], -1)
     idx = np.arange(k)
     L[..., idx, idx] = 1
