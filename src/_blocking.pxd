@@ -79,3 +79,10 @@ cdef enum:
 cdef enum:
     TRSM_NB = 64
     TRSM_MIN_RHS = 4
+
+# Householder QR (qr.pxd).  QR_NB: columns per panel of the blocked geqrf/orgqr.  A
+# panel is factored by the level-2 geqr2 (a fraction ~QR_NB/n of the flops) and
+# applied to the trailing matrix as two GEMMs of depth m and QR_NB; wider panels
+# move flops out of the GEMM, narrower ones make its rank-QR_NB update thin.
+cdef enum:
+    QR_NB = 32

@@ -1,0 +1,416 @@
+"""Householder QR, A = Q R, and forming Q, the LAPACK way.
+
+What: for an m x n matrix A, A = Q R with Q = H_0 H_1 ... H_{k-1} (k = min(m, n))
+orthogonal and R upper trapezoidal.  LAPACK's geqrf contract: R overwrites the upper
+triangle of A; below the diagonal, column j holds v_j[1:] of the reflector
+H_j = I - tau_j v_j v_j^T (v_j[0] = 1 implicit, v_j zero above row j), and tau[j]
+is tau_j.  The reflectors follow LAPACK's larfg exactly (beta = -sign(alpha) ||x||,
+tau in [1, 2], or tau = 0 when there is nothing to annihilate), so Q and R equal
+LAPACK's (numpy's) to rounding, signs included.
+
+Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §5.1-5.2):
+- householder (larfg, GVL4 Alg. 5.1.1 with LAPACK's sign and scaling).
+- geqr2: unblocked Householder QR (GVL4 Alg. 5.2.1), 2mn^2 - 2n^3/3 flops; each
+  reflector is applied to the trailing columns as w = v^T C, C -= tau v w^T
+  (apply_reflector: two sweeps along rows of C, vectorised when rows are contiguous).
+- geqrf: blocked QR with the compact WY representation H_j ... H_{j+b-1} =
+  I - V T V^T (Schreiber & Van Loan, SIAM J. Sci. Stat. Comput. 10(1), 1989;
+  GVL4 §5.2.3).  Per panel of QR_NB columns:
+
+          jb     n - j - jb
+        +-----+------------+      1. geqr2 on the panel [A11; A21] -> V, tau   (level 2)
+     jb | A11 | A12        |      2. T from V^T V (gemm) and tau               (larft)
+        +-----+------------+      3. W := V^T [A12; A22]                       (gemm)
+        | A21 | A22        |      4. W := T^T W                                (trmm, small)
+        +-----+------------+      5. [A12; A22] -= V W                         (gemm)
+
+  so all but a fraction ~QR_NB/n of the flops run in the GEMM of gemm.pxd.  The T of
+  every panel is kept, so forming Q reuses it.
+- orgqr: Q (m x mc) := H_0 ... H_{k-1} [I; 0], blocked backwards over the same
+  panels, Q[j:, j:] := (I - V T V^T) Q[j:, j:] (LAPACK dorgqr; 4mnk - 2(m+n)k^2 +
+  4k^3/3 flops for k reflectors).  org2r is its unblocked version.
+- Tall-skinny (tsqr_r): TSQR (Demmel, Grigori, Hoemmen & Langou, SIAM J. Sci. Comput.
+  34(1), 2012) with one reduction level: every block of rows is factored in cache
+  (one thread per block), the stacked R factors once more.  Its Q and R differ from
+  Householder's by column / row signs S; the signs are recovered as in Ballard et al.,
+  "Reconstructing Householder vectors from tall-skinny QR" (J. Parallel Distrib.
+  Comput. 85, 2015): s_k = -sign(u_kk) in an LU of the top n x n block of Q without
+  pivoting, Q - S = L U.  Then R = S R_tsqr and Q = Q_tsqr S are LAPACK's.
+
+Strides are in elements, row stride before column stride (rsa, csa); any strides
+work, the speed assumes rows are contiguous (row-major, as the drivers provide).
+The blocked kernels make V explicit in place (unit diagonal, zeros above) for the
+GEMM and put R back afterwards (v_explicit / v_restore).
+NaN and Inf propagate through the arithmetic (a NaN column gives a NaN reflector);
+nothing can fail but workspace allocation (INFO_NO_MEMORY).
+"""
+
+from libc.math cimport fabs, sqrt, copysign, hypot
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport QR_NB
+from _memory cimport aligned_alloc64, aligned_free
+from gemm cimport gemm, imin
+
+cdef extern from "float.h":
+    double DBL_MIN
+    double DBL_EPSILON
+    float FLT_MIN
+    float FLT_EPSILON
+
+cdef extern from *:
+    """
+    #define FASTLA_NRM2_SAFE_LO_D 0x1p-500   /* a sum of squares in [lo, hi] is accurate */
+    #define FASTLA_NRM2_SAFE_HI_D 0x1p+500
+    #define FASTLA_NRM2_SAFE_LO_S 0x1p-60f
+    #define FASTLA_NRM2_SAFE_HI_S 0x1p+60f
+    """
+    const double NRM2_LO_D "FASTLA_NRM2_SAFE_LO_D"
+    const double NRM2_HI_D "FASTLA_NRM2_SAFE_HI_D"
+    const float NRM2_LO_S "FASTLA_NRM2_SAFE_LO_S"
+    const float NRM2_HI_S "FASTLA_NRM2_SAFE_HI_S"
+
+
+# ------------------------------------------------------------------ reflectors
+
+cdef inline real nrm2(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nogil:
+    """||x||_2 without overflow or harmful underflow (BLAS nrm2).
+
+    The plain sum of squares is exact enough whenever it lands in [2^-500, 2^500]
+    (2^-60, 2^60 for float): no square overflowed, and squares that underflowed are
+    below 2^-1022, negligible next to the sum.  Otherwise (tiny, huge, Inf or NaN
+    data) a second pass sums (x_i / max|x|)^2.
+    """
+    cdef Py_ssize_t i
+    cdef real s0 = 0, s1 = 0, scale = 0, v
+    cdef real lo, hi
+    if real is double:
+        lo, hi = NRM2_LO_D, NRM2_HI_D
+    else:
+        lo, hi = NRM2_LO_S, NRM2_HI_S
+    for i in range(0, n - 1, 2):              # two chains: not bound by FMA latency
+        s0 += x[i * incx] * x[i * incx]
+        s1 += x[(i + 1) * incx] * x[(i + 1) * incx]
+    if n % 2:
+        s0 += x[(n - 1) * incx] * x[(n - 1) * incx]
+    s0 += s1
+    if lo <= s0 <= hi:
+        return sqrt(s0)
+    for i in range(n):
+        v = fabs(x[i * incx])
+        if not (v <= scale):                  # NaN wins, so it propagates
+            scale = v
+    if scale == 0 or scale != scale or scale - scale != 0:   # zero, NaN or Inf
+        return scale
+    s0 = 0
+    for i in range(n):
+        v = x[i * incx] / scale
+        s0 += v * v
+    return scale * sqrt(s0)
+
+
+cdef inline real householder(Py_ssize_t n, real* alpha, real* x, Py_ssize_t incx) noexcept nogil:
+    """Reflector H = I - tau v v^T with H (alpha, x) = (beta, 0) (LAPACK larfg).
+
+    # IN  the n-vector (alpha, x[0..n-2]) (x with stride incx)
+    # OUT alpha := beta = -sign(alpha) ||(alpha, x)||, x := v[1:] (v[0] = 1), returns tau
+    tau = 0 (H = I, alpha kept) when x is already zero or n <= 1.  When |beta| is
+    below safmin = tiny/eps, (alpha, x) is scaled up by 1/safmin (at most 20 times)
+    before tau and v are formed, so 1/(alpha - beta) cannot overflow (as LAPACK).
+    """
+    cdef real xnorm, beta, tau, safmin, rsafmn, scale
+    cdef Py_ssize_t i
+    cdef int knt = 0
+    if n <= 1:
+        return 0
+    xnorm = nrm2(n - 1, x, incx)
+    if xnorm == 0:
+        return 0
+    if real is double:
+        safmin = DBL_MIN / (DBL_EPSILON / 2)
+    else:
+        safmin = FLT_MIN / (FLT_EPSILON / 2)
+    beta = -copysign(hypot(alpha[0], xnorm), alpha[0])
+    if fabs(beta) < safmin:
+        rsafmn = 1 / safmin
+        while True:
+            knt += 1
+            for i in range(n - 1):
+                x[i * incx] *= rsafmn
+            beta *= rsafmn
+            alpha[0] *= rsafmn
+            if not (fabs(beta) < safmin and knt < 20):
+                break
+        xnorm = nrm2(n - 1, x, incx)
+        beta = -copysign(hypot(alpha[0], xnorm), alpha[0])
+    tau = (beta - alpha[0]) / beta
+    scale = 1 / (alpha[0] - beta)
+    for i in range(n - 1):
+        x[i * incx] *= scale
+    for i in range(knt):
+        beta *= safmin
+    alpha[0] = beta
+    return tau
+
+
+cdef inline void apply_reflector(Py_ssize_t m, Py_ssize_t n, const real* v, Py_ssize_t incv,
+                                 real tau, real* c, Py_ssize_t rsc, Py_ssize_t csc,
+                                 real* work) noexcept nogil:
+    """C := (I - tau v v^T) C for C m x n, v[0] = 1 implicit (v[i*incv], i >= 1) (larf, left).
+
+    # IN  work: n elements
+    w = v^T C, then C -= tau v w^T.  With contiguous rows both are sweeps along rows
+    (axpy, vectorised); with contiguous columns, dot products and axpys down columns.
+    """
+    cdef Py_ssize_t i, j
+    cdef real vi, s
+    cdef real* ci
+    if tau == 0 or n == 0:
+        return
+    if csc == 1 or rsc != 1:
+        for j in range(n):
+            work[j] = c[j * csc]
+        for i in range(1, m):
+            vi = v[i * incv]
+            ci = c + i * rsc
+            for j in range(n):
+                work[j] += vi * ci[j * csc]
+        for j in range(n):
+            c[j * csc] -= tau * work[j]
+        for i in range(1, m):
+            vi = tau * v[i * incv]
+            ci = c + i * rsc
+            for j in range(n):
+                ci[j * csc] -= vi * work[j]
+    else:                                       # column-major C
+        for j in range(n):
+            ci = c + j * csc
+            s = ci[0]
+            for i in range(1, m):
+                s += v[i * incv] * ci[i]
+            s *= tau
+            ci[0] -= s
+            for i in range(1, m):
+                ci[i] -= s * v[i * incv]
+
+
+cdef inline void geqr2(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                       real* tau, real* work) noexcept nogil:
+    """A = Q R in place, unblocked (GVL4 Alg. 5.2.1; LAPACK geqr2).
+
+    # IN  A (m x n); work: n elements
+    # OUT R and the reflectors in A (module docstring), tau[:min(m, n)]
+    """
+    cdef Py_ssize_t j, k = imin(m, n)
+    for j in range(k):
+        tau[j] = householder(m - j, a + j * rsa + j * csa, a + (j + 1) * rsa + j * csa, rsa)
+        if j + 1 < n:
+            # A[j:, j+1:] := H_j A[j:, j+1:]
+            apply_reflector(m - j, n - j - 1, a + j * rsa + j * csa, rsa, tau[j],
+                            a + j * rsa + (j + 1) * csa, rsa, csa, work)
+
+
+cdef inline void org2r(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, const real* a,
+                       Py_ssize_t rsa, Py_ssize_t csa, const real* tau, real* q,
+                       Py_ssize_t rsq, Py_ssize_t csq, real* work) noexcept nogil:
+    """Q := H_0 ... H_{k-1} [I; 0] (m x mc, k <= mc <= m), unblocked (LAPACK org2r).
+
+    # IN  reflectors of geqr2/geqrf in A; work: mc elements
+    Applied last to first: H_i only touches Q[i:, i:], the rest is still I there.
+    """
+    cdef Py_ssize_t i, j
+    for i in range(m):
+        for j in range(mc):
+            q[i * rsq + j * csq] = 1 if i == j else 0
+    for i in range(k - 1, -1, -1):
+        apply_reflector(m - i, mc - i, a + i * rsa + i * csa, rsa, tau[i],
+                        q + i * rsq + i * csq, rsq, csq, work)
+
+
+# ------------------------------------------------------------ compact WY blocks
+
+cdef inline void v_explicit(Py_ssize_t b, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                            real* saved) noexcept nogil:
+    """Make the b x b top of V (at a) explicit for the GEMM: unit diagonal, zeros above;
+    R's entries there (b*(b+1)/2) go to saved, for v_restore."""
+    cdef Py_ssize_t i, j, t = 0
+    for i in range(b):
+        for j in range(i, b):
+            saved[t] = a[i * rsa + j * csa]
+            a[i * rsa + j * csa] = 1 if i == j else 0
+            t += 1
+
+
+cdef inline void v_restore(Py_ssize_t b, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                           const real* saved) noexcept nogil:
+    cdef Py_ssize_t i, j, t = 0
+    for i in range(b):
+        for j in range(i, b):
+            a[i * rsa + j * csa] = saved[t]
+            t += 1
+
+
+cdef inline int larft(Py_ssize_t m, Py_ssize_t b, const real* v, Py_ssize_t rsv,
+                      Py_ssize_t csv, const real* tau, real* t, Py_ssize_t ldt,
+                      int n_threads) noexcept nogil:
+    """T (b x b upper, row-major, ld ldt) with H_0 ... H_{b-1} = I - V T V^T (LAPACK
+    larft, forward, columnwise).
+
+    # IN  V explicit (m x b, v_explicit)
+    Schreiber & Van Loan's recurrence T[:i, i] = -tau_i T[:i, :i] (V^T V)[:i, i],
+    T[i, i] = tau_i, with the Gram matrix V^T V from one GEMM (m b^2 flops at GEMM
+    speed; the recurrence costs b^3/3).  Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t i, j, p
+    cdef real s
+    # T's strict upper triangle := V^T V  (only its strict upper part is used)
+    if gemm(b, b, m, 1, v, csv, rsv, v, rsv, csv, 0, t, ldt, 1, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    for i in range(b):
+        # T[:i, i] := -tau_i T[:i, :i] G[:i, i]: row j of the upper triangle needs
+        # only G entries of rows >= j, so top to bottom works in place.
+        for j in range(i):
+            s = 0
+            for p in range(j, i):                       # T[j, j:i] . G[j:i, i]
+                s += t[j * ldt + p] * t[p * ldt + i]
+            t[j * ldt + i] = -tau[i] * s
+        t[i * ldt + i] = tau[i]
+        for j in range(i):
+            t[i * ldt + j] = 0
+    return INFO_OK
+
+
+cdef inline void trmm_t(bint trans, Py_ssize_t b, Py_ssize_t n, const real* t, Py_ssize_t ldt,
+                        real* w, Py_ssize_t ldw) noexcept nogil:
+    """W := T W (trans false) or T^T W for T b x b upper triangular, W b x n row-major.
+    Row i of the result combines rows of W not yet overwritten (T: i upwards from the
+    top; T^T: i downwards from the bottom), so it runs in place along rows of W."""
+    cdef Py_ssize_t i, j, p
+    cdef real tij, tii
+    if not trans:
+        for i in range(b):
+            tii = t[i * ldt + i]
+            for j in range(n):
+                w[i * ldw + j] *= tii
+            for p in range(i + 1, b):
+                tij = t[i * ldt + p]
+                for j in range(n):
+                    w[i * ldw + j] += tij * w[p * ldw + j]
+    else:
+        for i in range(b - 1, -1, -1):
+            tii = t[i * ldt + i]
+            for j in range(n):
+                w[i * ldw + j] *= tii
+            for p in range(i):
+                tij = t[p * ldt + i]
+                for j in range(n):
+                    w[i * ldw + j] += tij * w[p * ldw + j]
+
+
+cdef inline int larfb(bint trans, Py_ssize_t m, Py_ssize_t n, Py_ssize_t b,
+                      const real* v, Py_ssize_t rsv, Py_ssize_t csv, const real* t,
+                      Py_ssize_t ldt, real* c, Py_ssize_t rsc, Py_ssize_t csc,
+                      real* w, int n_threads) noexcept nogil:
+    """C := (I - V T V^T) C, or its transpose (I - V T^T V^T) C (LAPACK larfb, left,
+    forward, columnwise); V explicit m x b, C m x n.
+
+    # IN  w: b*n elements
+    4mnb flops in two GEMMs, b^2 n in the small triangular product.
+    """
+    if n == 0 or b == 0:
+        return INFO_OK
+    # W := V^T C
+    if gemm(b, n, m, 1, v, csv, rsv, c, rsc, csc, 0, w, n, 1, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    trmm_t(trans, b, n, t, ldt, w, n)                    # W := op(T) W
+    # C := C - V W
+    if gemm(m, n, b, -1, v, rsv, csv, w, n, 1, 1, c, rsc, csc, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    return INFO_OK
+
+
+cdef inline Py_ssize_t qr_t_size(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Elements of geqrf's T blocks: one QR_NB x QR_NB block per panel."""
+    return ((imin(m, n) + QR_NB - 1) // QR_NB) * QR_NB * QR_NB
+
+
+cdef inline int geqrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                      real* tau, real* tbuf, int n_threads) noexcept nogil:
+    """A = Q R in place, blocked with compact WY (the diagram in the module docstring).
+
+    # IN  A (m x n); tbuf: qr_t_size(m, n) elements, or NULL when T is not wanted
+    # OUT R and the reflectors in A, tau[:min(m, n)], the T of panel p at tbuf + p*NB*NB
+    Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t k = imin(m, n), j, jb, p, nb = QR_NB
+    cdef real* work
+    cdef real* t
+    cdef real* w
+    cdef real* saved
+    cdef int info = INFO_OK
+    if k <= nb and tbuf == NULL:
+        work = <real*>aligned_alloc64(n * sizeof(real))
+        if work == NULL:
+            return INFO_NO_MEMORY
+        geqr2(m, n, a, rsa, csa, tau, work)
+        aligned_free(work)
+        return INFO_OK
+    # work: geqr2's row (n) | saved R (nb^2) | W (nb x n) | T when tbuf is NULL (nb^2)
+    work = <real*>aligned_alloc64((n + 2 * nb * nb + nb * n) * sizeof(real))
+    if work == NULL:
+        return INFO_NO_MEMORY
+    saved = work + n
+    w = saved + nb * nb
+    for p in range((k + nb - 1) // nb):
+        j = p * nb
+        jb = imin(nb, k - j)
+        geqr2(m - j, jb, a + j * rsa + j * csa, rsa, csa, tau + j, work)       # 1.
+        if j + jb >= n and tbuf == NULL:
+            break
+        t = tbuf + p * nb * nb if tbuf != NULL else w + nb * n
+        v_explicit(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        info = larft(m - j, jb, a + j * rsa + j * csa, rsa, csa, tau + j, t, nb,   # 2.
+                     n_threads)
+        if info == INFO_OK and j + jb < n:                                        # 3.-5.
+            info = larfb(True, m - j, n - j - jb, jb, a + j * rsa + j * csa, rsa, csa,
+                         t, nb, a + j * rsa + (j + jb) * csa, rsa, csa, w, n_threads)
+        v_restore(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        if info != INFO_OK:
+            break
+    aligned_free(work)
+    return info
+
+
+cdef inline int orgqr(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, real* a, Py_ssize_t rsa,
+                      Py_ssize_t csa, const real* tbuf, real* q, Py_ssize_t rsq,
+                      Py_ssize_t csq, int n_threads) noexcept nogil:
+    """Q := H_0 ... H_{k-1} [I; 0] (m x mc, k <= mc <= m), blocked on geqrf's T blocks
+    (LAPACK orgqr): panels last to first, Q[j:, j:] := (I - V T V^T) Q[j:, j:].
+
+    # IN  A and tbuf from geqrf (A is used as scratch and restored)
+    Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t i, j, jb, p, nb = QR_NB
+    cdef real* saved
+    cdef real* w
+    cdef int info = INFO_OK
+    for i in range(m):
+        for j in range(mc):
+            q[i * rsq + j * csq] = 1 if i == j else 0
+    if k == 0:
+        return INFO_OK
+    saved = <real*>aligned_alloc64((nb * nb + nb * mc) * sizeof(real))
+    if saved == NULL:
+        return INFO_NO_MEMORY
+    w = saved + nb * nb
+    for p in range((k - 1) // nb, -1, -1):
+        j = p * nb
+        jb = imin(nb, k - j)
+        v_explicit(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        info = larfb(False, m - j, mc - j, jb, a + j * rsa + j * csa, rsa, csa,
+                     tbuf + p * nb * nb, nb, q + j * rsq + j * csq, rsq, csq, w, n_threads)
+        v_restore(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        if info != INFO_OK:
+            break
+    aligned_free(saved)
+    return info

@@ -1,0 +1,134 @@
+"""Drivers for the Householder QR kernels of qr.pxd: batched factor and Q.
+
+The Python layer (fastla/linalg/_qr.py) validates, promotes and batches, and hands
+these drivers C-contiguous working copies ((N, m, n) stacks of one floating dtype)
+that they overwrite.  Each driver picks the fused specialisation once and loops over
+the batch without the GIL: large matrices run one at a time on the blocked geqrf /
+orgqr (threads inside the GEMM); small ones whole matrices per thread (OpenMP over
+the batch) on the unblocked geqr2 / org2r when the total work pays for it.
+"""
+
+cimport numpy as cnp
+from cython.parallel cimport prange
+
+from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _blocking cimport QR_NB, PARALLEL_MIN_MNK
+from _memory cimport aligned_alloc64, aligned_free
+from _threads cimport max_threads
+from gemm cimport imin, imax
+from qr cimport geqr2, org2r, geqrf, orgqr, qr_t_size
+
+cnp.import_array()
+
+KERNELS = {
+    "geqrf": {
+        "computes": "A = Q R (Householder, LAPACK's reflectors: R and V in A, tau)",
+        "algorithm": f"blocked Householder QR, compact WY I - V T V^T on panels of {QR_NB} "
+                     "columns (geqr2 panel, larft from a GEMM Gram matrix, larfb as two "
+                     "GEMMs); unblocked geqr2 below that",
+        "citation": "Schreiber & Van Loan, SIAM J. Sci. Stat. Comput. 10(1), 1989; "
+                    "Golub & Van Loan, Matrix Computations, 4th ed., §5.2",
+        "flops": "2*m*n**2 - 2*n**3/3 (m >= n)",
+    },
+    "orgqr": {
+        "computes": "Q = H_0 ... H_{k-1} [I; 0] (m x mc)",
+        "algorithm": "blocked backwards over geqrf's panels, reusing their T",
+        "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §5.1.6, §5.2.3",
+        "flops": "4*m*n*k - 2*(m + n)*k**2 + 4*k**3/3 (n = mc)",
+    },
+}
+
+
+cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, real* q,
+              real* work, int n_threads) noexcept nogil:
+    """Factor one row-major m x n matrix (and form its m x mc Q if q is not NULL).
+
+    # IN  work: max(n, mc) elements (the unblocked path)
+    """
+    cdef Py_ssize_t k = imin(m, n)
+    cdef real* tbuf
+    cdef int info
+    if k <= QR_NB:
+        geqr2(m, n, a, n, 1, tau, work)
+        if q != NULL:
+            org2r(m, mc, k, a, n, 1, tau, q, mc, 1, work)
+        return INFO_OK
+    if q == NULL:
+        return geqrf(m, n, a, n, 1, tau, NULL, n_threads)
+    tbuf = <real*>aligned_alloc64(qr_t_size(m, n) * sizeof(real))
+    if tbuf == NULL:
+        return INFO_NO_MEMORY
+    info = geqrf(m, n, a, n, 1, tau, tbuf, n_threads)
+    if info == INFO_OK:
+        info = orgqr(m, mc, k, a, n, 1, tbuf, q, mc, 1, n_threads)
+    aligned_free(tbuf)
+    return info
+
+
+cdef void _chunk(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, real* q,
+                 int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+    """Matrices first..last-1 of the batch, on one thread (n_threads goes to the GEMM)."""
+    cdef Py_ssize_t t, k = imin(m, n)
+    cdef real* work = <real*>aligned_alloc64(imax(n, mc) * sizeof(real))
+    if work == NULL:
+        for t in range(first, last):
+            info[t] = INFO_NO_MEMORY
+        return
+    for t in range(first, last):
+        info[t] = _one(m, n, mc, a + t * m * n, tau + t * k,
+                       q + t * m * mc if q != NULL else NULL, work, n_threads)
+    aligned_free(work)
+
+
+cdef void _batched(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a,
+                   real* tau, real* q, int* info, int n_threads) noexcept nogil:
+    """The whole batch: large matrices one at a time (threads in the GEMM); smaller ones
+    whole matrices per thread, one contiguous chunk each, when the work (~m n^2 plus
+    m n mc for Q, plus a fixed ~32 per matrix) pays for an OpenMP region."""
+    cdef Py_ssize_t t, chunk, work = m * n * imin(m, n) + (m * mc * imin(m, n) if q != NULL else 0)
+    if n_batch == 0:
+        return
+    if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
+        _chunk(m, n, mc, a, tau, q, info, 0, n_batch, n_threads)
+        return
+    chunk = (n_batch + n_threads - 1) // n_threads
+    for t in prange(n_threads, num_threads=n_threads, schedule='static'):
+        if t * chunk < n_batch:
+            _chunk(m, n, mc, a, tau, q, info, t * chunk, min(t * chunk + chunk, n_batch), 1)
+
+
+def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info):
+    """a[t] := R and reflectors (LAPACK geqrf layout, row-major), tau[t]; and, if q is
+    not None, q[t] := the first mc columns of Q.  a: C-contiguous (N, m, n); tau
+    (N, min(m, n)) and q (N, m, mc) of a's dtype; info (N,) int32 (0, < 0 no memory)."""
+    if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError("qr driver: a must be a C-contiguous (N, m, n) stack")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(a, 2), mc = 0
+    cdef int typenum = cnp.PyArray_TYPE(a), n_threads = max_threads()
+    if (cnp.PyArray_TYPE(tau) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(tau)
+            or cnp.PyArray_SIZE(tau) != n_batch * min(m, n)):
+        raise ValueError("qr driver: tau must be a C-contiguous (N, min(m, n)) array of a's dtype")
+    if q is not None:
+        if (cnp.PyArray_TYPE(q) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(q)
+                or cnp.PyArray_NDIM(q) != 3 or cnp.PyArray_DIM(q, 0) != n_batch
+                or cnp.PyArray_DIM(q, 1) != m):
+            raise ValueError("qr driver: q must be a C-contiguous (N, m, mc) stack of a's dtype")
+        mc = cnp.PyArray_DIM(q, 2)
+        if not min(m, n) <= mc <= m:
+            raise ValueError("qr driver: q needs min(m, n) <= mc <= m columns")
+    if (cnp.PyArray_TYPE(info) != cnp.NPY_INT32 or not cnp.PyArray_IS_C_CONTIGUOUS(info)
+            or cnp.PyArray_SIZE(info) != n_batch):
+        raise ValueError("qr driver: info must be a C-contiguous int32 (N,) array")
+    cdef void* qp = cnp.PyArray_DATA(q) if q is not None else NULL
+    cdef int* ip = <int*>cnp.PyArray_DATA(info)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _batched[double](n_batch, m, n, mc, <double*>cnp.PyArray_DATA(a),
+                             <double*>cnp.PyArray_DATA(tau), <double*>qp, ip, n_threads)
+    elif typenum == cnp.NPY_FLOAT:
+        with nogil:
+            _batched[float](n_batch, m, n, mc, <float*>cnp.PyArray_DATA(a),
+                            <float*>cnp.PyArray_DATA(tau), <float*>qp, ip, n_threads)
+    else:
+        raise TypeError("qr driver: float32 or float64 arrays expected")
