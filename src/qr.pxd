@@ -50,7 +50,8 @@ from libc.math cimport fabs, sqrt, copysign, hypot
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport QR_NB
 from _memory cimport aligned_alloc64, aligned_free
-from gemm cimport gemm, imin
+from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
+from lu cimport fixed_size
 
 cdef extern from "float.h":
     double DBL_MIN
@@ -414,3 +415,106 @@ cdef inline int orgqr(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, real* a, Py_ssi
             break
     aligned_free(saved)
     return info
+
+
+# ------------------------------------------------- stacks of small matrices, in lanes
+#
+# As in lu.pxd: a group holds QR_LANES k x k matrices interleaved, element (i, j) of
+# matrix l at x[(i*k + j)*QR_LANES + l], so every loop over l is one vector operation
+# and k (a fixed_k tag of gemm.pxd) is a literal in each compiled copy.  The lanes
+# always compute in double: the float32 results are double computations rounded once
+# (numpy's rule), and a float32 group costs the same vector work.  QR_LANES = 4 (a ymm
+# of doubles) for the reason measured in lu.pxd (LANES).
+
+cdef enum:
+    QR_LANES = 4
+
+
+cdef inline void geqr2_lanes(fixed_k* size, double* x, double* tau) noexcept nogil:
+    """geqr2 on the QR_LANES interleaved k x k matrices of x; tau[j*QR_LANES + l].
+
+    The reflector of every lane is formed with vector arithmetic as larfg does when
+    no scaling is needed: beta = -sign(alpha) sqrt(alpha^2 + ||x||^2), tau = (beta -
+    alpha) / beta, v = x / (alpha - beta).  A lane whose sum of squares is outside
+    nrm2's safe range (tiny, huge, Inf or NaN entries) is left alone by the vector
+    step and given to the scalar householder, so every lane's result depends on its
+    own matrix only.
+    """
+    cdef Py_ssize_t k = fixed_size(size), j, i, c, l, ld = k * QR_LANES
+    cdef double ss[QR_LANES]
+    cdef double sc[QR_LANES]
+    cdef double tj[QR_LANES]
+    cdef double w[QR_LANES]
+    cdef bint unsafe[QR_LANES]
+    cdef bint any_unsafe, ok
+    cdef double alpha, beta, s
+    for l in range(QR_LANES):
+        tau[(k - 1) * QR_LANES + l] = 0          # a 1-vector needs no reflector
+    for j in range(k - 1):
+        for l in range(QR_LANES):
+            ss[l] = 0
+        for i in range(j + 1, k):
+            for l in range(QR_LANES):
+                ss[l] += x[i * ld + j * QR_LANES + l] * x[i * ld + j * QR_LANES + l]
+        # Branch-free over the lanes (blends, not jumps), so it stays one vector op.
+        for l in range(QR_LANES):
+            alpha = x[j * ld + j * QR_LANES + l]
+            s = alpha * alpha + ss[l]
+            ok = ss[l] != 0 and NRM2_LO_D <= s and s <= NRM2_HI_D
+            unsafe[l] = ss[l] != 0 and not ok
+            beta = -copysign(sqrt(s), alpha)
+            tj[l] = (beta - alpha) / beta if ok else 0
+            sc[l] = 1 / (alpha - beta) if ok else 1
+            x[j * ld + j * QR_LANES + l] = beta if ok else alpha
+        any_unsafe = False
+        for l in range(QR_LANES):
+            any_unsafe = any_unsafe or unsafe[l]
+        for i in range(j + 1, k):
+            for l in range(QR_LANES):
+                x[i * ld + j * QR_LANES + l] *= sc[l]
+        if any_unsafe:
+            for l in range(QR_LANES):
+                if unsafe[l]:
+                    tj[l] = householder(k - j, x + j * ld + j * QR_LANES + l,
+                                        x + (j + 1) * ld + j * QR_LANES + l, ld)
+        for l in range(QR_LANES):
+            tau[j * QR_LANES + l] = tj[l]
+        # x[j:, c] := H_j x[j:, c] for the columns right of j
+        for c in range(j + 1, k):
+            for l in range(QR_LANES):
+                w[l] = x[j * ld + c * QR_LANES + l]
+            for i in range(j + 1, k):
+                for l in range(QR_LANES):
+                    w[l] += x[i * ld + j * QR_LANES + l] * x[i * ld + c * QR_LANES + l]
+            for l in range(QR_LANES):
+                w[l] *= tj[l]
+                x[j * ld + c * QR_LANES + l] -= w[l]
+            for i in range(j + 1, k):
+                for l in range(QR_LANES):
+                    x[i * ld + c * QR_LANES + l] -= x[i * ld + j * QR_LANES + l] * w[l]
+
+
+cdef inline void org2r_lanes(fixed_k* size, const double* x, const double* tau,
+                             double* q) noexcept nogil:
+    """q := Q = H_0 ... H_{k-2} of the QR_LANES interleaved factorizations in x
+    (org2r: I, then H_i applied to q[i:, i:] for i = k-2 down to 0)."""
+    cdef Py_ssize_t k = fixed_size(size), i, r, c, l, ld = k * QR_LANES
+    cdef double w[QR_LANES]
+    for i in range(k * ld):
+        q[i] = 0
+    for r in range(k):
+        for l in range(QR_LANES):
+            q[r * ld + r * QR_LANES + l] = 1
+    for i in range(k - 2, -1, -1):
+        for c in range(i, k):
+            for l in range(QR_LANES):
+                w[l] = q[i * ld + c * QR_LANES + l]
+            for r in range(i + 1, k):
+                for l in range(QR_LANES):
+                    w[l] += x[r * ld + i * QR_LANES + l] * q[r * ld + c * QR_LANES + l]
+            for l in range(QR_LANES):
+                w[l] *= tau[i * QR_LANES + l]
+                q[i * ld + c * QR_LANES + l] -= w[l]
+            for r in range(i + 1, k):
+                for l in range(QR_LANES):
+                    q[r * ld + c * QR_LANES + l] -= x[r * ld + i * QR_LANES + l] * w[l]

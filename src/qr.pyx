@@ -5,7 +5,10 @@ these drivers C-contiguous working copies ((N, m, n) stacks of one floating dtyp
 that they overwrite.  Each driver picks the fused specialisation once and loops over
 the batch without the GIL: large matrices run one at a time on the blocked geqrf /
 orgqr (threads inside the GEMM); small ones whole matrices per thread (OpenMP over
-the batch) on the unblocked geqr2 / org2r when the total work pays for it.
+the batch) on the unblocked geqr2 / org2r when the total work pays for it.  Stacks of
+k x k matrices with k <= 8 or k = 16 take qr_small: QR_LANES matrices at a time in
+interleaved lanes (qr.pxd), read straight from the caller's array (any strides, no
+working copy) and written straight into the results.
 """
 
 cimport numpy as cnp
@@ -15,8 +18,9 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport QR_NB, PARALLEL_MIN_MNK
 from _memory cimport aligned_alloc64, aligned_free
 from _threads cimport max_threads
-from gemm cimport imin, imax
-from qr cimport geqr2, org2r, geqrf, orgqr, qr_t_size
+from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
+from lu cimport fixed_size
+from qr cimport QR_LANES, geqr2, org2r, geqrf, orgqr, qr_t_size, geqr2_lanes, org2r_lanes
 
 cnp.import_array()
 
@@ -130,5 +134,133 @@ def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info):
         with nogil:
             _batched[float](n_batch, m, n, mc, <float*>cnp.PyArray_DATA(a),
                             <float*>cnp.PyArray_DATA(tau), <float*>qp, ip, n_threads)
+    else:
+        raise TypeError("qr driver: float32 or float64 arrays expected")
+
+
+# ------------------------------------------------------------ stacks of small k x k
+
+cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t rs,
+                       Py_ssize_t cs, real* r, real* q, real* tau, bint raw,
+                       Py_ssize_t first, Py_ssize_t last) noexcept nogil:
+    """Matrices first..last-1, QR_LANES at a time, on one thread.
+
+    # IN  a[t*sb + i*rs + j*cs] (element strides)
+    # OUT r (N, k, k): R with zeros below (raw: the geqrf factors); q (N, k, k) or NULL;
+    #     tau (N, k) or NULL -- all C-contiguous
+    """
+    cdef Py_ssize_t k = fixed_size(size), g, t, l, i, j, count, kk = k * k
+    cdef double x[16 * 16 * QR_LANES]
+    cdef double y[16 * 16 * QR_LANES]
+    cdef double tv[16 * QR_LANES]
+    for g in range((last - first + QR_LANES - 1) // QR_LANES):
+        t = first + g * QR_LANES
+        count = imin(QR_LANES, last - t)
+        if count == QR_LANES and cs == 1 and rs == k:
+            for i in range(kk):                   # rows contiguous: a 4 x kk transpose
+                for l in range(QR_LANES):
+                    x[i * QR_LANES + l] = a[(t + l) * sb + i]
+        else:
+            for i in range(kk * QR_LANES):
+                x[i] = 0                          # padding lanes factor a zero matrix
+            for l in range(count):
+                for i in range(k):
+                    for j in range(k):
+                        x[(i * k + j) * QR_LANES + l] = a[(t + l) * sb + i * rs + j * cs]
+        geqr2_lanes(size, x, tv)
+        if not raw:
+            for i in range(1, k):                 # R: zeros below the diagonal
+                for j in range(i * k * QR_LANES, (i * k + i) * QR_LANES):
+                    x[j] = 0
+        for l in range(count):
+            for i in range(kk):
+                r[(t + l) * kk + i] = <real>x[i * QR_LANES + l]
+        if tau != NULL:
+            for l in range(count):
+                for j in range(k):
+                    tau[(t + l) * k + j] = <real>tv[j * QR_LANES + l]
+        if q != NULL:
+            org2r_lanes(size, x, tv, y)
+            for l in range(count):
+                for i in range(kk):
+                    q[(t + l) * kk + i] = <real>y[i * QR_LANES + l]
+
+
+cdef void _small_batched(fixed_k* size, Py_ssize_t n_batch, const real* a, Py_ssize_t sb,
+                         Py_ssize_t rs, Py_ssize_t cs, real* r, real* q, real* tau, bint raw,
+                         int n_threads) noexcept nogil:
+    """The batch in one chunk per thread when it pays (~2 k^3 per matrix for R, as
+    much again for Q, plus ~32 for the loads and stores)."""
+    cdef Py_ssize_t t, chunk, k = fixed_size(size)
+    cdef Py_ssize_t work = 2 * k * k * k * (2 if q != NULL else 1) + 32
+    if n_threads == 1 or n_batch * work < PARALLEL_MIN_MNK:
+        _small_chunk(size, a, sb, rs, cs, r, q, tau, raw, 0, n_batch)
+        return
+    # whole groups of lanes per thread, so no group straddles two chunks
+    chunk = ((n_batch + n_threads - 1) // n_threads + QR_LANES - 1) // QR_LANES * QR_LANES
+    for t in prange(n_threads, num_threads=n_threads, schedule='static'):
+        if t * chunk < n_batch:
+            _small_chunk(size, a, sb, rs, cs, r, q, tau, raw, t * chunk,
+                         min(t * chunk + chunk, n_batch))
+
+
+cdef void _small_sizes(Py_ssize_t k, Py_ssize_t n_batch, const real* a, Py_ssize_t sb,
+                       Py_ssize_t rs, Py_ssize_t cs, real* r, real* q, real* tau, bint raw,
+                       int n_threads) noexcept nogil:
+    if k == 2:
+        _small_batched(<K2*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    elif k == 3:
+        _small_batched(<K3*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    elif k == 4:
+        _small_batched(<K4*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    elif k == 5:
+        _small_batched(<K5*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    elif k == 6:
+        _small_batched(<K6*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    elif k == 7:
+        _small_batched(<K7*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    elif k == 8:
+        _small_batched(<K8*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+    else:
+        _small_batched(<K16*>NULL, n_batch, a, sb, rs, cs, r, q, tau, raw, n_threads)
+
+
+SMALL_SIZES = (2, 3, 4, 5, 6, 7, 8, 16)
+
+
+def qr_small(cnp.ndarray a, cnp.ndarray r, cnp.ndarray q, cnp.ndarray tau, bint raw):
+    """QR of a stack a (N, k, k), k in SMALL_SIZES, float32 or float64, aligned, any
+    element strides, read in place (computed in double).  r (N, k, k) := R (raw: the
+    geqrf factors, row-major), q (N, k, k) := Q unless None, tau (N, k) unless None;
+    all C-contiguous of a's dtype."""
+    if cnp.PyArray_NDIM(a) != 3 or cnp.PyArray_DIM(a, 1) != cnp.PyArray_DIM(a, 2) \
+            or cnp.PyArray_DIM(a, 1) not in SMALL_SIZES or not cnp.PyArray_ISALIGNED(a):
+        raise ValueError("qr driver: a must be an aligned (N, k, k) stack, k in SMALL_SIZES")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), k = cnp.PyArray_DIM(a, 1)
+    cdef int typenum = cnp.PyArray_TYPE(a), n_threads = max_threads()
+    cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(a)
+    cdef Py_ssize_t sb = cnp.PyArray_STRIDE(a, 0), rs = cnp.PyArray_STRIDE(a, 1)
+    cdef Py_ssize_t cs = cnp.PyArray_STRIDE(a, 2)
+    if sb % item or rs % item or cs % item:
+        raise ValueError("qr driver: a's strides must be whole elements")
+    for x, size in ((r, n_batch * k * k), (q, n_batch * k * k), (tau, n_batch * k)):
+        if x is not None and (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+                              or cnp.PyArray_SIZE(x) != size):
+            raise ValueError("qr driver: r, q and tau must be C-contiguous arrays of a's "
+                             "dtype and size")
+    if r is None:
+        raise ValueError("qr driver: r is required")
+    cdef void* qp = cnp.PyArray_DATA(q) if q is not None else NULL
+    cdef void* tp = cnp.PyArray_DATA(tau) if tau is not None else NULL
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _small_sizes[double](k, n_batch, <double*>cnp.PyArray_DATA(a), sb // item, rs // item,
+                                 cs // item, <double*>cnp.PyArray_DATA(r), <double*>qp,
+                                 <double*>tp, raw, n_threads)
+    elif typenum == cnp.NPY_FLOAT:
+        with nogil:
+            _small_sizes[float](k, n_batch, <float*>cnp.PyArray_DATA(a), sb // item, rs // item,
+                                cs // item, <float*>cnp.PyArray_DATA(r), <float*>qp,
+                                <float*>tp, raw, n_threads)
     else:
         raise TypeError("qr driver: float32 or float64 arrays expected")

@@ -15,7 +15,8 @@ from numpy.linalg._linalg import QRResult
 
 from .._errors import raise_for_status
 from .._kernels import qr as _qr
-from .._validate import as_arrays, assert_stacked_2d, compute_dtype, result_dtype, working_copy
+from .._validate import (as_arrays, assert_stacked_2d, compute_dtype, kernel_operand,
+                         result_dtype, working_copy)
 
 __all__ = ["qr"]
 
@@ -52,6 +53,8 @@ def qr(a, mode="reduced"):
     m, n = a.shape[-2:]
     k = min(m, n)
     batch = a.shape[:-2]
+    if m == n and m in _qr.SMALL_SIZES and a.size and mode != "economic":
+        return _small(kernel_operand(a, dtype), mode, wrap)
     w = working_copy(a, compute_dtype(dtype))
     n_batch = w.shape[0]
     tau = np.zeros((n_batch, k), dtype=w.dtype)
@@ -73,3 +76,21 @@ def qr(a, mode="reduced"):
     r = np.triu(w[..., :mc, :]).astype(dtype, copy=False)
     q = q.reshape(batch + (m, mc)).astype(dtype, copy=False)
     return QRResult(wrap(q), wrap(r))
+
+
+def _small(a, mode, wrap):
+    """Stacks of k x k, k <= 8 or 16: the lane kernels read `a` in place and write the
+    results directly (computed in double, rounded once for float32)."""
+    batch, k = a.shape[:-2], a.shape[-1]
+    a3 = a.reshape((-1, k, k))
+    n_batch = a3.shape[0]
+    r = np.empty((n_batch, k, k), dtype=a.dtype)
+    q = np.empty_like(r) if mode in ("reduced", "complete") else None
+    tau = np.empty((n_batch, k), dtype=a.dtype) if mode == "raw" else None
+    _qr.qr_small(a3, r, q, tau, mode == "raw")
+    r = r.reshape(batch + (k, k))
+    if mode == "r":
+        return wrap(r)
+    if mode == "raw":
+        return wrap(np.swapaxes(r, -1, -2)), tau.reshape(batch + (k,))
+    return QRResult(wrap(q.reshape(batch + (k, k))), wrap(r))
