@@ -168,6 +168,11 @@ cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t r
                     for j in range(k):
                         x[(i * k + j) * QR_LANES + l] = a[(t + l) * sb + i * rs + j * cs]
         geqr2_lanes(size, x, tv)
+        if q != NULL:
+            org2r_lanes(size, x, tv, y)
+            for l in range(count):
+                for i in range(kk):
+                    q[(t + l) * kk + i] = <real>y[i * QR_LANES + l]
         if not raw:
             for i in range(1, k):                 # R: zeros below the diagonal
                 for j in range(i * k * QR_LANES, (i * k + i) * QR_LANES):
@@ -179,11 +184,6 @@ cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t r
             for l in range(count):
                 for j in range(k):
                     tau[(t + l) * k + j] = <real>tv[j * QR_LANES + l]
-        if q != NULL:
-            org2r_lanes(size, x, tv, y)
-            for l in range(count):
-                for i in range(kk):
-                    q[(t + l) * kk + i] = <real>y[i * QR_LANES + l]
 
 
 cdef void _small_batched(fixed_k* size, Py_ssize_t n_batch, const real* a, Py_ssize_t sb,
