@@ -86,3 +86,9 @@ cdef enum:
 # move flops out of the GEMM, narrower ones make its rank-QR_NB update thin.
 cdef enum:
     QR_NB = 32
+# TSQR_BLOCK: elements per row block of the tall-skinny QR (qr.pxd tsqr): 64 Ki doubles
+# = 512 KiB, so a block and its Q stay in a 1-2 MiB L2 while it is factored.
+# TSQR_MAX_N: widest matrix that takes it (the stacked R factors grow as n^2 per block).
+cdef enum:
+    TSQR_BLOCK = 65536
+    TSQR_MAX_N = 128

@@ -48,7 +48,8 @@ nothing can fail but workspace allocation (INFO_NO_MEMORY).
 from libc.math cimport fabs, sqrt, copysign, hypot
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB
+from _blocking cimport QR_NB, TSQR_BLOCK
+from cython.parallel cimport prange
 from _memory cimport aligned_alloc64, aligned_free
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
 from lu cimport fixed_size
@@ -382,39 +383,176 @@ cdef inline int geqrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     return info
 
 
-cdef inline int orgqr(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, real* a, Py_ssize_t rsa,
-                      Py_ssize_t csa, const real* tbuf, real* q, Py_ssize_t rsq,
-                      Py_ssize_t csq, int n_threads) noexcept nogil:
-    """Q := H_0 ... H_{k-1} [I; 0] (m x mc, k <= mc <= m), blocked on geqrf's T blocks
-    (LAPACK orgqr): panels last to first, Q[j:, j:] := (I - V T V^T) Q[j:, j:].
+cdef inline int apply_q(Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k, real* a, Py_ssize_t rsa,
+                        Py_ssize_t csa, const real* tbuf, real* c, Py_ssize_t rsc,
+                        Py_ssize_t csc, bint identity, int n_threads) noexcept nogil:
+    """C := H_0 ... H_{k-1} C (m x nc), blocked on geqrf's T blocks, panels last to
+    first (LAPACK ormqr, left, no transpose).  identity: C is [I; 0] (k <= nc), so
+    panel j only changes C[j:, j:] (LAPACK orgqr), else C[j:, :].
 
     # IN  A and tbuf from geqrf (A is used as scratch and restored)
     Returns INFO_OK or INFO_NO_MEMORY.
     """
-    cdef Py_ssize_t i, j, jb, p, nb = QR_NB
+    cdef Py_ssize_t j, jb, p, c0, nb = QR_NB
     cdef real* saved
     cdef real* w
     cdef int info = INFO_OK
-    for i in range(m):
-        for j in range(mc):
-            q[i * rsq + j * csq] = 1 if i == j else 0
     if k == 0:
         return INFO_OK
-    saved = <real*>aligned_alloc64((nb * nb + nb * mc) * sizeof(real))
+    saved = <real*>aligned_alloc64((nb * nb + nb * nc) * sizeof(real))
     if saved == NULL:
         return INFO_NO_MEMORY
     w = saved + nb * nb
     for p in range((k - 1) // nb, -1, -1):
         j = p * nb
         jb = imin(nb, k - j)
+        c0 = j if identity else 0
         v_explicit(jb, a + j * rsa + j * csa, rsa, csa, saved)
-        info = larfb(False, m - j, mc - j, jb, a + j * rsa + j * csa, rsa, csa,
-                     tbuf + p * nb * nb, nb, q + j * rsq + j * csq, rsq, csq, w, n_threads)
+        info = larfb(False, m - j, nc - c0, jb, a + j * rsa + j * csa, rsa, csa,
+                     tbuf + p * nb * nb, nb, c + j * rsc + c0 * csc, rsc, csc, w, n_threads)
         v_restore(jb, a + j * rsa + j * csa, rsa, csa, saved)
         if info != INFO_OK:
             break
     aligned_free(saved)
     return info
+
+
+cdef inline int orgqr(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, real* a, Py_ssize_t rsa,
+                      Py_ssize_t csa, const real* tbuf, real* q, Py_ssize_t rsq,
+                      Py_ssize_t csq, int n_threads) noexcept nogil:
+    """Q := H_0 ... H_{k-1} [I; 0] (m x mc, k <= mc <= m): apply_q on the identity
+    (LAPACK orgqr, 4mnk - 2(m+n)k^2 + 4k^3/3 flops)."""
+    cdef Py_ssize_t i, j
+    for i in range(m):
+        for j in range(mc):
+            q[i * rsq + j * csq] = 1 if i == j else 0
+    return apply_q(m, mc, k, a, rsa, csa, tbuf, q, rsq, csq, True, n_threads)
+
+
+# ------------------------------------------------------------------ tall-skinny
+
+cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
+    """Rows per TSQR block: TSQR_BLOCK elements (an L2-resident block), at least 2n."""
+    return max(2 * n, TSQR_BLOCK // max(n, 1))
+
+
+cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
+                            Py_ssize_t n, real* a, Py_ssize_t lda, real* taus, real* tbufs,
+                            real* s) noexcept nogil:
+    """Factor block i of A (rows i*b.., the last block takes the remainder) and copy
+    its R into rows i*n.. of the stack s (n wide, zeros below the diagonal)."""
+    cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
+    cdef real* ai = a + i * b * lda
+    cdef int info = geqrf(rows, n, ai, lda, 1, taus + i * n, tbufs + i * qr_t_size(n, n), 1)
+    for r in range(n):
+        for c in range(n):
+            s[(i * n + r) * n + c] = ai[r * lda + c] if c >= r else 0
+    return info
+
+
+cdef inline int _tsqr_q_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
+                              Py_ssize_t n, real* a, Py_ssize_t lda, const real* tbufs,
+                              const real* qs, real* qi) noexcept nogil:
+    """qi (block i's rows x n) := H^(i) [qs[i*n:(i+1)*n]; 0], block i's rows of Q."""
+    cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
+    for r in range(rows):
+        for c in range(n):
+            qi[r * n + c] = qs[(i * n + r) * n + c] if r < n else 0
+    return apply_q(rows, n, n, a + i * b * lda, lda, 1, tbufs + i * qr_t_size(n, n),
+                   qi, n, 1, False, 1)
+
+
+cdef inline void householder_signs(Py_ssize_t n, real* u, Py_ssize_t ldu, real* sgn) noexcept nogil:
+    """sgn[k] = -sign(u_kk) in an LU without pivoting of U - diag(sgn) (u destroyed):
+    for U the top n x n block of a Q with orthonormal columns, Q diag(sgn) is the Q of
+    Householder QR with LAPACK's sign choice (Ballard et al. 2015, module docstring)."""
+    cdef Py_ssize_t k, i, j
+    cdef real piv, l
+    for k in range(n):
+        sgn[k] = -1 if u[k * ldu + k] >= 0 else 1
+        piv = u[k * ldu + k] - sgn[k]
+        for i in range(k + 1, n):
+            l = u[i * ldu + k] / piv
+            for j in range(k + 1, n):
+                u[i * ldu + j] -= l * u[k * ldu + j]
+
+
+cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* r,
+                     real* q, int n_threads) noexcept nogil:
+    """R (n x n, row-major) and, if q is not NULL, Q (m x n, row-major) of a tall
+    row-major A (m >= 2 tsqr_rows(n)), equal to Householder QR's (module docstring).
+
+    # IN  A (m x n, row stride lda; overwritten by the blocks' reflectors)
+    1. every block of tsqr_rows(n) rows: geqrf in cache, one thread per block;
+    2. the stacked R factors (nblk*n x n): geqrf -> R_tsqr; its Q_s explicitly;
+    3. block i of Q_tsqr = H^(i) [Q_s block i; 0] (every block with q, else block 0);
+    4. signs from the top n x n of Q_tsqr; R = S R_tsqr, Q = Q_tsqr S.
+    Flops: 2mn^2 (+ 2mn^2 for Q) plus O(m n^2 / b) for the stack.
+    Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t b = tsqr_rows(n), nblk = m // b, i, c, tsz = qr_t_size(n, n)
+    cdef Py_ssize_t ns = nblk * n
+    cdef int failures = 0
+    cdef real* taus
+    cdef real* tbufs
+    cdef real* s
+    cdef real* tau_s
+    cdef real* tbuf_s
+    cdef real* qs
+    cdef real* sgn
+    cdef real* q0
+    # one allocation: taus | tbufs | stack | tau_s | tbuf_s | Q_s | signs | block 0's Q
+    taus = <real*>aligned_alloc64((nblk * n + nblk * tsz + ns * n + n + tsz + ns * n + n
+                                   + (m - (nblk - 1) * b + b) * n) * sizeof(real))
+    if taus == NULL:
+        return INFO_NO_MEMORY
+    tbufs = taus + nblk * n
+    s = tbufs + nblk * tsz
+    tau_s = s + ns * n
+    tbuf_s = tau_s + n
+    qs = tbuf_s + tsz
+    sgn = qs + ns * n
+    q0 = sgn + n
+    n_threads = <int>imin(n_threads, nblk)
+    if n_threads > 1:
+        for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
+            if _tsqr_block(i, b, nblk, m, n, a, lda, taus, tbufs, s) != INFO_OK:
+                failures += 1
+    else:
+        for i in range(nblk):
+            if _tsqr_block(i, b, nblk, m, n, a, lda, taus, tbufs, s) != INFO_OK:
+                failures += 1
+    if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, tbuf_s, n_threads) == INFO_OK \
+            and orgqr(ns, n, n, s, n, 1, tbuf_s, qs, n, 1, n_threads) == INFO_OK:
+        if q == NULL:
+            failures += _tsqr_q_block(0, b, nblk, m, n, a, lda, tbufs, qs, q0) != INFO_OK
+        elif n_threads > 1:
+            for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
+                if _tsqr_q_block(i, b, nblk, m, n, a, lda, tbufs, qs, q + i * b * n) != INFO_OK:
+                    failures += 1
+        else:
+            for i in range(nblk):
+                if _tsqr_q_block(i, b, nblk, m, n, a, lda, tbufs, qs, q + i * b * n) != INFO_OK:
+                    failures += 1
+    else:
+        failures += 1
+    if failures == 0:
+        for i in range(n):                  # R_tsqr, then the top of Q for the signs
+            for c in range(n):
+                r[i * n + c] = s[i * n + c] if c >= i else 0
+        if q != NULL:
+            for i in range(n * n):
+                q0[i] = q[i]
+        householder_signs(n, q0, n, sgn)
+        for i in range(n):
+            for c in range(n):
+                r[i * n + c] *= sgn[i]
+        if q != NULL:
+            for i in range(m):
+                for c in range(n):
+                    q[i * n + c] *= sgn[c]
+    aligned_free(taus)
+    return INFO_NO_MEMORY if failures else INFO_OK
 
 
 # ------------------------------------------------- stacks of small matrices, in lanes

@@ -15,12 +15,13 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB, PARALLEL_MIN_MNK
+from _blocking cimport QR_NB, TSQR_MAX_N, PARALLEL_MIN_MNK
 from _memory cimport aligned_alloc64, aligned_free
 from _threads cimport max_threads
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
 from lu cimport fixed_size
-from qr cimport QR_LANES, geqr2, org2r, geqrf, orgqr, qr_t_size, geqr2_lanes, org2r_lanes
+from qr cimport (QR_LANES, geqr2, org2r, geqrf, orgqr, qr_t_size, geqr2_lanes, org2r_lanes,
+                tsqr, tsqr_rows)
 
 cnp.import_array()
 
@@ -44,14 +45,25 @@ KERNELS = {
 
 
 cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, real* q,
-              real* work, int n_threads) noexcept nogil:
+              bint factors, real* work, int n_threads) noexcept nogil:
     """Factor one row-major m x n matrix (and form its m x mc Q if q is not NULL).
 
     # IN  work: max(n, mc) elements (the unblocked path)
+    factors false: only R (in a's top rows) and Q are wanted, not the reflectors, so a
+    tall-skinny matrix may take TSQR (then tau and a's lower part mean nothing).
     """
-    cdef Py_ssize_t k = imin(m, n)
+    cdef Py_ssize_t k = imin(m, n), i
     cdef real* tbuf
     cdef int info
+    if not factors and n <= TSQR_MAX_N and m >= 2 * tsqr_rows(n) and (q == NULL or mc == n):
+        tbuf = <real*>aligned_alloc64(n * n * sizeof(real))
+        if tbuf == NULL:
+            return INFO_NO_MEMORY
+        info = tsqr(m, n, a, n, tbuf, q, n_threads)
+        for i in range(n * n):
+            a[i] = tbuf[i]
+        aligned_free(tbuf)
+        return info
     if k <= QR_NB:
         geqr2(m, n, a, n, 1, tau, work)
         if q != NULL:
@@ -70,7 +82,7 @@ cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, rea
 
 
 cdef void _chunk(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, real* q,
-                 int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+                 bint factors, int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to the GEMM)."""
     cdef Py_ssize_t t, k = imin(m, n)
     cdef real* work = <real*>aligned_alloc64(imax(n, mc) * sizeof(real))
@@ -80,12 +92,12 @@ cdef void _chunk(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, 
         return
     for t in range(first, last):
         info[t] = _one(m, n, mc, a + t * m * n, tau + t * k,
-                       q + t * m * mc if q != NULL else NULL, work, n_threads)
+                       q + t * m * mc if q != NULL else NULL, factors, work, n_threads)
     aligned_free(work)
 
 
 cdef void _batched(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a,
-                   real* tau, real* q, int* info, int n_threads) noexcept nogil:
+                   real* tau, real* q, bint factors, int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time (threads in the GEMM); smaller ones
     whole matrices per thread, one contiguous chunk each, when the work (~m n^2 plus
     m n mc for Q, plus a fixed ~32 per matrix) pays for an OpenMP region."""
@@ -93,18 +105,22 @@ cdef void _batched(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _chunk(m, n, mc, a, tau, q, info, 0, n_batch, n_threads)
+        _chunk(m, n, mc, a, tau, q, factors, info, 0, n_batch, n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
         if t * chunk < n_batch:
-            _chunk(m, n, mc, a, tau, q, info, t * chunk, min(t * chunk + chunk, n_batch), 1)
+            _chunk(m, n, mc, a, tau, q, factors, info, t * chunk,
+                   min(t * chunk + chunk, n_batch), 1)
 
 
-def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info):
+def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info,
+               bint factors=True):
     """a[t] := R and reflectors (LAPACK geqrf layout, row-major), tau[t]; and, if q is
     not None, q[t] := the first mc columns of Q.  a: C-contiguous (N, m, n); tau
-    (N, min(m, n)) and q (N, m, mc) of a's dtype; info (N,) int32 (0, < 0 no memory)."""
+    (N, min(m, n)) and q (N, m, mc) of a's dtype; info (N,) int32 (0, < 0 no memory).
+    factors=False: only R (a's upper triangle) and Q are wanted, so tall-skinny
+    matrices may take TSQR (a's lower part and tau are then not LAPACK's)."""
     if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
         raise ValueError("qr driver: a must be a C-contiguous (N, m, n) stack")
     cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
@@ -129,11 +145,11 @@ def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info):
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
             _batched[double](n_batch, m, n, mc, <double*>cnp.PyArray_DATA(a),
-                             <double*>cnp.PyArray_DATA(tau), <double*>qp, ip, n_threads)
+                             <double*>cnp.PyArray_DATA(tau), <double*>qp, factors, ip, n_threads)
     elif typenum == cnp.NPY_FLOAT:
         with nogil:
             _batched[float](n_batch, m, n, mc, <float*>cnp.PyArray_DATA(a),
-                            <float*>cnp.PyArray_DATA(tau), <float*>qp, ip, n_threads)
+                            <float*>cnp.PyArray_DATA(tau), <float*>qp, factors, ip, n_threads)
     else:
         raise TypeError("qr driver: float32 or float64 arrays expected")
 

@@ -320,3 +320,39 @@ def test_deprecated_modes(mode, new, rng):
 def test_signature_as_numpy():
     assert inspect.signature(fl.qr) == inspect.signature(np.linalg.qr)
     assert "qr" in fl.__all__
+
+
+# ------------------------------------------------------------------ tall-skinny
+
+# TSQR (src/qr.pxd tsqr) takes R and Q of matrices with n <= 128 and at least two row
+# blocks of max(2n, 65536 // n) rows; the reflectors ('raw') always come from geqrf.
+TALL = [(5000, 20), (3277, 40), (4000, 64), (50000, 3), (1100, 128), (70001, 1)]
+
+
+@pytest.mark.parametrize("m,n", TALL)
+def test_tall_skinny_equals_numpy(m, n, dtype, rng):
+    """TSQR with the Householder signs recovered: Q and R are numpy's to rounding."""
+    a = _well_conditioned(rng, m, n, dtype)
+    tol = THRESHOLD * m * eps(dtype) * 10
+    q, r = fl.qr(a)
+    qn, rn = np.linalg.qr(a)
+    _check_factors(a, q, r)
+    assert np.abs(q - qn).max() <= tol and np.abs(r - rn).max() <= tol * np.abs(rn).max()
+    assert np.array_equal(fl.qr(a, mode="r"), r)
+
+
+def test_tall_skinny_rank_deficient_and_stacked(rng):
+    a = _randn(rng, (3, 4000, 30))
+    a[1, :, 5] = 0
+    a[2, :, 7] = a[2, :, 3]
+    q, r = fl.qr(a)
+    assert qr_residual(a, q, r) <= THRESHOLD and orthogonality_residual(q) <= THRESHOLD
+    assert np.array_equal(r, np.triu(r))
+    assert np.array_equal(fl.qr(a[2]).R, r[2])
+
+
+def test_tall_skinny_nan(rng):
+    a = _randn(rng, (5000, 20))
+    a[4321, 3] = np.nan
+    q, r = fl.qr(a)
+    assert np.isnan(r).any() and np.isnan(q).any()

@@ -62,7 +62,7 @@ def qr(a, mode="reduced"):
     q = np.empty((n_batch, m, mc), dtype=w.dtype) if mode in ("reduced", "complete") else None
     info = np.zeros(n_batch, dtype=np.int32)
     if w.size or (q is not None and q.size):
-        _qr.qr_batched(w, tau, q, info)
+        _qr.qr_batched(w, tau, q, info, mode in ("raw", "economic"))
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     w = w.reshape(batch + (m, n))
