@@ -48,7 +48,7 @@ nothing can fail but workspace allocation (INFO_NO_MEMORY).
 from libc.math cimport fabs, sqrt, copysign, hypot
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB, TSQR_BLOCK
+from _blocking cimport QR_NB, TSQR_BLOCK, TSQR_MAX_N
 from cython.parallel cimport prange
 from _memory cimport aligned_alloc64, aligned_free
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
@@ -75,6 +75,33 @@ cdef extern from *:
 
 # ------------------------------------------------------------------ reflectors
 
+cdef inline real dot(Py_ssize_t n, const real* x, Py_ssize_t incx, const real* y,
+                     Py_ssize_t incy) noexcept nogil:
+    """sum_i x_i y_i in 32 partial sums: 32 independent FMA chains (4 zmm registers of
+    doubles when both strides are 1) instead of one bound by the adder's latency (the
+    compiler may not reassociate a floating sum itself)."""
+    cdef real acc[32]
+    cdef Py_ssize_t i, t, w, n32 = n - n % 32
+    for t in range(32):
+        acc[t] = 0
+    if incx == 1 and incy == 1:
+        for i in range(0, n32, 32):
+            for t in range(32):
+                acc[t] += x[i + t] * y[i + t]
+    else:
+        for i in range(0, n32, 32):
+            for t in range(32):
+                acc[t] += x[(i + t) * incx] * y[(i + t) * incy]
+    for i in range(n32, n):
+        acc[i - n32] += x[i * incx] * y[i * incy]
+    w = 16
+    while w:
+        for t in range(w):
+            acc[t] += acc[t + w]
+        w //= 2
+    return acc[0]
+
+
 cdef inline real nrm2(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nogil:
     """||x||_2 without overflow or harmful underflow (BLAS nrm2).
 
@@ -84,18 +111,12 @@ cdef inline real nrm2(Py_ssize_t n, const real* x, Py_ssize_t incx) noexcept nog
     data) a second pass sums (x_i / max|x|)^2.
     """
     cdef Py_ssize_t i
-    cdef real s0 = 0, s1 = 0, scale = 0, v
+    cdef real s0 = dot(n, x, incx, x, incx), scale = 0, v
     cdef real lo, hi
     if real is double:
         lo, hi = NRM2_LO_D, NRM2_HI_D
     else:
         lo, hi = NRM2_LO_S, NRM2_HI_S
-    for i in range(0, n - 1, 2):              # two chains: not bound by FMA latency
-        s0 += x[i * incx] * x[i * incx]
-        s1 += x[(i + 1) * incx] * x[(i + 1) * incx]
-    if n % 2:
-        s0 += x[(n - 1) * incx] * x[(n - 1) * incx]
-    s0 += s1
     if lo <= s0 <= hi:
         return sqrt(s0)
     for i in range(n):
@@ -187,10 +208,7 @@ cdef inline void apply_reflector(Py_ssize_t m, Py_ssize_t n, const real* v, Py_s
     else:                                       # column-major C
         for j in range(n):
             ci = c + j * csc
-            s = ci[0]
-            for i in range(1, m):
-                s += v[i * incv] * ci[i]
-            s *= tau
+            s = tau * (ci[0] + dot(m - 1, v + incv, incv, ci + 1, 1))
             ci[0] -= s
             for i in range(1, m):
                 ci[i] -= s * v[i * incv]
@@ -437,28 +455,37 @@ cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
 
 
 cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
-                            Py_ssize_t n, real* a, Py_ssize_t lda, real* taus, real* tbufs,
-                            real* s) noexcept nogil:
-    """Factor block i of A (rows i*b.., the last block takes the remainder) and copy
-    its R into rows i*n.. of the stack s (n wide, zeros below the diagonal)."""
+                            Py_ssize_t n, const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                            real* cb, real* taus, real* tbufs, real* s) noexcept nogil:
+    """Copy block i of A (rows i*b.., the last block takes the remainder) column-major
+    into cb + i*b*n, factor it there and copy its R into rows i*n.. of the stack s
+    (n wide, zeros below the diagonal).  Column-major, because the block's n columns
+    are long and its rows short: geqr2's reflectors then run as dot products and
+    axpys along whole columns, the GEMMs of geqrf read V with unit stride."""
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
-    cdef real* ai = a + i * b * lda
-    cdef int info = geqrf(rows, n, ai, lda, 1, taus + i * n, tbufs + i * qr_t_size(n, n), 1)
+    cdef const real* ai = a + i * b * rsa
+    cdef real* ci = cb + i * b * n
+    cdef int info
+    for r in range(rows):
+        for c in range(n):
+            ci[c * rows + r] = ai[r * rsa + c * csa]
+    info = geqrf(rows, n, ci, 1, rows, taus + i * n, tbufs + i * qr_t_size(n, n), 1)
     for r in range(n):
         for c in range(n):
-            s[(i * n + r) * n + c] = ai[r * lda + c] if c >= r else 0
+            s[(i * n + r) * n + c] = ci[c * rows + r] if c >= r else 0
     return info
 
 
 cdef inline int _tsqr_q_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
-                              Py_ssize_t n, real* a, Py_ssize_t lda, const real* tbufs,
-                              const real* qs, real* qi) noexcept nogil:
-    """qi (block i's rows x n) := H^(i) [qs[i*n:(i+1)*n]; 0], block i's rows of Q."""
+                              Py_ssize_t n, real* cb, const real* tbufs, const real* qs,
+                              real* qi) noexcept nogil:
+    """qi (block i's rows x n, row-major) := H^(i) [qs[i*n:(i+1)*n]; 0], block i's rows
+    of Q_tsqr."""
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
     for r in range(rows):
         for c in range(n):
             qi[r * n + c] = qs[(i * n + r) * n + c] if r < n else 0
-    return apply_q(rows, n, n, a + i * b * lda, lda, 1, tbufs + i * qr_t_size(n, n),
+    return apply_q(rows, n, n, cb + i * b * n, 1, rows, tbufs + i * qr_t_size(n, n),
                    qi, n, 1, False, 1)
 
 
@@ -477,12 +504,17 @@ cdef inline void householder_signs(Py_ssize_t n, real* u, Py_ssize_t ldu, real* 
                 u[i * ldu + j] -= l * u[k * ldu + j]
 
 
-cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* r,
-                     real* q, int n_threads) noexcept nogil:
-    """R (n x n, row-major) and, if q is not NULL, Q (m x n, row-major) of a tall
-    row-major A (m >= 2 tsqr_rows(n)), equal to Householder QR's (module docstring).
+cdef inline bint tsqr_fits(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
+    """Whether tsqr takes an m x n matrix: at most TSQR_MAX_N columns, two row blocks."""
+    return 0 < n <= TSQR_MAX_N and m >= 2 * tsqr_rows(n)
 
-    # IN  A (m x n, row stride lda; overwritten by the blocks' reflectors)
+
+cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
+                     Py_ssize_t csa, real* r, real* q, int n_threads) noexcept nogil:
+    """R (n x n, row-major) and, if q is not NULL, Q (m x n, row-major) of a tall A
+    (tsqr_fits(m, n)), equal to Householder QR's (module docstring).
+
+    # IN  A (m x n, any strides; only read)
     1. every block of tsqr_rows(n) rows: geqrf in cache, one thread per block;
     2. the stacked R factors (nblk*n x n): geqrf -> R_tsqr; its Q_s explicitly;
     3. block i of Q_tsqr = H^(i) [Q_s block i; 0] (every block with q, else block 0);
@@ -493,6 +525,7 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* 
     cdef Py_ssize_t b = tsqr_rows(n), nblk = m // b, i, c, tsz = qr_t_size(n, n)
     cdef Py_ssize_t ns = nblk * n
     cdef int failures = 0
+    cdef real* cb
     cdef real* taus
     cdef real* tbufs
     cdef real* s
@@ -501,11 +534,12 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* 
     cdef real* qs
     cdef real* sgn
     cdef real* q0
-    # one allocation: taus | tbufs | stack | tau_s | tbuf_s | Q_s | signs | block 0's Q
-    taus = <real*>aligned_alloc64((nblk * n + nblk * tsz + ns * n + n + tsz + ns * n + n
-                                   + (m - (nblk - 1) * b + b) * n) * sizeof(real))
-    if taus == NULL:
+    # one allocation: blocks | taus | tbufs | stack | tau_s | tbuf_s | Q_s | signs | Q block 0
+    cb = <real*>aligned_alloc64((m * n + nblk * n + nblk * tsz + ns * n + n + tsz + ns * n + n
+                                 + (m - (nblk - 1) * b) * n) * sizeof(real))
+    if cb == NULL:
         return INFO_NO_MEMORY
+    taus = cb + m * n
     tbufs = taus + nblk * n
     s = tbufs + nblk * tsz
     tau_s = s + ns * n
@@ -516,23 +550,23 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* 
     n_threads = <int>imin(n_threads, nblk)
     if n_threads > 1:
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
-            if _tsqr_block(i, b, nblk, m, n, a, lda, taus, tbufs, s) != INFO_OK:
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, cb, taus, tbufs, s) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
-            if _tsqr_block(i, b, nblk, m, n, a, lda, taus, tbufs, s) != INFO_OK:
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, cb, taus, tbufs, s) != INFO_OK:
                 failures += 1
     if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, tbuf_s, n_threads) == INFO_OK \
             and orgqr(ns, n, n, s, n, 1, tbuf_s, qs, n, 1, n_threads) == INFO_OK:
         if q == NULL:
-            failures += _tsqr_q_block(0, b, nblk, m, n, a, lda, tbufs, qs, q0) != INFO_OK
+            failures += _tsqr_q_block(0, b, nblk, m, n, cb, tbufs, qs, q0) != INFO_OK
         elif n_threads > 1:
             for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
-                if _tsqr_q_block(i, b, nblk, m, n, a, lda, tbufs, qs, q + i * b * n) != INFO_OK:
+                if _tsqr_q_block(i, b, nblk, m, n, cb, tbufs, qs, q + i * b * n) != INFO_OK:
                     failures += 1
         else:
             for i in range(nblk):
-                if _tsqr_q_block(i, b, nblk, m, n, a, lda, tbufs, qs, q + i * b * n) != INFO_OK:
+                if _tsqr_q_block(i, b, nblk, m, n, cb, tbufs, qs, q + i * b * n) != INFO_OK:
                     failures += 1
     else:
         failures += 1
@@ -551,7 +585,7 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real* 
             for i in range(m):
                 for c in range(n):
                     q[i * n + c] *= sgn[c]
-    aligned_free(taus)
+    aligned_free(cb)
     return INFO_NO_MEMORY if failures else INFO_OK
 
 

@@ -8,20 +8,21 @@ orgqr (threads inside the GEMM); small ones whole matrices per thread (OpenMP ov
 the batch) on the unblocked geqr2 / org2r when the total work pays for it.  Stacks of
 k x k matrices with k <= 8 or k = 16 take qr_small: QR_LANES matrices at a time in
 interleaved lanes (qr.pxd), read straight from the caller's array (any strides, no
-working copy) and written straight into the results.
+working copy) and written straight into the results.  Tall-skinny matrices, when only
+R and Q are wanted, take tsqr_batched: TSQR, also reading the caller's array in place.
 """
 
 cimport numpy as cnp
 from cython.parallel cimport prange
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB, TSQR_MAX_N, PARALLEL_MIN_MNK
+from _blocking cimport QR_NB, PARALLEL_MIN_MNK
 from _memory cimport aligned_alloc64, aligned_free
 from _threads cimport max_threads
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
 from lu cimport fixed_size
 from qr cimport (QR_LANES, geqr2, org2r, geqrf, orgqr, qr_t_size, geqr2_lanes, org2r_lanes,
-                tsqr, tsqr_rows)
+                tsqr, tsqr_fits)
 
 cnp.import_array()
 
@@ -45,25 +46,14 @@ KERNELS = {
 
 
 cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, real* q,
-              bint factors, real* work, int n_threads) noexcept nogil:
+              real* work, int n_threads) noexcept nogil:
     """Factor one row-major m x n matrix (and form its m x mc Q if q is not NULL).
 
     # IN  work: max(n, mc) elements (the unblocked path)
-    factors false: only R (in a's top rows) and Q are wanted, not the reflectors, so a
-    tall-skinny matrix may take TSQR (then tau and a's lower part mean nothing).
     """
-    cdef Py_ssize_t k = imin(m, n), i
+    cdef Py_ssize_t k = imin(m, n)
     cdef real* tbuf
     cdef int info
-    if not factors and n <= TSQR_MAX_N and m >= 2 * tsqr_rows(n) and (q == NULL or mc == n):
-        tbuf = <real*>aligned_alloc64(n * n * sizeof(real))
-        if tbuf == NULL:
-            return INFO_NO_MEMORY
-        info = tsqr(m, n, a, n, tbuf, q, n_threads)
-        for i in range(n * n):
-            a[i] = tbuf[i]
-        aligned_free(tbuf)
-        return info
     if k <= QR_NB:
         geqr2(m, n, a, n, 1, tau, work)
         if q != NULL:
@@ -82,7 +72,7 @@ cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, rea
 
 
 cdef void _chunk(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, real* q,
-                 bint factors, int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+                 int* info, Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
     """Matrices first..last-1 of the batch, on one thread (n_threads goes to the GEMM)."""
     cdef Py_ssize_t t, k = imin(m, n)
     cdef real* work = <real*>aligned_alloc64(imax(n, mc) * sizeof(real))
@@ -92,12 +82,12 @@ cdef void _chunk(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, 
         return
     for t in range(first, last):
         info[t] = _one(m, n, mc, a + t * m * n, tau + t * k,
-                       q + t * m * mc if q != NULL else NULL, factors, work, n_threads)
+                       q + t * m * mc if q != NULL else NULL, work, n_threads)
     aligned_free(work)
 
 
 cdef void _batched(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a,
-                   real* tau, real* q, bint factors, int* info, int n_threads) noexcept nogil:
+                   real* tau, real* q, int* info, int n_threads) noexcept nogil:
     """The whole batch: large matrices one at a time (threads in the GEMM); smaller ones
     whole matrices per thread, one contiguous chunk each, when the work (~m n^2 plus
     m n mc for Q, plus a fixed ~32 per matrix) pays for an OpenMP region."""
@@ -105,22 +95,18 @@ cdef void _batched(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _chunk(m, n, mc, a, tau, q, factors, info, 0, n_batch, n_threads)
+        _chunk(m, n, mc, a, tau, q, info, 0, n_batch, n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
         if t * chunk < n_batch:
-            _chunk(m, n, mc, a, tau, q, factors, info, t * chunk,
-                   min(t * chunk + chunk, n_batch), 1)
+            _chunk(m, n, mc, a, tau, q, info, t * chunk, min(t * chunk + chunk, n_batch), 1)
 
 
-def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info,
-               bint factors=True):
+def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info):
     """a[t] := R and reflectors (LAPACK geqrf layout, row-major), tau[t]; and, if q is
     not None, q[t] := the first mc columns of Q.  a: C-contiguous (N, m, n); tau
-    (N, min(m, n)) and q (N, m, mc) of a's dtype; info (N,) int32 (0, < 0 no memory).
-    factors=False: only R (a's upper triangle) and Q are wanted, so tall-skinny
-    matrices may take TSQR (a's lower part and tau are then not LAPACK's)."""
+    (N, min(m, n)) and q (N, m, mc) of a's dtype; info (N,) int32 (0, < 0 no memory)."""
     if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
         raise ValueError("qr driver: a must be a C-contiguous (N, m, n) stack")
     cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
@@ -145,11 +131,11 @@ def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info,
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
             _batched[double](n_batch, m, n, mc, <double*>cnp.PyArray_DATA(a),
-                             <double*>cnp.PyArray_DATA(tau), <double*>qp, factors, ip, n_threads)
+                             <double*>cnp.PyArray_DATA(tau), <double*>qp, ip, n_threads)
     elif typenum == cnp.NPY_FLOAT:
         with nogil:
             _batched[float](n_batch, m, n, mc, <float*>cnp.PyArray_DATA(a),
-                            <float*>cnp.PyArray_DATA(tau), <float*>qp, factors, ip, n_threads)
+                            <float*>cnp.PyArray_DATA(tau), <float*>qp, ip, n_threads)
     else:
         raise TypeError("qr driver: float32 or float64 arrays expected")
 
@@ -278,5 +264,57 @@ def qr_small(cnp.ndarray a, cnp.ndarray r, cnp.ndarray q, cnp.ndarray tau, bint 
             _small_sizes[float](k, n_batch, <float*>cnp.PyArray_DATA(a), sb // item, rs // item,
                                 cs // item, <float*>cnp.PyArray_DATA(r), <float*>qp,
                                 <float*>tp, raw, n_threads)
+    else:
+        raise TypeError("qr driver: float32 or float64 arrays expected")
+
+
+# ------------------------------------------------------------------- tall-skinny
+
+def tsqr_takes(Py_ssize_t m, Py_ssize_t n):
+    """Whether tsqr_batched takes m x n matrices (qr.pxd tsqr_fits)."""
+    return tsqr_fits(m, n)
+
+
+cdef void _tsqr_batched(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const real* a,
+                        Py_ssize_t sb, Py_ssize_t rs, Py_ssize_t cs, real* r, real* q,
+                        int* info, int n_threads) noexcept nogil:
+    cdef Py_ssize_t t
+    for t in range(n_batch):
+        info[t] = tsqr(m, n, a + t * sb, rs, cs, r + t * n * n,
+                       q + t * m * n if q != NULL else NULL, n_threads)
+
+
+def tsqr_batched(cnp.ndarray a, cnp.ndarray r, cnp.ndarray q, cnp.ndarray info):
+    """r[t] := R (n x n) and, unless q is None, q[t] := Q (m x n) of the tall a[t]
+    (tsqr_takes(m, n)), equal to Householder QR's.  a: aligned (N, m, n), any element
+    strides, only read; r, q C-contiguous of a's dtype; info (N,) int32."""
+    if cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_ISALIGNED(a):
+        raise ValueError("qr driver: a must be an aligned (N, m, n) stack")
+    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(a, 0), m = cnp.PyArray_DIM(a, 1)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(a, 2), item = cnp.PyArray_ITEMSIZE(a)
+    cdef Py_ssize_t sb = cnp.PyArray_STRIDE(a, 0), rs = cnp.PyArray_STRIDE(a, 1)
+    cdef Py_ssize_t cs = cnp.PyArray_STRIDE(a, 2)
+    cdef int typenum = cnp.PyArray_TYPE(a), n_threads = max_threads()
+    if not tsqr_fits(m, n) or sb % item or rs % item or cs % item:
+        raise ValueError("qr driver: a must be tall enough for TSQR, with element strides")
+    for x, size in ((r, n_batch * n * n), (q, n_batch * m * n)):
+        if x is not None and (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x)
+                              or cnp.PyArray_SIZE(x) != size):
+            raise ValueError("qr driver: r and q must be C-contiguous arrays of a's dtype and size")
+    if r is None or cnp.PyArray_TYPE(info) != cnp.NPY_INT32 or cnp.PyArray_SIZE(info) != n_batch \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(info):
+        raise ValueError("qr driver: r and a C-contiguous int32 (N,) info are required")
+    cdef void* qp = cnp.PyArray_DATA(q) if q is not None else NULL
+    cdef int* ip = <int*>cnp.PyArray_DATA(info)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _tsqr_batched[double](n_batch, m, n, <double*>cnp.PyArray_DATA(a), sb // item,
+                                  rs // item, cs // item, <double*>cnp.PyArray_DATA(r),
+                                  <double*>qp, ip, n_threads)
+    elif typenum == cnp.NPY_FLOAT:
+        with nogil:
+            _tsqr_batched[float](n_batch, m, n, <float*>cnp.PyArray_DATA(a), sb // item,
+                                 rs // item, cs // item, <float*>cnp.PyArray_DATA(r),
+                                 <float*>qp, ip, n_threads)
     else:
         raise TypeError("qr driver: float32 or float64 arrays expected")

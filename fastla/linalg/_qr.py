@@ -55,6 +55,8 @@ def qr(a, mode="reduced"):
     batch = a.shape[:-2]
     if m == n and m in _qr.SMALL_SIZES and a.size and mode != "economic":
         return _small(kernel_operand(a, dtype), mode, wrap)
+    if mode in ("r", "reduced") and a.size and _qr.tsqr_takes(m, n):
+        return _tall(kernel_operand(a, compute_dtype(dtype)), dtype, mode, wrap)
     w = working_copy(a, compute_dtype(dtype))
     n_batch = w.shape[0]
     tau = np.zeros((n_batch, k), dtype=w.dtype)
@@ -62,7 +64,7 @@ def qr(a, mode="reduced"):
     q = np.empty((n_batch, m, mc), dtype=w.dtype) if mode in ("reduced", "complete") else None
     info = np.zeros(n_batch, dtype=np.int32)
     if w.size or (q is not None and q.size):
-        _qr.qr_batched(w, tau, q, info, mode in ("raw", "economic"))
+        _qr.qr_batched(w, tau, q, info)
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     w = w.reshape(batch + (m, n))
@@ -94,3 +96,20 @@ def _small(a, mode, wrap):
     if mode == "raw":
         return wrap(np.swapaxes(r, -1, -2)), tau.reshape(batch + (k,))
     return QRResult(wrap(q.reshape(batch + (k, k))), wrap(r))
+
+
+def _tall(a, dtype, mode, wrap):
+    """Tall-skinny R (and Q) by TSQR (src/qr.pxd tsqr), read from `a` in place."""
+    batch, (m, n) = a.shape[:-2], a.shape[-2:]
+    a3 = a.reshape((-1, m, n))
+    n_batch = a3.shape[0]
+    r = np.empty((n_batch, n, n), dtype=a.dtype)
+    q = np.empty((n_batch, m, n), dtype=a.dtype) if mode == "reduced" else None
+    info = np.zeros(n_batch, dtype=np.int32)
+    _qr.tsqr_batched(a3, r, q, info)
+    if (info < 0).any():
+        raise_for_status(int(info[info < 0][0]))
+    r = wrap(r.reshape(batch + (n, n)).astype(dtype, copy=False))
+    if mode == "r":
+        return r
+    return QRResult(wrap(q.reshape(batch + (m, n)).astype(dtype, copy=False)), r)
