@@ -428,44 +428,48 @@ cdef inline int geqrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
 
     # IN  A (m x n); tbuf: qr_t_size(m, n) elements, or NULL when T is not wanted
     # OUT R and the reflectors in A, tau[:min(m, n)], the T of panel p at tbuf + p*NB*NB
+    Each panel is copied column-major into a buffer and factored there (its columns
+    are long and its rows short, whatever A's layout: geqr2 then works along whole
+    columns, apply_reflector_4cols), copied back, and the buffer, made an explicit
+    V (unit diagonal, zeros above), feeds larft and larfb with unit stride.  The copies
+    cost 2 m QR_NB per panel against 2 m QR_NB^2 flops.
     Returns INFO_OK or INFO_NO_MEMORY.
     """
-    cdef Py_ssize_t k = imin(m, n), j, jb, p, nb = QR_NB
-    cdef real* work
+    cdef Py_ssize_t k = imin(m, n), j, jb, p, i, c, mj, nb = QR_NB
+    cdef real* pb
     cdef real* t
     cdef real* w
-    cdef real* saved
     cdef int info = INFO_OK
-    if k <= nb and tbuf == NULL:
-        work = <real*>aligned_alloc64(n * sizeof(real))
-        if work == NULL:
-            return INFO_NO_MEMORY
-        geqr2(m, n, a, rsa, csa, tau, work)
-        aligned_free(work)
-        return INFO_OK
-    # work: geqr2's row (n) | saved R (nb^2) | W (nb x n) | T when tbuf is NULL (nb^2)
-    work = <real*>aligned_alloc64((n + 2 * nb * nb + nb * n) * sizeof(real))
-    if work == NULL:
+    # pb: the panel (m x nb, column-major) | W (nb x n) | T when tbuf is NULL (nb^2)
+    pb = <real*>aligned_alloc64((m * nb + nb * n + nb * nb) * sizeof(real))
+    if pb == NULL:
         return INFO_NO_MEMORY
-    saved = work + n
-    w = saved + nb * nb
+    w = pb + m * nb
     for p in range((k + nb - 1) // nb):
         j = p * nb
         jb = imin(nb, k - j)
-        geqr2(m - j, jb, a + j * rsa + j * csa, rsa, csa, tau + j, work)       # 1.
+        mj = m - j
+        for i in range(mj):                                                      # 1.
+            for c in range(jb):
+                pb[c * mj + i] = a[(j + i) * rsa + (j + c) * csa]
+        geqr2(mj, jb, pb, 1, mj, tau + j, w)
+        for i in range(mj):
+            for c in range(jb):
+                a[(j + i) * rsa + (j + c) * csa] = pb[c * mj + i]
         if j + jb >= n and tbuf == NULL:
             break
+        for c in range(jb):                                  # V explicit in the buffer
+            for i in range(c):
+                pb[c * mj + i] = 0
+            pb[c * mj + c] = 1
         t = tbuf + p * nb * nb if tbuf != NULL else w + nb * n
-        v_explicit(jb, a + j * rsa + j * csa, rsa, csa, saved)
-        info = larft(m - j, jb, a + j * rsa + j * csa, rsa, csa, tau + j, t, nb,   # 2.
-                     n_threads)
-        if info == INFO_OK and j + jb < n:                                        # 3.-5.
-            info = larfb(True, m - j, n - j - jb, jb, a + j * rsa + j * csa, rsa, csa,
-                         t, nb, a + j * rsa + (j + jb) * csa, rsa, csa, w, n_threads)
-        v_restore(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        info = larft(mj, jb, pb, 1, mj, tau + j, t, nb, n_threads)                 # 2.
+        if info == INFO_OK and j + jb < n:                                          # 3.-5.
+            info = larfb(True, mj, n - j - jb, jb, pb, 1, mj, t, nb,
+                         a + j * rsa + (j + jb) * csa, rsa, csa, w, n_threads)
         if info != INFO_OK:
             break
-    aligned_free(work)
+    aligned_free(pb)
     return info
 
 

@@ -54,7 +54,7 @@ cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, rea
     cdef Py_ssize_t k = imin(m, n)
     cdef real* tbuf
     cdef int info
-    if k <= QR_NB:
+    if m * n <= QR_NB * QR_NB:          # small: unblocked, in place, no allocation
         geqr2(m, n, a, n, 1, tau, work)
         if q != NULL:
             org2r(m, mc, k, a, n, 1, tau, q, mc, 1, work)
