@@ -49,7 +49,7 @@ from libc.math cimport fabs, sqrt, copysign, hypot
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport QR_NB, TSQR_BLOCK, TSQR_MAX_N
-from cython.parallel cimport prange
+from cython.parallel cimport prange, threadid
 from _memory cimport aligned_alloc64, aligned_free
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
 from lu cimport fixed_size
@@ -528,15 +528,14 @@ cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
 
 cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
                             Py_ssize_t n, const real* a, Py_ssize_t rsa, Py_ssize_t csa,
-                            real* cb, real* taus, real* tbufs, real* s) noexcept nogil:
+                            real* ci, real* taus, real* tbufs, real* s) noexcept nogil:
     """Copy block i of A (rows i*b.., the last block takes the remainder) column-major
-    into cb + i*b*n, factor it there and copy its R into rows i*n.. of the stack s
+    into ci, factor it there and copy its R into rows i*n.. of the stack s
     (n wide, zeros below the diagonal).  Column-major, because the block's n columns
     are long and its rows short: geqr2's reflectors then run as dot products and
     axpys along whole columns, the GEMMs of geqrf read V with unit stride."""
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
     cdef const real* ai = a + i * b * rsa
-    cdef real* ci = cb + i * b * n
     cdef int info
     for r in range(rows):
         for c in range(n):
@@ -576,6 +575,17 @@ cdef inline void householder_signs(Py_ssize_t n, real* u, Py_ssize_t ldu, real* 
                 u[i * ldu + j] -= l * u[k * ldu + j]
 
 
+cdef inline real* _tsqr_slot(Py_ssize_t i, int tid, Py_ssize_t b, Py_ssize_t n, real* cb,
+                             const real* q) noexcept nogil:
+    """Where block i is factored: its own place when Q is formed (or i == 0), else the
+    buffer of thread tid (tsqr's workspace layout)."""
+    if q != NULL:
+        return cb + i * b * n
+    if i == 0:
+        return cb
+    return cb + (b + tid * 2 * b) * n
+
+
 cdef inline bint tsqr_fits(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     """Whether tsqr takes an m x n matrix: at most TSQR_MAX_N columns, two row blocks."""
     return 0 < n <= TSQR_MAX_N and m >= 2 * tsqr_rows(n)
@@ -595,8 +605,8 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     Returns INFO_OK or INFO_NO_MEMORY.
     """
     cdef Py_ssize_t b = tsqr_rows(n), nblk = m // b, i, c, tsz = qr_t_size(n, n)
-    cdef Py_ssize_t ns = nblk * n
-    cdef int failures = 0
+    cdef Py_ssize_t ns = nblk * n, nkeep
+    cdef int failures = 0, tid
     cdef real* cb
     cdef real* taus
     cdef real* tbufs
@@ -606,12 +616,16 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     cdef real* qs
     cdef real* sgn
     cdef real* q0
+    n_threads = <int>imin(n_threads, nblk)
+    # The blocks' reflectors are kept for Q (all blocks: m x n), else only block 0's
+    # (for the signs) plus one block buffer per thread (2b rows: the last block's).
+    nkeep = m * n if q != NULL else (b + 2 * b * n_threads) * n
     # one allocation: blocks | taus | tbufs | stack | tau_s | tbuf_s | Q_s | signs | Q block 0
-    cb = <real*>aligned_alloc64((m * n + nblk * n + nblk * tsz + ns * n + n + tsz + ns * n + n
+    cb = <real*>aligned_alloc64((nkeep + nblk * n + nblk * tsz + ns * n + n + tsz + ns * n + n
                                  + (m - (nblk - 1) * b) * n) * sizeof(real))
     if cb == NULL:
         return INFO_NO_MEMORY
-    taus = cb + m * n
+    taus = cb + nkeep
     tbufs = taus + nblk * n
     s = tbufs + nblk * tsz
     tau_s = s + ns * n
@@ -619,14 +633,16 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     qs = tbuf_s + tsz
     sgn = qs + ns * n
     q0 = sgn + n
-    n_threads = <int>imin(n_threads, nblk)
     if n_threads > 1:
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, cb, taus, tbufs, s) != INFO_OK:
+            tid = threadid()
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, tid, b, n, cb, q),
+                           taus, tbufs, s) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, cb, taus, tbufs, s) != INFO_OK:
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, 0, b, n, cb, q),
+                           taus, tbufs, s) != INFO_OK:
                 failures += 1
     if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, tbuf_s, n_threads) == INFO_OK \
             and orgqr(ns, n, n, s, n, 1, tbuf_s, qs, n, 1, n_threads) == INFO_OK:

@@ -325,8 +325,14 @@ def test_signature_as_numpy():
 # ------------------------------------------------------------------ tall-skinny
 
 # TSQR (src/qr.pxd tsqr) takes R and Q of matrices with n <= 128 and at least two row
-# blocks of max(2n, 65536 // n) rows; the reflectors ('raw') always come from geqrf.
-TALL = [(5000, 20), (3277, 40), (4000, 64), (50000, 3), (1100, 128), (70001, 1)]
+# blocks of max(2n, 131072 // n) rows; the reflectors ('raw') always come from geqrf.
+TALL = [(14000, 20), (7000, 40), (4500, 64), (90000, 3), (2100, 128), (270001, 1)]
+
+
+def test_tall_shapes_take_tsqr():
+    from fastla._kernels import qr as kernels
+    assert all(kernels.tsqr_takes(m, n) for m, n in TALL)
+    assert not kernels.tsqr_takes(10000, 20) and not kernels.tsqr_takes(3000, 129)
 
 
 @pytest.mark.parametrize("m,n", TALL)
@@ -342,7 +348,7 @@ def test_tall_skinny_equals_numpy(m, n, dtype, rng):
 
 
 def test_tall_skinny_rank_deficient_and_stacked(rng):
-    a = _randn(rng, (3, 4000, 30))
+    a = _randn(rng, (3, 9000, 30))
     a[1, :, 5] = 0
     a[2, :, 7] = a[2, :, 3]
     q, r = fl.qr(a)
@@ -352,7 +358,7 @@ def test_tall_skinny_rank_deficient_and_stacked(rng):
 
 
 def test_tall_skinny_nan(rng):
-    a = _randn(rng, (5000, 20))
+    a = _randn(rng, (14000, 20))
     a[4321, 3] = np.nan
     q, r = fl.qr(a)
     assert np.isnan(r).any() and np.isnan(q).any()
