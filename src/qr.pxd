@@ -757,7 +757,8 @@ cdef inline void geqr2_lanes(fixed_k* size, double* x, double* tau) noexcept nog
 cdef inline void org2r_lanes(fixed_k* size, const double* x, const double* tau,
                              double* q) noexcept nogil:
     """q := Q = H_0 ... H_{k-2} of the QR_LANES interleaved factorizations in x
-    (org2r: I, then H_i applied to q[i:, i:] for i = k-2 down to 0)."""
+    (org2r: I, then H_i applied to q[i:, i:] for i = k-2 down to 0; its column i is
+    still e_i then, so it is written directly, as LAPACK's org2r does)."""
     cdef Py_ssize_t k = fixed_size(size), i, r, c, l, ld = k * QR_LANES
     cdef double w[QR_LANES]
     for i in range(k * ld):
@@ -766,7 +767,13 @@ cdef inline void org2r_lanes(fixed_k* size, const double* x, const double* tau,
         for l in range(QR_LANES):
             q[r * ld + r * QR_LANES + l] = 1
     for i in range(k - 2, -1, -1):
-        for c in range(i, k):
+        # column i is still e_i: H_i e_i = e_i - tau_i v_i, no dot product needed
+        for l in range(QR_LANES):
+            q[i * ld + i * QR_LANES + l] = 1 - tau[i * QR_LANES + l]
+        for r in range(i + 1, k):
+            for l in range(QR_LANES):
+                q[r * ld + i * QR_LANES + l] = -tau[i * QR_LANES + l] * x[r * ld + i * QR_LANES + l]
+        for c in range(i + 1, k):
             for l in range(QR_LANES):
                 w[l] = q[i * ld + c * QR_LANES + l]
             for r in range(i + 1, k):
