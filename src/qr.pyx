@@ -42,6 +42,22 @@ KERNELS = {
         "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §5.1.6, §5.2.3",
         "flops": "4*m*n*k - 2*(m + n)*k**2 + 4*k**3/3 (n = mc)",
     },
+    "tsqr": {
+        "computes": "R and Q of a tall-skinny A, equal to Householder QR's",
+        "algorithm": "TSQR, one reduction level: L2-sized row blocks factored column-major, "
+                     "one thread per block; the stacked R factored once more; Householder "
+                     "signs from an LU of the top of Q (Ballard et al.)",
+        "citation": "Demmel, Grigori, Hoemmen & Langou, SIAM J. Sci. Comput. 34(1), 2012; "
+                    "Ballard et al., J. Parallel Distrib. Comput. 85, 2015",
+        "flops": "2*m*n**2 (+ 2*m*n**2 for Q) + O(m*n**2/b) for the stacked R",
+    },
+    "geqr2_lanes": {
+        "computes": "QR of stacks of k x k, k <= 8 or 16",
+        "algorithm": "unblocked Householder QR and org2r on 4 matrices interleaved per "
+                     "vector (lanes = matrices), compiled per literal k",
+        "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §5.2",
+        "flops": "4*k**3/3 (+ 4*k**3/3 for Q) per matrix",
+    },
 }
 
 
