@@ -88,8 +88,14 @@ cdef enum:
 # machine shared and loaded: +-20 %): 32: 27.8 / 15.7 / 17.7;  48: 23.2 / 17.3 / 21.7;
 # 64: 20.9 / 15.4 / 18.0.  32 wins where the panel is a large share (small n) and is
 # within the noise above.
+# QR_NB_Q: reflectors per panel when Q is formed (orgqr), where the panel costs only
+# its T (m QR_NB_Q^2 flops in one GEMM) and everything else is a rank-QR_NB_Q GEMM update.
+# Measured (qr mode='reduced', float64, one thread, ratio to numpy at n = 256 / 1024 /
+# 2048, interleaved best-of runs on the loaded machine, +-15 %): 32: 1.66 / 1.92 / 1.61;
+# 64: 1.49 / 1.86 / 1.67;  96: 1.33 / 1.72 / 1.72.  64 is the compromise.
 cdef enum:
     QR_NB = 32
+    QR_NB_Q = 64
 # TSQR_BLOCK: elements per row block of the tall-skinny QR (qr.pxd tsqr): 128 Ki doubles
 # = 1 MiB, so a block stays in a 2 MiB L2 while it is factored; matrices with fewer
 # than two such blocks fit in cache and take the plain geqrf.  Measured (qr, float64,

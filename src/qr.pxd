@@ -25,10 +25,10 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §5.1-5.2):
         +-----+------------+      5. [A12; A22] -= V W                         (gemm)
 
   so all but a fraction ~QR_NB/n of the flops run in the GEMM of gemm.pxd.  The T of
-  every panel is kept, so forming Q reuses it.
-- orgqr: Q (m x mc) := H_0 ... H_{k-1} [I; 0], blocked backwards over the same
-  panels, Q[j:, j:] := (I - V T V^T) Q[j:, j:] (LAPACK dorgqr; 4mnk - 2(m+n)k^2 +
-  4k^3/3 flops for k reflectors).  org2r is its unblocked version.
+  every panel can be kept (tsqr applies its blocks' Q with them, apply_q).
+- orgqr: Q (m x mc) := H_0 ... H_{k-1} [I; 0], blocked backwards over panels of
+  QR_NB_Q reflectors, Q[j:, j:] := (I - V T V^T) Q[j:, j:] (LAPACK dorgqr; 4mnk -
+  2(m+n)k^2 + 4k^3/3 flops for k reflectors).  org2r is its unblocked version.
 - Tall-skinny (tsqr_r): TSQR (Demmel, Grigori, Hoemmen & Langou, SIAM J. Sci. Comput.
   34(1), 2012) with one reduction level: every block of rows is factored in cache
   (one thread per block), the stacked R factors once more.  Its Q and R differ from
@@ -48,7 +48,7 @@ nothing can fail but workspace allocation (INFO_NO_MEMORY).
 from libc.math cimport fabs, sqrt, copysign, hypot
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB, TSQR_BLOCK, TSQR_MAX_N
+from _blocking cimport QR_NB, QR_NB_Q, TSQR_BLOCK, TSQR_MAX_N
 from cython.parallel cimport prange, threadid
 from _memory cimport aligned_alloc64, aligned_free
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
@@ -475,15 +475,14 @@ cdef inline int geqrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
 
 cdef inline int apply_q(Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k, real* a, Py_ssize_t rsa,
                         Py_ssize_t csa, const real* tbuf, real* c, Py_ssize_t rsc,
-                        Py_ssize_t csc, bint identity, int n_threads) noexcept nogil:
+                        Py_ssize_t csc, int n_threads) noexcept nogil:
     """C := H_0 ... H_{k-1} C (m x nc), blocked on geqrf's T blocks, panels last to
-    first (LAPACK ormqr, left, no transpose).  identity: C is [I; 0] (k <= nc), so
-    panel j only changes C[j:, j:] (LAPACK orgqr), else C[j:, :].
+    first (LAPACK ormqr, left, no transpose).
 
     # IN  A and tbuf from geqrf (A is used as scratch and restored)
     Returns INFO_OK or INFO_NO_MEMORY.
     """
-    cdef Py_ssize_t j, jb, p, c0, nb = QR_NB
+    cdef Py_ssize_t j, jb, p, nb = QR_NB
     cdef real* saved
     cdef real* w
     cdef int info = INFO_OK
@@ -496,10 +495,9 @@ cdef inline int apply_q(Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k, real* a, Py_s
     for p in range((k - 1) // nb, -1, -1):
         j = p * nb
         jb = imin(nb, k - j)
-        c0 = j if identity else 0
         v_explicit(jb, a + j * rsa + j * csa, rsa, csa, saved)
-        info = larfb(False, m - j, nc - c0, jb, a + j * rsa + j * csa, rsa, csa,
-                     tbuf + p * nb * nb, nb, c + j * rsc + c0 * csc, rsc, csc, w, n_threads)
+        info = larfb(False, m - j, nc, jb, a + j * rsa + j * csa, rsa, csa,
+                     tbuf + p * nb * nb, nb, c + j * rsc, rsc, csc, w, n_threads)
         v_restore(jb, a + j * rsa + j * csa, rsa, csa, saved)
         if info != INFO_OK:
             break
@@ -508,15 +506,45 @@ cdef inline int apply_q(Py_ssize_t m, Py_ssize_t nc, Py_ssize_t k, real* a, Py_s
 
 
 cdef inline int orgqr(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, real* a, Py_ssize_t rsa,
-                      Py_ssize_t csa, const real* tbuf, real* q, Py_ssize_t rsq,
+                      Py_ssize_t csa, const real* tau, real* q, Py_ssize_t rsq,
                       Py_ssize_t csq, int n_threads) noexcept nogil:
-    """Q := H_0 ... H_{k-1} [I; 0] (m x mc, k <= mc <= m): apply_q on the identity
-    (LAPACK orgqr, 4mnk - 2(m+n)k^2 + 4k^3/3 flops)."""
-    cdef Py_ssize_t i, j
+    """Q := H_0 ... H_{k-1} [I; 0] (m x mc, k <= mc <= m), blocked (LAPACK orgqr,
+    4mnk - 2(m+n)k^2 + 4k^3/3 flops): panels of QR_NB_Q reflectors last to first,
+    Q[j:, j:] := (I - V T V^T) Q[j:, j:], T from larft.  Wider than geqrf's panels:
+    here every flop but T's is in the two GEMMs of larfb, whose rank-QR_NB_Q update
+    runs faster the deeper it is, and T costs only m QR_NB_Q^2 more per panel.
+
+    # IN  A, tau from geqrf (A is used as scratch and restored)
+    Returns INFO_OK or INFO_NO_MEMORY.
+    """
+    cdef Py_ssize_t i, j, jb, p, nb = QR_NB_Q
+    cdef real* saved
+    cdef real* t
+    cdef real* w
+    cdef int info = INFO_OK
     for i in range(m):
         for j in range(mc):
             q[i * rsq + j * csq] = 1 if i == j else 0
-    return apply_q(m, mc, k, a, rsa, csa, tbuf, q, rsq, csq, True, n_threads)
+    if k == 0:
+        return INFO_OK
+    saved = <real*>aligned_alloc64((2 * nb * nb + nb * mc) * sizeof(real))
+    if saved == NULL:
+        return INFO_NO_MEMORY
+    t = saved + nb * nb
+    w = t + nb * nb
+    for p in range((k - 1) // nb, -1, -1):
+        j = p * nb
+        jb = imin(nb, k - j)
+        v_explicit(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        info = larft(m - j, jb, a + j * rsa + j * csa, rsa, csa, tau + j, t, nb, n_threads)
+        if info == INFO_OK:
+            info = larfb(False, m - j, mc - j, jb, a + j * rsa + j * csa, rsa, csa, t, nb,
+                         q + j * rsq + j * csq, rsq, csq, w, n_threads)
+        v_restore(jb, a + j * rsa + j * csa, rsa, csa, saved)
+        if info != INFO_OK:
+            break
+    aligned_free(saved)
+    return info
 
 
 # ------------------------------------------------------------------ tall-skinny
@@ -557,7 +585,7 @@ cdef inline int _tsqr_q_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ss
         for c in range(n):
             qi[r * n + c] = qs[(i * n + r) * n + c] if r < n else 0
     return apply_q(rows, n, n, cb + i * b * n, 1, rows, tbufs + i * qr_t_size(n, n),
-                   qi, n, 1, False, 1)
+                   qi, n, 1, 1)
 
 
 cdef inline void householder_signs(Py_ssize_t n, real* u, Py_ssize_t ldu, real* sgn) noexcept nogil:
@@ -612,7 +640,6 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     cdef real* tbufs
     cdef real* s
     cdef real* tau_s
-    cdef real* tbuf_s
     cdef real* qs
     cdef real* sgn
     cdef real* q0
@@ -620,8 +647,8 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     # The blocks' reflectors are kept for Q (all blocks: m x n), else only block 0's
     # (for the signs) plus one block buffer per thread (2b rows: the last block's).
     nkeep = m * n if q != NULL else (b + 2 * b * n_threads) * n
-    # one allocation: blocks | taus | tbufs | stack | tau_s | tbuf_s | Q_s | signs | Q block 0
-    cb = <real*>aligned_alloc64((nkeep + nblk * n + nblk * tsz + ns * n + n + tsz + ns * n + n
+    # one allocation: blocks | taus | tbufs | stack | tau_s | Q_s | signs | Q block 0
+    cb = <real*>aligned_alloc64((nkeep + nblk * n + nblk * tsz + ns * n + n + ns * n + n
                                  + (m - (nblk - 1) * b) * n) * sizeof(real))
     if cb == NULL:
         return INFO_NO_MEMORY
@@ -629,8 +656,7 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     tbufs = taus + nblk * n
     s = tbufs + nblk * tsz
     tau_s = s + ns * n
-    tbuf_s = tau_s + n
-    qs = tbuf_s + tsz
+    qs = tau_s + n
     sgn = qs + ns * n
     q0 = sgn + n
     if n_threads > 1:
@@ -644,8 +670,8 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
             if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, 0, b, n, cb, q),
                            taus, tbufs, s) != INFO_OK:
                 failures += 1
-    if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, tbuf_s, n_threads) == INFO_OK \
-            and orgqr(ns, n, n, s, n, 1, tbuf_s, qs, n, 1, n_threads) == INFO_OK:
+    if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) == INFO_OK \
+            and orgqr(ns, n, n, s, n, 1, tau_s, qs, n, 1, n_threads) == INFO_OK:
         if q == NULL:
             failures += _tsqr_q_block(0, b, nblk, m, n, cb, tbufs, qs, q0) != INFO_OK
         elif n_threads > 1:

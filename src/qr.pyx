@@ -16,12 +16,12 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB, PARALLEL_MIN_MNK
+from _blocking cimport QR_NB, QR_NB_Q, PARALLEL_MIN_MNK
 from _memory cimport aligned_alloc64, aligned_free
 from _threads cimport max_threads
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
 from lu cimport fixed_size
-from qr cimport (QR_LANES, geqr2, org2r, geqrf, orgqr, qr_t_size, geqr2_lanes, org2r_lanes,
+from qr cimport (QR_LANES, geqr2, org2r, geqrf, orgqr, geqr2_lanes, org2r_lanes,
                 tsqr, tsqr_fits)
 
 cnp.import_array()
@@ -38,7 +38,8 @@ KERNELS = {
     },
     "orgqr": {
         "computes": "Q = H_0 ... H_{k-1} [I; 0] (m x mc)",
-        "algorithm": "blocked backwards over geqrf's panels, reusing their T",
+        "algorithm": f"blocked backwards, panels of {QR_NB_Q} reflectors (T by larft, "
+                     "larfb as two GEMMs)",
         "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §5.1.6, §5.2.3",
         "flops": "4*m*n*k - 2*(m + n)*k**2 + 4*k**3/3 (n = mc)",
     },
@@ -68,22 +69,15 @@ cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, rea
     # IN  work: max(n, mc) elements (the unblocked path)
     """
     cdef Py_ssize_t k = imin(m, n)
-    cdef real* tbuf
     cdef int info
     if m * n <= QR_NB * QR_NB:          # small: unblocked, in place, no allocation
         geqr2(m, n, a, n, 1, tau, work)
         if q != NULL:
             org2r(m, mc, k, a, n, 1, tau, q, mc, 1, work)
         return INFO_OK
-    if q == NULL:
-        return geqrf(m, n, a, n, 1, tau, NULL, n_threads)
-    tbuf = <real*>aligned_alloc64(qr_t_size(m, n) * sizeof(real))
-    if tbuf == NULL:
-        return INFO_NO_MEMORY
-    info = geqrf(m, n, a, n, 1, tau, tbuf, n_threads)
-    if info == INFO_OK:
-        info = orgqr(m, mc, k, a, n, 1, tbuf, q, mc, 1, n_threads)
-    aligned_free(tbuf)
+    info = geqrf(m, n, a, n, 1, tau, NULL, n_threads)
+    if info == INFO_OK and q != NULL:
+        info = orgqr(m, mc, k, a, n, 1, tau, q, mc, 1, n_threads)
     return info
 
 
