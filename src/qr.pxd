@@ -12,7 +12,8 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §5.1-5.2):
 - householder (larfg, GVL4 Alg. 5.1.1 with LAPACK's sign and scaling).
 - geqr2: unblocked Householder QR (GVL4 Alg. 5.2.1), 2mn^2 - 2n^3/3 flops; each
   reflector is applied to the trailing columns as w = v^T C, C -= tau v w^T
-  (apply_reflector: two sweeps along rows of C, vectorised when rows are contiguous).
+  (apply_reflector: sweeps along rows of row-major C; dot products and axpys down
+  four columns at a time of column-major C, the layout geqrf's panels use).
 - geqrf: blocked QR with the compact WY representation H_j ... H_{j+b-1} =
   I - V T V^T (Schreiber & Van Loan, SIAM J. Sci. Stat. Comput. 10(1), 1989;
   GVL4 §5.2.3).  Per panel of QR_NB columns:
@@ -36,6 +37,8 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §5.1-5.2):
   "Reconstructing Householder vectors from tall-skinny QR" (J. Parallel Distrib.
   Comput. 85, 2015): s_k = -sign(u_kk) in an LU of the top n x n block of Q without
   pivoting, Q - S = L U.  Then R = S R_tsqr and Q = Q_tsqr S are LAPACK's.
+- Stacks of k x k (k <= 8, 16): geqr2_lanes / org2r_lanes, QR_LANES matrices
+  interleaved per vector (as lu.pxd's lanes), compiled per literal k.
 
 Strides are in elements, row stride before column stride (rsa, csa); any strides
 work, the speed assumes rows are contiguous (row-major, as the drivers provide).
@@ -51,7 +54,7 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport QR_NB, QR_NB_Q, TSQR_BLOCK, TSQR_MAX_N
 from cython.parallel cimport prange, threadid
 from _memory cimport aligned_alloc64, aligned_free
-from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
+from gemm cimport fixed_k, gemm, imin
 from lu cimport fixed_size
 
 cdef extern from "float.h":
