@@ -93,9 +93,16 @@ cdef enum:
 # Measured (qr mode='reduced', float64, one thread, ratio to numpy at n = 256 / 1024 /
 # 2048, interleaved best-of runs on the loaded machine, +-15 %): 32: 1.66 / 1.92 / 1.61;
 # 64: 1.49 / 1.86 / 1.67;  96: 1.33 / 1.72 / 1.72.  64 is the compromise.
+# QR_SMALL_MN: up to this many elements (m*n) a matrix is factored unblocked in place
+# (geqr2 / org2r along its contiguous rows): below it the blocked path's panel copies
+# and small GEMMs cost more than they save.  Measured (qr, float64, one thread, ratio
+# to numpy, 'r' / 'reduced', interleaved best-of-300): n = 64 blocked 0.87 / 0.71,
+# unblocked 1.20 / 1.33;  n = 100: 1.13 / 1.03 vs 1.11 / 1.16;  n = 128 unblocked
+# 1.23 / 1.30, n = 129 blocked 1.07 / 0.93.
 cdef enum:
     QR_NB = 32
     QR_NB_Q = 64
+    QR_SMALL_MN = 128 * 128
 # TSQR_BLOCK: elements per row block of the tall-skinny QR (qr.pxd tsqr): 128 Ki doubles
 # = 1 MiB, so a block stays in a 2 MiB L2 while it is factored; matrices with fewer
 # than two such blocks fit in cache and take the plain geqrf.  Measured (qr, float64,

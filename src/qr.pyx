@@ -16,7 +16,7 @@ cimport numpy as cnp
 from cython.parallel cimport prange
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
-from _blocking cimport QR_NB, QR_NB_Q, PARALLEL_MIN_MNK
+from _blocking cimport QR_NB, QR_NB_Q, QR_SMALL_MN, PARALLEL_MIN_MNK
 from _memory cimport aligned_alloc64, aligned_free
 from _threads cimport max_threads
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
@@ -70,7 +70,7 @@ cdef int _one(Py_ssize_t m, Py_ssize_t n, Py_ssize_t mc, real* a, real* tau, rea
     """
     cdef Py_ssize_t k = imin(m, n)
     cdef int info
-    if m * n <= QR_NB * QR_NB:          # small: unblocked, in place, no allocation
+    if m * n <= QR_SMALL_MN:            # small: unblocked, in place, no allocation
         geqr2(m, n, a, n, 1, tau, work)
         if q != NULL:
             org2r(m, mc, k, a, n, 1, tau, q, mc, 1, work)

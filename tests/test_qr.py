@@ -4,8 +4,9 @@ Accuracy is judged with LAPACK's ratios and threshold 30 (DESIGN.md §4):
 ‖A − Q R‖ / (m eps ‖A‖) and ‖QᵀQ − I‖ / (m eps); R must be exactly upper triangular.
 The reflectors are LAPACK's, so on well-conditioned inputs Q, R and mode='raw''s
 (h, tau) must also equal numpy's to rounding, signs included.  Sizes straddle the
-kernels' cut-offs: the unblocked geqr2 (min(m, n) <= QR_NB = 32), the blocked geqrf
-above it, and the tall-skinny path.
+kernels' cut-offs: the lane kernels (stacks of k x k, k <= 8, 16), the unblocked
+geqr2 (m n <= QR_SMALL_MN = 128^2), the blocked geqrf above it (panels of QR_NB = 32,
+Q in panels of 64), and the tall-skinny TSQR.
 """
 
 import inspect
@@ -19,9 +20,9 @@ import fastla.linalg as fl
 from _residuals import LAYOUTS, as_layout, eps, orthogonality_residual, qr_residual
 
 THRESHOLD = 30
-SQUARE = [1, 2, 3, 4, 5, 8, 16, 31, 32, 33, 64, 65, 100, 150]
+SQUARE = [1, 2, 3, 4, 5, 8, 16, 31, 32, 33, 64, 65, 100, 128, 129, 150, 200]
 RECT = [(5, 3), (3, 5), (70, 20), (20, 70), (200, 40), (40, 200), (1, 4), (4, 1), (97, 33),
-        (33, 97)]
+        (33, 97), (300, 70), (70, 300), (400, 97), (97, 400), (150, 130), (130, 150)]
 MODES = ("reduced", "complete", "r", "raw")
 
 
@@ -66,7 +67,8 @@ def test_rectangular_residuals(m, n, mode, dtype, rng):
     _check_factors(a, q, r, mode)
 
 
-@pytest.mark.parametrize("m,n", [(8, 8), (40, 40), (150, 150), (120, 50), (50, 120), (300, 7)])
+@pytest.mark.parametrize("m,n", [(8, 8), (40, 40), (150, 150), (120, 50), (50, 120), (300, 7),
+                                 (300, 70), (70, 300), (260, 200)])
 def test_equals_numpy(m, n, dtype, rng):
     """Same reflectors as LAPACK: Q, R, h and tau agree with numpy's to rounding (a
     well-conditioned A moves them by at most ~cond * eps per unit of size)."""
@@ -123,7 +125,7 @@ def test_zero_matrix_exact():
 
 
 @pytest.mark.parametrize("m,n,zero_cols", [(10, 6, [0]), (10, 6, [2, 5]), (60, 45, [0, 33, 40]),
-                                           (6, 10, [1, 7])])
+                                           (6, 10, [1, 7]), (200, 90, [0, 31, 32, 70])])
 def test_zero_columns(m, n, zero_cols, dtype, rng):
     a = _randn(rng, (m, n), dtype)
     a[:, zero_cols] = 0
@@ -131,7 +133,8 @@ def test_zero_columns(m, n, zero_cols, dtype, rng):
     _check_factors(a, q, r)
 
 
-@pytest.mark.parametrize("m,n,rank", [(20, 20, 5), (80, 60, 10), (60, 80, 1), (40, 40, 39)])
+@pytest.mark.parametrize("m,n,rank", [(20, 20, 5), (80, 60, 10), (60, 80, 1), (40, 40, 39),
+                                      (200, 100, 10), (100, 200, 70)])
 def test_rank_deficient(m, n, rank, dtype, rng):
     a = (_randn(rng, (m, rank)) @ _randn(rng, (rank, n))).astype(dtype)
     q, r = fl.qr(a, mode="complete")
@@ -189,7 +192,7 @@ def test_nan_inf_no_crash(bad, rng):
 # --------------------------------------------------------------- stacks, layouts
 
 def test_stacked_equals_loop(dtype, rng):
-    for shape in [(2, 3, 5, 4), (7, 4, 4), (3, 40, 35), (1000, 3, 3), (300, 8, 5)]:
+    for shape in [(2, 3, 5, 4), (7, 4, 4), (3, 40, 35), (1000, 3, 3), (300, 8, 5), (2, 150, 140)]:
         a = _randn(rng, shape, dtype)
         for mode in MODES:
             got = fl.qr(a, mode=mode)
