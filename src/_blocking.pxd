@@ -104,3 +104,36 @@ cdef enum:
     CHOL_NB = 8
     SYRK_NB = 64
     CHOL_SMALL_CALL = 64
+
+# Householder QR (qr.pxd).  QR_NB: columns per panel of the blocked geqrf/orgqr.  A
+# panel is factored by the level-2 geqr2 (a fraction ~QR_NB/n of the flops) and
+# applied to the trailing matrix as two GEMMs of depth m and QR_NB; wider panels
+# move flops out of the GEMM, narrower ones make its rank-QR_NB update thin.
+# Measured (qr mode='r', float64, one thread, geqrf GFLOP/s at n = 256 / 1024 / 2048,
+# machine shared and loaded: +-20 %): 32: 27.8 / 15.7 / 17.7;  48: 23.2 / 17.3 / 21.7;
+# 64: 20.9 / 15.4 / 18.0.  32 wins where the panel is a large share (small n) and is
+# within the noise above.
+# QR_NB_Q: reflectors per panel when Q is formed (orgqr), where the panel costs only
+# its T (m QR_NB_Q^2 flops in one GEMM) and everything else is a rank-QR_NB_Q GEMM update.
+# Measured (qr mode='reduced', float64, one thread, ratio to numpy at n = 256 / 1024 /
+# 2048, interleaved best-of runs on the loaded machine, +-15 %): 32: 1.66 / 1.92 / 1.61;
+# 64: 1.49 / 1.86 / 1.67;  96: 1.33 / 1.72 / 1.72.  64 is the compromise.
+# QR_SMALL_MN: up to this many elements (m*n) a matrix is factored unblocked in place
+# (geqr2 / org2r along its contiguous rows): below it the blocked path's panel copies
+# and small GEMMs cost more than they save.  Measured (qr, float64, one thread, ratio
+# to numpy, 'r' / 'reduced', interleaved best-of-300): n = 64 blocked 0.87 / 0.71,
+# unblocked 1.20 / 1.33;  n = 100: 1.13 / 1.03 vs 1.11 / 1.16;  n = 128 unblocked
+# 1.23 / 1.30, n = 129 blocked 1.07 / 0.93.
+cdef enum:
+    QR_NB = 32
+    QR_NB_Q = 64
+    QR_SMALL_MN = 128 * 128
+# TSQR_BLOCK: elements per row block of the tall-skinny QR (qr.pxd tsqr): 128 Ki doubles
+# = 1 MiB, so a block stays in a 2 MiB L2 while it is factored; matrices with fewer
+# than two such blocks fit in cache and take the plain geqrf.  Measured (qr, float64,
+# one thread, ratio to numpy, 100000 x 50 'r' / 10000 x 20 'r'; loaded machine, +-20 %):
+# 32 Ki: 3.8 / 0.92 (TSQR);  64 Ki: 3.9 / 1.0 (TSQR);  128 Ki: 4.3 / 1.5 (geqrf).
+# TSQR_MAX_N: widest matrix that takes it (the stacked R factors grow as n^2 per block).
+cdef enum:
+    TSQR_BLOCK = 131072
+    TSQR_MAX_N = 128

@@ -54,6 +54,7 @@ from libc.string cimport memset, memcpy
 from _types cimport real, INFO_OK
 from gemm cimport fixed_k
 from lu cimport fixed_size
+from qr cimport householder
 
 cdef extern from "float.h":
     float FLT_EPSILON
@@ -241,40 +242,6 @@ cdef inline real jacobi_tol(Py_ssize_t n, real x) noexcept nogil:
     4 sqrt(n + 16) u keeps a margin of 4 over that and costs nothing in accuracy
     (the singular values' relative error is O(n tol) at worst, O(tol^2) typically)."""
     return 4 * sqrt(<real>(n + 16)) * eps_of(x)
-
-
-# --- Householder reflector: replaced by qr.pxd's when QR lands ---
-
-cdef inline real householder(Py_ssize_t n, real* alpha, real* x, Py_ssize_t incx) noexcept nogil:
-    """H = I - tau v v^T with H (alpha, x) = (beta, 0), v = (1, x_new) (LAPACK larfg:
-    n is the order of H, x holds n-1 entries at stride incx).  Overwrites alpha with
-    beta = -sign(alpha) ||(alpha, x)|| (the sign that avoids cancellation in alpha -
-    beta) and x with v[1:]; returns tau (0 when x is already 0: H = I)."""
-    cdef real xnorm, beta, tau, scale
-    cdef Py_ssize_t i
-    if n <= 1:
-        return 0
-    xnorm = nrm2(n - 1, x, incx)
-    if xnorm == 0:
-        return 0
-    beta = -copysign(nrm2_pair(alpha[0], xnorm), alpha[0])
-    tau = (beta - alpha[0]) / beta
-    scale = 1 / (alpha[0] - beta)
-    for i in range(n - 1):
-        x[i * incx] *= scale
-    alpha[0] = beta
-    return tau
-
-
-cdef inline real nrm2_pair(real a, real b) noexcept nogil:
-    """sqrt(a^2 + b^2) without overflow or harmful underflow (LAPACK lapy2)."""
-    cdef real x = fabs(a), y = fabs(b), w, z
-    w = x if x > y else y
-    z = y if x > y else x
-    if w == 0:
-        return 0
-    z /= w
-    return w * sqrt(1 + z * z)
 
 
 # ------------------------------------------------------- QR with column pivoting

@@ -8,7 +8,8 @@ for any correct summation order.
 
 import numpy as np
 
-__all__ = ["eps", "reference_dtype", "assert_matmul_bound", "LAYOUTS", "as_layout", "spd_matrix"]
+__all__ = ["eps", "reference_dtype", "assert_matmul_bound", "LAYOUTS", "as_layout", "spd_matrix",
+           "qr_residual", "orthogonality_residual"]
 
 
 def eps(dtype):
@@ -120,3 +121,24 @@ def spd_matrix(rng, shape, dtype=np.float64, shift=None):
     b = rng.standard_normal(tuple(shape))
     a = b @ np.swapaxes(b, -1, -2) + (n if shift is None else shift) * np.eye(n)
     return a.astype(dtype)
+
+
+def qr_residual(a, q, r):
+    """LAPACK's QR factorization ratio ||A - Q R||_1 / (m eps ||A||_1) (dqrt01), in
+    reference_dtype; eps of Q's dtype.  A zero A gives ||Q R||_1 / (m eps)."""
+    dt = np.asarray(q).dtype
+    ref = reference_dtype(dt)
+    ar = np.asarray(a).astype(dt).astype(ref)
+    err = np.abs(ar - q.astype(ref) @ r.astype(ref)).sum(axis=-2).max(axis=-1)
+    norm = np.abs(ar).sum(axis=-2).max(axis=-1)
+    m = max(ar.shape[-2], 1)
+    return float(np.max(err / (m * eps(dt) * np.where(norm > 0, norm, 1))))
+
+
+def orthogonality_residual(q):
+    """||Q^T Q - I||_1 / (m eps) for Q m x k with orthonormal columns (LAPACK dqrt01)."""
+    dt = np.asarray(q).dtype
+    qr_ = q.astype(reference_dtype(dt))
+    k = qr_.shape[-1]
+    g = np.swapaxes(qr_, -1, -2) @ qr_ - np.eye(k)
+    return float(np.max(np.abs(g).sum(axis=-2), initial=0) / (max(q.shape[-2], 1) * eps(dt)))

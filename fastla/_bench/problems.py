@@ -23,7 +23,7 @@ import numpy as np
 
 __all__ = ["OPS", "DTYPES", "Case", "MATMUL_SQUARE", "MATMUL_STACKED", "TRIANGULAR",
            "LU_SQUARE", "LU_GETRF", "LU_SOLVE", "LU_STACKED", "JACOBI_SQUARE", "JACOBI_TALL",
-           "JACOBI_STACKED", "CASES"]
+           "JACOBI_STACKED", "QR_SQUARE", "QR_TALL", "QR_STACKED", "CASES"]
 
 DTYPES = ("float64", "float32")
 
@@ -55,7 +55,44 @@ OPS = {
     "pinv": {"fastla": "fastla.linalg.pinv", "numpy": "numpy.linalg.pinv"},
     "lstsq": {"fastla": "fastla.linalg.lstsq", "numpy": "numpy.linalg.lstsq",
               "scipy": "scipy.linalg.lstsq"},
+    # QR, one op per mode (the callables below bind it); scipy's modes: 'economic' is
+    # numpy's 'reduced', 'full' its 'complete', 'r' returns (R,).  Stacks without scipy
+    # (scipy.linalg.qr loops over a batch in Python, ~30 us per matrix).
+    "qr": {"fastla": "_problems.fastla_qr", "numpy": "_problems.numpy_qr",
+           "scipy": "_problems.scipy_qr"},
+    "qr_r": {"fastla": "_problems.fastla_qr_r", "numpy": "_problems.numpy_qr_r",
+             "scipy": "_problems.scipy_qr_r"},
+    "qr_complete": {"fastla": "_problems.fastla_qr_complete",
+                    "numpy": "_problems.numpy_qr_complete", "scipy": "_problems.scipy_qr_complete"},
+    "qr_stacked": {"fastla": "_problems.fastla_qr", "numpy": "_problems.numpy_qr"},
+    "qr_r_stacked": {"fastla": "_problems.fastla_qr_r", "numpy": "_problems.numpy_qr_r"},
 }
+
+
+class _WithMode:
+    """`path`(a, mode=mode), the function imported on first call (this module imports
+    no contender); one attribute lookup and call more than the bare function."""
+
+    def __init__(self, path, mode):
+        self.path, self.mode, self.fn = path, mode, None
+
+    def __call__(self, a):
+        if self.fn is None:
+            import importlib
+            module, _, name = self.path.rpartition(".")
+            self.fn = getattr(importlib.import_module(module), name)
+        return self.fn(a, mode=self.mode)
+
+
+fastla_qr = _WithMode("fastla.linalg.qr", "reduced")
+numpy_qr = _WithMode("numpy.linalg.qr", "reduced")
+scipy_qr = _WithMode("scipy.linalg.qr", "economic")
+fastla_qr_r = _WithMode("fastla.linalg.qr", "r")
+numpy_qr_r = _WithMode("numpy.linalg.qr", "r")
+scipy_qr_r = _WithMode("scipy.linalg.qr", "r")
+fastla_qr_complete = _WithMode("fastla.linalg.qr", "complete")
+numpy_qr_complete = _WithMode("numpy.linalg.qr", "complete")
+scipy_qr_complete = _WithMode("scipy.linalg.qr", "full")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -406,12 +443,50 @@ def scipy_svd_gesvd(a):
     return scipy.linalg.svd(a, lapack_driver="gesvd")
 
 
+def _check_qr(case, result):
+    """A = Q R and Q^T Q = I on a random vector v (LAPACK's dqrt01 ratios, <= 30):
+    |A v - Q (R v)|_1 / (m eps |A|_1 |v|_1) and |Q^T (Q v) - v|_1 / (m eps |v|_1);
+    shapes as numpy's, R upper triangular.  mode 'r' (R alone): |A v| = |R v| in the
+    2-norm, |  |A v|_2 - |R v|_2 | <= 30 m eps |A|_F |v|_2."""
+    (a,) = (x.astype(np.float64) for x in case.build())
+    m, n = a.shape[-2:]
+    if isinstance(result, tuple) and len(result) == 1:
+        result = result[0]                     # scipy's mode='r': R is m x n,
+        assert not result[..., n:, :].any()    # zero below row n
+        result = result[..., :min(m, n), :]
+    q, r = result if isinstance(result, tuple) else (None, result)
+    mc = m if case.op == "qr_complete" else min(m, n)
+    assert r.shape == a.shape[:-2] + (mc if q is not None else min(m, n), n), f"{case}: R {r.shape}"
+    assert r.dtype == np.dtype(case.dtype) and np.array_equal(r, np.triu(r)), f"{case}: R"
+    r = r.astype(np.float64)
+    eps = np.finfo(case.dtype).eps
+    v = np.random.default_rng(1).standard_normal(a.shape[:-2] + (n, 1))
+    if q is None:
+        gap = np.abs(np.linalg.norm(a @ v, axis=-2) - np.linalg.norm(r @ v, axis=-2))
+        ratio = gap / (m * eps * np.linalg.norm(a, axis=(-2, -1))[..., None]
+                       * np.linalg.norm(v, axis=-2))
+        assert np.all(ratio <= 30), f"{case}: | |Av| - |Rv| | ratio {np.max(ratio):.3g} > 30"
+        return
+    assert q.shape == a.shape[:-2] + (m, mc) and q.dtype == np.dtype(case.dtype), f"{case}: Q"
+    q = q.astype(np.float64)
+    anorm = np.abs(a).sum(axis=-2).max(axis=-1)[..., None]
+    vnorm = np.abs(v).sum(axis=-2)
+    ratio = np.abs(a @ v - q @ (r @ v)).sum(axis=-2) / (m * eps * anorm * vnorm)
+    assert np.all(ratio <= 30), f"{case}: |A - QR| ratio {np.max(ratio):.3g} > 30"
+    w = np.random.default_rng(2).standard_normal(a.shape[:-2] + (mc, 1))
+    ratio = np.abs(np.swapaxes(q, -1, -2) @ (q @ w) - w).sum(axis=-2) / (
+        m * eps * np.abs(w).sum(axis=-2))
+    assert np.all(ratio <= 30), f"{case}: |Q^T Q - I| ratio {np.max(ratio):.3g} > 30"
+
+
 _CHECKS = {"matmul": _check_matmul, "solve_triangular": _check_solve_triangular,
            "lu_factor": _check_lu_factor, "getrf": _check_lu_factor, "lu_solve": _check_lu_solve,
            "solve": _check_solve, "inv": _check_inv, "det": _check_det,
            "svd": _check_svd, "svd_gesvd": _check_svd, "svd_thin": _check_svd,
            "svdvals": _check_svd, "eigh": _check_eigh, "eigvalsh": _check_eigh,
-           "pinv": _check_pinv, "lstsq": _check_lstsq}
+           "pinv": _check_pinv, "lstsq": _check_lstsq,
+           "qr": _check_qr, "qr_r": _check_qr, "qr_complete": _check_qr, "qr_stacked": _check_qr,
+           "qr_r_stacked": _check_qr}
 
 
 # ----------------------------------------------------------------------------- cases
@@ -610,3 +685,45 @@ CHOL_STACKED = [_chol_case("cholesky", dt, k, 100_000) for dt in DTYPES for k in
 
 __all__ += ["CHOL_SQUARE", "CHOL_POTRF", "CHOL_SOLVE", "CHOL_STACKED"]
 CASES["cholesky"] = CHOL_SQUARE + CHOL_POTRF + CHOL_SOLVE + CHOL_STACKED
+
+
+# ------------------------------------------------------------------ QR family
+
+# QR family, LAPACK Working Note 41 leading terms: geqrf (m >= n) 2mn^2 - 2n^3/3;
+# forming Q (orgqr, m x mc from k = n reflectors) 4 m mc k - 2 (m + mc) k^2 + 4k^3/3,
+# i.e. 2mn^2 - 2n^3/3 more for the reduced Q.  Tall cases have no 'complete' (an
+# m x m Q of 100000 rows is 80 GB).
+QR_SQUARE_SIZES = (4, 16, 64, 256, 1024, 2048)
+QR_TALL_SHAPES = ((100_000, 50), (10_000, 20))
+QR_STACK = (2, 3, 4, 8, 16)
+QR_STACK_N = 100_000
+
+
+def _qr_flops(m, n, mc):
+    k = min(m, n)
+    geqrf = 2 * m * n**2 - 2 * n**3 // 3 if m >= n else 2 * n * m**2 - 2 * m**3 // 3
+    orgqr = 4 * m * mc * k - 2 * (m + mc) * k**2 + 4 * k**3 // 3 if mc else 0
+    return geqrf + orgqr
+
+
+def _qr_case(op, dtype, m, n, n_stack=None):
+    batch = () if n_stack is None else (n_stack,)
+    mc = {"qr_r": 0, "qr_r_stacked": 0, "qr_complete": m}.get(op, min(m, n))
+    if n_stack is not None:
+        label, key = f"N={n_stack} k={n}", f"{n_stack}x{n}x{n}"
+    elif m == n:
+        label, key = f"n={n}", f"n{n}"
+    else:
+        label, key = f"m={m} n={n}", f"{m}x{n}"
+    return Case(op, dtype, (batch + (m, n),), label, key,
+                flops=_qr_flops(m, n, mc) * (n_stack or 1))
+
+
+QR_SQUARE = [_qr_case(op, dt, n, n) for op in ("qr_r", "qr", "qr_complete") for dt in DTYPES
+             for n in QR_SQUARE_SIZES]
+QR_TALL = [_qr_case(op, dt, m, n) for op in ("qr_r", "qr") for dt in DTYPES
+           for m, n in QR_TALL_SHAPES]
+QR_STACKED = [_qr_case(op, dt, k, k, QR_STACK_N) for op in ("qr_r_stacked", "qr_stacked")
+              for dt in DTYPES for k in QR_STACK]
+
+CASES["qr"] = QR_SQUARE + QR_TALL + QR_STACKED

@@ -15,11 +15,12 @@ from ._lu import (det, inv, lu, lu_factor, lu_solve, matrix_power, slogdet, solv
                   tensorinv, tensorsolve)
 from ._misc import (cross, diagonal, matrix_norm, matrix_transpose, multi_dot, norm,
                     outer, tensordot, trace, vecdot, vector_norm)
+from ._qr import qr
 from ._triangular import solve_triangular
 
 __all__ = [
     "matrix_power", "solve", "tensorsolve", "tensorinv", "inv", "cholesky", "eigvalsh",
-    "pinv", "slogdet", "det", "svd", "svdvals", "eigh", "lstsq", "norm", "cond",
+    "pinv", "slogdet", "det", "svd", "svdvals", "eigh", "lstsq", "norm", "qr", "cond",
     "matrix_rank", "LinAlgError", "multi_dot", "trace", "diagonal", "cross", "outer",
     "tensordot", "matmul", "matrix_transpose", "matrix_norm", "vector_norm", "vecdot",
     "lu", "lu_factor", "lu_solve", "solve_triangular", "cho_factor", "cho_solve",
