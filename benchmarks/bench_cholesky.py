@@ -15,7 +15,7 @@ thread count for every contender; every answer is checked after timing.
 
 import pytest
 
-from _problems import CHOL_POTRF, CHOL_SOLVE, CHOL_SQUARE, CHOL_STACKED
+from fastla._bench.problems import CHOL_POTRF, CHOL_SOLVE, CHOL_SQUARE, CHOL_STACKED
 
 
 def _by_op(cases, op):

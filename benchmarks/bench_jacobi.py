@@ -5,7 +5,7 @@ scipy's gesvd driver; thin svd, svdvals and lstsq on tall matrices (100000 x 50,
 10000 x 20) where the QR preconditioning does most of the work; eigh, eigvalsh and
 pinv against numpy; stacks of N small k x k matrices (svd, eigh).  Same read-only
 operands and thread count for every contender; every answer is checked after timing
-(_problems._check_svd and friends).
+(problems._check_svd and friends).
 
     pytest benchmarks/bench_jacobi.py --benchmark-json=bench-results.json
     python benchmarks/report.py bench-results.json
@@ -15,7 +15,7 @@ operands and thread count for every contender; every answer is checked after tim
 
 import pytest
 
-from _problems import JACOBI_SQUARE, JACOBI_STACKED, JACOBI_TALL
+from fastla._bench.problems import JACOBI_SQUARE, JACOBI_STACKED, JACOBI_TALL
 
 ALL = JACOBI_SQUARE + JACOBI_TALL + JACOBI_STACKED
 

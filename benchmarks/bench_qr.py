@@ -5,7 +5,8 @@ numpy.linalg.qr and scipy.linalg.qr in the matching mode ('r'; 'reduced' = scipy
 100000 x 50 and 10000 x 20 (fastla's TSQR path), and, against numpy only, on stacks
 of 100000 small k x k matrices (the lane kernels).  Same read-only operands and
 thread count for every contender; every answer is checked after timing (LAPACK's
-QR ratios on a random vector, _problems._check_qr).  Flops: LAWN 41 (_problems).
+QR ratios on a random vector, problems._check_qr).  Flops: LAWN 41
+(fastla/_bench/problems.py).
 
     pytest benchmarks/bench_qr.py --benchmark-json=bench-results.json
     python benchmarks/report.py bench-results.json
@@ -15,7 +16,7 @@ QR ratios on a random vector, _problems._check_qr).  Flops: LAWN 41 (_problems).
 
 import pytest
 
-from _problems import QR_SQUARE, QR_STACKED, QR_TALL
+from fastla._bench.problems import QR_SQUARE, QR_STACKED, QR_TALL
 
 
 def _by_op(cases, op):

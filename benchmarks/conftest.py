@@ -15,9 +15,7 @@ contender in it), times the public call, records flops and GFLOP/s in
 Option (this file registers it): --bench-threads=1,2, the thread counts to run.
 """
 
-import importlib
 import os
-import sys
 from collections import namedtuple
 from operator import attrgetter
 
@@ -25,11 +23,8 @@ import pytest
 from threadpoolctl import threadpool_info, threadpool_limits
 
 # The case definitions live in the installed package, shared with `python -m fastla
-# bench`.  Bench files written before they moved there import them as `_problems`.
-from fastla._bench import problems  # noqa: E402
-from fastla._bench.problems import OPS  # noqa: E402
-
-sys.modules.setdefault("_problems", problems)
+# bench` (fastla/_bench/problems.py).
+from fastla._bench import runner  # noqa: E402
 
 Contender = namedtuple("Contender", "name, version")
 
@@ -50,12 +45,9 @@ else:
 
 
 def resolve(contender, op):
-    """The callable `contender` offers for `op` (a dotted path in OPS), or None."""
-    path = OPS[op].get(contender.name)
-    if path is None:
-        return None
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    """The callable `contender` offers for `op` (problems.OPS), or None: the report
+    command's resolver, so both tools time the same functions."""
+    return runner.resolve(op, contender.name)
 
 
 def pytest_addoption(parser):

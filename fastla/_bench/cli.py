@@ -249,7 +249,8 @@ def _run_cases(cases, functions, threads_list, dtypes, mode, repeat, budget, err
                 progress.start(text)
                 start = time.perf_counter()
                 timings = runner.time_case(case, functions[case.op], repeat,
-                                           mode.min_sample, budget)
+                                           mode.min_sample, budget,
+                                           interleave=threads == 1)
                 records.append(output.record(case, threads, timings,
                                              peaks[threads][case.dtype]))
                 records[-1]["elapsed_s"] = time.perf_counter() - start

@@ -29,6 +29,7 @@ DTYPES = ("float64", "float32")
 
 # Which callable each contender times for an operation: the PUBLIC entry point on
 # every side, so validation, allocation and dispatch are part of what is measured.
+# A path starting with "." names a wrapper in this module (e.g. one qr mode).
 # A contender without the operation is simply not run for it (scipy has no matmul).
 OPS = {
     "matmul": {"fastla": "fastla.matmul", "numpy": "numpy.matmul"},
@@ -45,9 +46,9 @@ OPS = {
     # the same against scipy's QR-iteration driver; svd_thin: full_matrices=False.
     "svd": {"fastla": "fastla.linalg.svd", "numpy": "numpy.linalg.svd",
             "scipy": "scipy.linalg.svd"},
-    "svd_gesvd": {"fastla": "fastla.linalg.svd", "scipy": "_problems.scipy_svd_gesvd"},
-    "svd_thin": {"fastla": "_problems.fastla_svd_thin", "numpy": "_problems.numpy_svd_thin",
-                 "scipy": "_problems.scipy_svd_thin"},
+    "svd_gesvd": {"fastla": "fastla.linalg.svd", "scipy": ".scipy_svd_gesvd"},
+    "svd_thin": {"fastla": ".fastla_svd_thin", "numpy": ".numpy_svd_thin",
+                 "scipy": ".scipy_svd_thin"},
     "svdvals": {"fastla": "fastla.linalg.svdvals", "numpy": "numpy.linalg.svdvals",
                 "scipy": "scipy.linalg.svdvals"},
     "eigh": {"fastla": "fastla.linalg.eigh", "numpy": "numpy.linalg.eigh"},
@@ -58,14 +59,14 @@ OPS = {
     # QR, one op per mode (the callables below bind it); scipy's modes: 'economic' is
     # numpy's 'reduced', 'full' its 'complete', 'r' returns (R,).  Stacks without scipy
     # (scipy.linalg.qr loops over a batch in Python, ~30 us per matrix).
-    "qr": {"fastla": "_problems.fastla_qr", "numpy": "_problems.numpy_qr",
-           "scipy": "_problems.scipy_qr"},
-    "qr_r": {"fastla": "_problems.fastla_qr_r", "numpy": "_problems.numpy_qr_r",
-             "scipy": "_problems.scipy_qr_r"},
-    "qr_complete": {"fastla": "_problems.fastla_qr_complete",
-                    "numpy": "_problems.numpy_qr_complete", "scipy": "_problems.scipy_qr_complete"},
-    "qr_stacked": {"fastla": "_problems.fastla_qr", "numpy": "_problems.numpy_qr"},
-    "qr_r_stacked": {"fastla": "_problems.fastla_qr_r", "numpy": "_problems.numpy_qr_r"},
+    "qr": {"fastla": ".fastla_qr", "numpy": ".numpy_qr",
+           "scipy": ".scipy_qr"},
+    "qr_r": {"fastla": ".fastla_qr_r", "numpy": ".numpy_qr_r",
+             "scipy": ".scipy_qr_r"},
+    "qr_complete": {"fastla": ".fastla_qr_complete",
+                    "numpy": ".numpy_qr_complete", "scipy": ".scipy_qr_complete"},
+    "qr_stacked": {"fastla": ".fastla_qr", "numpy": ".numpy_qr"},
+    "qr_r_stacked": {"fastla": ".fastla_qr_r", "numpy": ".numpy_qr_r"},
 }
 
 
