@@ -30,6 +30,12 @@ def test_svd(case, threads, contender, run):
     run(case)
 
 
+@pytest.mark.op("svd_stacked")
+@pytest.mark.parametrize("case", _by_op("svd_stacked"), ids=str)
+def test_svd_stacked(case, threads, contender, run):
+    run(case)
+
+
 @pytest.mark.op("svd_gesvd")
 @pytest.mark.parametrize("case", _by_op("svd_gesvd"), ids=str)
 def test_svd_vs_gesvd(case, threads, contender, run):
