@@ -2,6 +2,7 @@
 
     import fastla.linalg as la        # in place of numpy.linalg
     c = fastla.matmul(a, b)           # numpy.matmul semantics, packed BLIS-style GEMM
+    fastla.optimize.minimize(...)     # Newton / gradient descent, compiled loops
 """
 
 __version__ = "0.1.0"
@@ -17,10 +18,10 @@ except ImportError as exc:  # pragma: no cover - only when run from an unbuilt s
         "import the installed package."
     ) from exc
 
-from . import linalg
+from . import linalg, optimize
 from ._config import float32_compute, get_float32_compute
 from ._info import gemm_info, show_config
 from .linalg import LinAlgError, matmul
 
-__all__ = ["linalg", "matmul", "LinAlgError", "float32_compute", "get_float32_compute",
+__all__ = ["linalg", "optimize", "matmul", "LinAlgError", "float32_compute", "get_float32_compute",
            "gemm_info", "show_config", "__version__"]

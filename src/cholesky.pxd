@@ -42,9 +42,16 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
   operations in the same order as potf2, so for k <= CHOL_NB a stack slice equals a
   single call bit for bit; k = 16 differs from the recursive potrf by rounding); the
   per-lane status is kept as a floating "first bad column" blended in branch-free.
-  Measured (one thread, float64, in cache): about 13 / 60 / 280 ns per matrix for
-  k = 4 / 8 / 16, of which gathering and scattering the interleaved layout is a
-  third; from memory, a read and a write pass over the stack add about as much.
+  Where the time goes at k = 8 (one thread, float64, ns per matrix, CPU time):
+  in cache (4096 matrices) 49, of which the arithmetic is 17, the scatter 12 and the
+  gather with the driver's loop 20.  From memory (100000 matrices, 51 MB each way)
+  into a reused output: 154 with plain stores, 70 with streaming stores for results
+  of >= 16 MiB (cholesky.pyx; a group's burst of write misses stalled the core),
+  against 31-36 for np.copyto of the same bytes.  Into a fresh output, as the API
+  returns one: 119-123, against 44 for a.copy() and 305 for numpy.linalg.cholesky:
+  the kernel zeroes each fresh (huge) page at its first touch, ~43 ns per 512 bytes
+  here, which numpy pays as well.  So one thread cannot reach 5x numpy at k = 8
+  (61 ns) unless nearly all of the compute hides under that memory floor of ~44.
 
 NaN and Inf: only a pivot `d <= 0` is a failure, so a NaN pivot propagates into the
 factor as IEEE arithmetic dictates, exactly as numpy.linalg.cholesky does on OpenBLAS

@@ -22,6 +22,7 @@ from _blocking cimport CHOL_NB, SYRK_NB, CHOL_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
 from lu cimport LANES, lanes_store
+from _memory cimport STREAM_MIN_BYTES, stream_copy, store_fence
 from cholesky cimport (potrf, potrs, zero_strict_upper, potf2_lanes, lanes_transpose,
                        lanes_zero_strict_upper, lanes_gather, lanes_scatter)
 
@@ -68,7 +69,7 @@ cdef inline void _fill_nan(Py_ssize_t count, real* x) noexcept nogil:
         x[i] = NAN
 
 
-cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n,
+cdef void _factor_chunk(chol_size* size, bint upper, bint clean, bint stream, Py_ssize_t n,
                         const real* src, Py_ssize_t sb, Py_ssize_t rs, Py_ssize_t cs,
                         real* a, int* info, Py_ssize_t first, Py_ssize_t last,
                         int n_threads) noexcept nogil:
@@ -78,12 +79,14 @@ cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n,
     # OUT a: (N, n, n) row-major (may be src itself): the factor in that triangle, the
     #     other one zeroed (clean) or a copy of src's; failed slices all NaN; info (N,)
     Reading src once and writing a once is the whole memory traffic: stacks of small
-    matrices are bound by it, not by the flops.
+    matrices are bound by it, not by the flops.  stream: full groups are written with
+    streaming stores (_memory.pxd), through a row-major copy in tmp.
     """
     cdef Py_ssize_t g, t, l, count, i, j, k = n
     cdef const real* st
     cdef real* at
     cdef real x[16 * 16 * LANES]
+    cdef real tmp[16 * 16 * LANES]
     cdef int linfo[LANES]
     if chol_size is not KN:
         for g in range((last - first + LANES - 1) // LANES):
@@ -108,14 +111,22 @@ cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n,
             if upper:
                 lanes_transpose(size, x)
             at = a + t * n * n
-            if count == LANES:
+            if count == LANES and stream:
+                lanes_scatter(size, x, tmp)
+                for l in range(LANES):
+                    if linfo[l] > 0:
+                        _fill_nan(n * n, tmp + l * n * n)
+                stream_copy(at, tmp, LANES * n * n)
+            elif count == LANES:
                 lanes_scatter(size, x, at)
             else:
                 lanes_store(count, n, n, x, at)
             for l in range(count):
                 info[t + l] = linfo[l]
-                if linfo[l] > 0:
+                if linfo[l] > 0 and not (count == LANES and stream):
                     _fill_nan(n * n, at + l * n * n)
+        if stream:
+            store_fence()
     else:
         for t in range(first, last):
             at = a + t * n * n
@@ -131,28 +142,30 @@ cdef void _factor_chunk(chol_size* size, bint upper, bint clean, Py_ssize_t n,
                 zero_strict_upper(n, at, 1 if upper else n, n if upper else 1)
 
 
-cdef void _run_factor(bint upper, bint clean, Py_ssize_t n, const real* src, Py_ssize_t sb,
-                      Py_ssize_t rs, Py_ssize_t cs, real* a, int* info, Py_ssize_t first,
-                      Py_ssize_t last, int n_threads) noexcept nogil:
-    """_factor_chunk with the literal-size lane kernels for k <= 8 and 16."""
+cdef void _run_factor(bint upper, bint clean, bint stream, Py_ssize_t n, const real* src,
+                      Py_ssize_t sb, Py_ssize_t rs, Py_ssize_t cs, real* a, int* info,
+                      Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+    """_factor_chunk with the literal-size lane kernels for k <= 8 and 16; stream:
+    the whole result is larger than the caches (_memory.pxd)."""
     if n == 2:
-        _factor_chunk(<K2*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K2*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 3:
-        _factor_chunk(<K3*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K3*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 4:
-        _factor_chunk(<K4*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K4*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 5:
-        _factor_chunk(<K5*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K5*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 6:
-        _factor_chunk(<K6*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K6*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 7:
-        _factor_chunk(<K7*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K7*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 8:
-        _factor_chunk(<K8*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K8*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last, 1)
     elif n == 16:
-        _factor_chunk(<K16*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last, 1)
+        _factor_chunk(<K16*>NULL, upper, clean, stream, n, src, sb, rs, cs, a, info, first, last,
+                      1)
     else:
-        _factor_chunk(<KN*>NULL, upper, clean, n, src, sb, rs, cs, a, info, first, last,
+        _factor_chunk(<KN*>NULL, upper, clean, False, n, src, sb, rs, cs, a, info, first, last,
                       n_threads)
 
 
@@ -163,15 +176,16 @@ cdef void _factor_batched(bint upper, bint clean, Py_ssize_t n_batch, Py_ssize_t
     ones whole matrices per thread, one contiguous chunk each, when the work (~n^3/3
     multiply-adds plus a fixed cost of ~32 per matrix) pays for an OpenMP region."""
     cdef Py_ssize_t t, chunk, work = n * n * n // 3
+    cdef bint stream = n_batch * n * n * sizeof(real) >= STREAM_MIN_BYTES
     if n_batch == 0:
         return
     if work >= PARALLEL_MIN_MNK or n_threads == 1 or n_batch * (work + 32) < PARALLEL_MIN_MNK:
-        _run_factor(upper, clean, n, src, sb, rs, cs, a, info, 0, n_batch, n_threads)
+        _run_factor(upper, clean, stream, n, src, sb, rs, cs, a, info, 0, n_batch, n_threads)
         return
     chunk = (n_batch + n_threads - 1) // n_threads
     for t in prange(n_threads, num_threads=n_threads, schedule='static'):
         if t * chunk < n_batch:
-            _run_factor(upper, clean, n, src, sb, rs, cs, a, info, t * chunk,
+            _run_factor(upper, clean, stream, n, src, sb, rs, cs, a, info, t * chunk,
                         min(t * chunk + chunk, n_batch), 1)
 
 

@@ -1,5 +1,6 @@
 """Jacobi methods: the SVD by one-sided (Hestenes) Jacobi after QR with column pivoting,
-and the symmetric eigenproblem by cyclic two-sided Jacobi.
+and the symmetric eigenproblem by the same on a Cholesky factor (cyclic two-sided
+Jacobi for small orders).
 
 SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
   1. Scale M by a power of two so that max|m_ij| is in [1, 2) (exact; keeps squared
@@ -11,8 +12,9 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      M P = Q R by Householder QR with column pivoting (geqp2; Golub & Van Loan,
      *Matrix Computations*, 4th ed., §5.4.2), the partial column norms downdated with
      the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).  Tall
-     matrices (m >= 4n, no full U) are first factored by row blocks (tall-skinny QR),
-     and the column pivoting runs on the stack of the blocks' R factors.
+     matrices (m >= 4n, no full U) are first factored by qr.pxd's tall-skinny QR,
+     A = Q_t R_t, and the column pivoting runs on R_t; least squares factors [A B]
+     there, whose R carries Q_t^T B.
   3. One-sided Jacobi on X = R^T (Hestenes 1958; Demmel & Veselic, SIAM J. Matrix
      Anal. Appl. 13(4), 1992): rotate pairs of columns (x_i, x_j) until every pair
      satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j|| (tol = 4 sqrt(n + 16) u).  This relative
@@ -23,25 +25,36 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      Schur decomposition of the Gram matrix, GVL4 §8.5.2); sweeps in de Rijk's order
      (SIAM J. Sci. Stat. Comput. 10(2), 1989): before pairing column i with i+1..n-1,
      swap the remaining column of largest norm into place, which converges in fewer
-     sweeps and leaves the columns nearly sorted.  Column norms are recomputed in the
-     pass that rotates them, never downdated, so tiny columns keep relative accuracy.
+     sweeps and leaves the columns nearly sorted.  Column norms are recomputed after
+     each rotation, never downdated, so tiny columns keep relative accuracy.
      At most MAX_SWEEPS sweeps; a stop without convergence returns a status.
   4. X V_x = U_x S gives R = V_x S U_x^T, so U = Q V_x (the reflectors applied to
-     V_x, padded with the identity for the full basis) and V = P U_x.
+     V_x, padded with the identity for the full basis; tall: Q_t by one GEMM) and
+     V = P U_x.  V_x is accumulated only when U (or U^T b) is wanted.
 X is stored with its columns as contiguous rows (so is V_x), which makes the rotation
 loop two unit-stride streams that the compiler vectorises (partial sums in
 NPART-wide arrays for the dot products: GCC never reassociates a scalar sum).
-Flops: QR 2mn^2 - 2n^3/3, each sweep 3n^3 (6n^3 with V_x), typically 5-8 sweeps;
-applying Q 4mn k for k columns of U.  Blocked only for the cache (the row blocks of
-the tall-skinny QR); no GEMM: level-1/level-2 speed, which is why large n is slow.
+Flops: QR 2mn^2 - 2n^3/3, each sweep about 5n^3 (8n^3 with V_x), typically 6-9
+sweeps (random n = 64..512: 7-9, graded: 5-6); applying Q 4mn k for k columns of U.
+The sweeps are level-1.  Tried and measured slower or no better at n = 256: sweeping
+by blocks of columns that stay in L2 (32 -> 50 ms), a second QR preconditioning
+R^T = Q2 R2 (no sweep saved on random matrices).  That is why large n stays several
+times slower than LAPACK's bidiagonalisation: Jacobi spends 40-70 n^3 flops where
+gesdd spends about 8/3 n^3 without vectors.
 
-Symmetric eigenproblem (syevj), H = Z diag(w) Z^T: cyclic-by-rows two-sided Jacobi
-(Jacobi 1846; GVL4 §8.5.3) with the relative off-diagonal test |h_pq| <= tol
-sqrt(|h_pp h_qq|), which gives every eigenvalue of a positive definite H = D B D to
-about eps * cond(B) (Demmel & Veselic 1992).  For indefinite H the accuracy is the
-usual eps * ||H|| absolute (the method is backward stable).  Each rotation updates
-rows p and q (contiguous) and copies them into columns p and q.  Flops: about 4n^3
-per sweep (8n^3 with Z).
+Symmetric eigenproblem, H = Z diag(w) Z^T, two kernels:
+  - syevj_chol (order > SYEVJ_MAX = 40): H + tau I = L L^T by Cholesky, then gesvj on L^T,
+    w = s^2 - tau (Veselic & Hari, Numer. Math. 56, 1989); tau = 0 for positive
+    definite H, which keeps every eigenvalue of a graded H = D B D to about
+    eps * cond(B) (Demmel & Veselic 1992), else a shift to positive definite (see
+    the kernel).  At n = 256 this is about 9x faster than the two-sided sweeps.
+  - syevj (small orders, the lanes' fallback): cyclic-by-rows two-sided Jacobi
+    (Jacobi 1846; GVL4 §8.5.3) with the relative off-diagonal test |h_pq| <= tol
+    sqrt(|h_pp h_qq|), the same relative accuracy for positive definite H.  Each
+    rotation updates rows p and q (contiguous) and copies them into columns p and q.
+    Flops: about 4n^3 per sweep (8n^3 with Z).
+For indefinite H either has the usual eps * ||H|| absolute accuracy (both are
+backward stable).
 
 Stacks of k x k matrices with k <= 8 or k = 16 run the lane kernels at the end of this
 file (8 matrices per vector, no preconditioning, round-robin pair order); other stacks
@@ -52,9 +65,10 @@ from libc.math cimport sqrt, fabs, copysign, frexp, ldexp, isfinite
 from libc.string cimport memset, memcpy
 
 from _types cimport real, INFO_OK
-from gemm cimport fixed_k
+from gemm cimport fixed_k, gemm
 from lu cimport fixed_size
-from qr cimport householder
+from qr cimport householder, tsqr, tsqr_fits
+from cholesky cimport potrf
 
 cdef extern from "float.h":
     float FLT_EPSILON
@@ -66,9 +80,6 @@ cdef enum:
     NPART = 16             # partial sums per dot product: two zmm of doubles
     MAX_SWEEPS = 30        # LAPACK's gesvj stops at 30 as well
     ROW_SORT_RATIO = 8     # rows are sorted when their max-norms differ more
-    # Rows per block of the tall-skinny QR (at least 2n): a 1024 x 50 block of doubles
-    # (400 KiB) and the matching slice of U stay in a 1-2 MiB L2 together.
-    TSQR_ROWS = 1024
     EXP_BUCKETS = 2100     # binary exponents of doubles, 1024 down to -1073, and zero
 
 
@@ -95,9 +106,21 @@ cdef inline real dot(Py_ssize_t n, const real* x, const real* y) noexcept nogil:
             part[t] += x[i + t] * y[i + t]
     for i in range(nb, n):
         s += x[i] * y[i]
-    for t in range(NPART):
-        s += part[t]
-    return s
+    return s + reduce_parts(part)
+
+
+cdef inline real reduce_parts(real* part) noexcept nogil:
+    """part[0] + ... + part[NPART-1] as a tree of vector additions: a left-to-right
+    sum is a chain of NPART dependent scalar additions (about 60 cycles per dot
+    product, paid by every pair of every sweep)."""
+    cdef Py_ssize_t t
+    for t in range(8):
+        part[t] += part[t + 8]
+    for t in range(4):
+        part[t] += part[t + 4]
+    for t in range(2):
+        part[t] += part[t + 2]
+    return part[0] + part[1]
 
 
 cdef inline void axpy(Py_ssize_t n, real alpha, const real* x, real* y) noexcept nogil:
@@ -153,52 +176,14 @@ cdef inline void rotate(Py_ssize_t n, real* x, real* y, real c, real s) noexcept
 
 cdef inline void rotate_norms(Py_ssize_t n, real* x, real* y, real c, real s,
                               real* xx, real* yy) noexcept nogil:
-    """rotate(), returning the new squared norms from the same pass: a norm downdated
-    as ||x||^2 - t x^T y loses all relative accuracy when the column becomes tiny."""
-    cdef real px[NPART]
-    cdef real py[NPART]
-    cdef real xi, yi, xn, yn, sx = 0, sy = 0
-    cdef Py_ssize_t i, t, nb = n - n % NPART
-    if n < NPART:
-        for i in range(n):
-            xi = x[i]
-            yi = y[i]
-            xn = c * xi - s * yi
-            yn = s * xi + c * yi
-            x[i] = xn
-            y[i] = yn
-            sx += xn * xn
-            sy += yn * yn
-        xx[0] = sx
-        yy[0] = sy
-        return
-    for t in range(NPART):
-        px[t] = 0
-        py[t] = 0
-    for i in range(0, nb, 16):     # NPART
-        for t in range(NPART):
-            xi = x[i + t]
-            yi = y[i + t]
-            xn = c * xi - s * yi
-            yn = s * xi + c * yi
-            x[i + t] = xn
-            y[i + t] = yn
-            px[t] += xn * xn
-            py[t] += yn * yn
-    for i in range(nb, n):
-        xi = x[i]
-        yi = y[i]
-        xn = c * xi - s * yi
-        yn = s * xi + c * yi
-        x[i] = xn
-        y[i] = yn
-        sx += xn * xn
-        sy += yn * yn
-    for t in range(NPART):
-        sx += px[t]
-        sy += py[t]
-    xx[0] = sx
-    yy[0] = sy
+    """rotate(), then the new squared norms recomputed: a norm downdated as
+    ||x||^2 - t x^T y loses all relative accuracy when the column becomes tiny.
+    Two more passes, from L1: summing the norms inside the rotation loop (or in one
+    pass over both) made GCC keep the partial sums on the stack, a store-to-load
+    chain every iteration (measured, svdvals n = 256: 37 ms fused, 32 ms so)."""
+    rotate(n, x, y, c, s)
+    xx[0] = dot(n, x, x)
+    yy[0] = dot(n, y, y)
 
 
 cdef inline real tangent_of(real zeta) noexcept nogil:
@@ -441,32 +426,25 @@ cdef inline void scale_pow2(Py_ssize_t n, real* x, int e) noexcept nogil:
             x[i] = ldexp(x[i], e)
 
 
-cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
-    return TSQR_ROWS if TSQR_ROWS >= 2 * n else 2 * n
+cdef inline bint use_tsqr(Py_ssize_t m, Py_ssize_t n, Py_ssize_t lda,
+                          Py_ssize_t ku) noexcept nogil:
+    """Whether gesvj factors the m x n matrix by the tall-skinny QR of qr.pxd: not
+    all left vectors wanted, m >= 4n, a shape tsqr takes, and A's columns packed
+    (lda = m), so that Q can overwrite A."""
+    return ku <= n and m >= 4 * n and lda == m and tsqr_fits(m, n)
 
 
-cdef inline Py_ssize_t tsqr_blocks(Py_ssize_t m, Py_ssize_t n, Py_ssize_t ku) noexcept nogil:
-    """Row blocks of the tall-skinny QR for an m x n matrix with ku left vectors (the
-    last block takes the remainder), or 0: factor the matrix whole."""
-    if ku > n or m < 4 * n or m < 2 * tsqr_rows(n):
-        return 0
-    return m // tsqr_rows(n)
+cdef inline bint rhs_appended(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t lda,
+                              const real* bt, Py_ssize_t nrhs) noexcept nogil:
+    """Whether the nrhs right-hand sides follow A's columns in memory (bt = a + n*lda)
+    and [A B] is a shape tsqr takes: then one tall-skinny QR of [A B] gives Q^T B."""
+    return nrhs > 0 and bt == a + n * lda and tsqr_fits(m, n + nrhs)
 
 
-cdef inline void qr_unpivoted(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda,
-                              real* tau) noexcept nogil:
-    """Householder QR (geqr2) of the m x n block at a, stored by columns."""
-    cdef Py_ssize_t j, k
-    for k in range(n):
-        tau[k] = householder(m - k, a + k * lda + k, a + k * lda + k + 1, 1)
-        for j in range(k + 1, n):
-            reflect(m - k, tau[k], a + k * lda + k, a + j * lda + k)
-
-
-cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
-    """Bytes of workspace gesvj needs for an m x n matrix (m >= n)."""
-    cdef Py_ssize_t nb = tsqr_blocks(m, n, 0)
-    return ((2 * n * n + 4 * n + 2 * m + nb * n * (n + 1)) * sizeof(double)
+cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs) noexcept nogil:
+    """Bytes of workspace gesvj needs for an m x n matrix (m >= n) with nrhs
+    right-hand sides."""
+    return ((3 * n * n + 4 * n + 2 * m + (n + nrhs) * (n + nrhs)) * sizeof(double)
             + (n + m + EXP_BUCKETS) * sizeof(Py_ssize_t) + 64)
 
 
@@ -477,11 +455,14 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     columns (column j at a + j*lda; overwritten); unless vh is NULL, V^T in vh (n x n,
     row-major); when ku > 0, the first ku left singular vectors as the rows of ut
     (ku x m, ku = n or m); when nrhs > 0 (vh given), the first n entries of each row
-    b of bt (nrhs x m) become U^T b (the least-squares use, without forming U).
-    work: gesvj_workspace(m, n) bytes.  Returns 0, or n + 1 for a non-finite entry,
+    b of bt (nrhs x m) become U^T b (the least-squares use, without forming U); a
+    tall A whose bt follows it in memory (bt = a + n*lda) is factored together with
+    B, which the others are not (a level-2 QR with pivoting of all of A).
+    work: gesvj_workspace(m, n, nrhs) bytes.  Returns 0, or n + 1 for a non-finite entry,
     or 1 when the sweeps did not converge."""
-    cdef Py_ssize_t i, j, k, r, b, r0, rb, rows, ldr
-    cdef Py_ssize_t nb = tsqr_blocks(m, n, ku), ls = nb * n
+    cdef Py_ssize_t i, j, k, r, ldr
+    cdef bint tall = use_tsqr(m, n, lda, ku) and (
+        nrhs == 0 or (ku == 0 and rhs_appended(m, n, a, lda, bt, nrhs)))
     cdef real amax = 0, e, tol = 0
     cdef int expo, status
     cdef bint sort_rows
@@ -497,8 +478,9 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     cdef real* vn2 = vn1 + n
     cdef real* sq = vn2 + n
     cdef real* tmp = sq + n
-    cdef real* taub = tmp + m           # tall-skinny QR: the blocks' tau, then S
-    cdef real* st = taub + ls
+    cdef real* st = tmp + m             # tall: R of the tall-skinny QR, by columns
+    cdef real* q = a                    # tall: its Q (m x n, row-major), over A
+    cdef real* rab = st + n * n         # tall: R of [A B] ((n + nrhs)^2), or of A
     cdef real* rr
     cdef real* y
 
@@ -540,22 +522,27 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 memcpy(y, tmp, m * sizeof(real))
 
     # 2. A P = Q R.  A tall matrix whose left vectors are not all wanted is factored
-    # by row blocks that fit in L2 (tall-skinny QR, Demmel et al., SIAM J. Sci.
-    # Comput. 34(1), 2012): A = diag(Q_b) S with S the stack of the blocks' R factors,
-    # then S P = Q_S R with column pivoting: A P = diag(Q_b) Q_S R.  Level-2 QR of
-    # the whole matrix instead streams it from memory once per column.
-    if nb:
-        rows = tsqr_rows(n)
-        memset(st, 0, ls * n * sizeof(real))
-        for b in range(nb):
-            r0 = b * rows
-            rb = rows if b < nb - 1 else m - r0
-            qr_unpivoted(rb, n, a + r0, lda, taub + b * n)
-            for j in range(n):
-                for i in range(j + 1):
-                    st[j * ls + b * n + i] = a[j * lda + r0 + i]
-        qrcp(ls, n, st, ls, tau, jpvt, vn1, vn2)
-        rr, ldr = st, ls
+    # first by qr.pxd's tall-skinny QR, A = Q_t R_t (row blocks that stay in L2,
+    # blocked Householder on the GEMM; Demmel et al., SIAM J. Sci. Comput. 34(1),
+    # 2012), then R_t P = Q_cp R with column pivoting: A P = Q_t Q_cp R.  Level-2 QR
+    # with pivoting of the whole matrix would stream it from memory once per column.
+    if tall:
+        # With right-hand sides, [A B] = Q_t [R_t Q_t^T B; 0 *]: Q_t^T B comes with
+        # R (GVL4 §5.3.3).  (tsqr reads all of A before it writes Q over it.)
+        if nrhs > 0 and sort_rows:
+            for r in range(nrhs):
+                y = bt + r * m
+                for i in range(m):
+                    tmp[i] = y[perm[i]]
+                memcpy(y, tmp, m * sizeof(real))
+        status = tsqr(m, n + nrhs, a, 1, lda, rab, q if ku > 0 else NULL, 1)
+        if status != INFO_OK:
+            return status
+        for j in range(n):
+            for i in range(n):
+                st[j * n + i] = rab[i * (n + nrhs) + j]
+        qrcp(n, n, st, n, tau, jpvt, vn1, vn2)
+        rr, ldr = st, n
     else:
         qrcp(m, n, a, lda, tau, jpvt, vn1, vn2)
         rr, ldr = a, lda
@@ -565,17 +552,20 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
             x[i * n + j] = 0
         for j in range(i, n):
             x[i * n + j] = rr[j * ldr + i]
-    if vh != NULL:
+    # V_x (the rotations' product) is wanted only for U, or U^T b; V comes from X.
+    if not (vh != NULL and (ku > 0 or nrhs > 0)):
+        vt = NULL
+    if vt != NULL:
         memset(vt, 0, n * n * sizeof(real))
         for i in range(n):
             vt[i * n + i] = 1
     tol = jacobi_tol(n, tol)
-    status = jacobi_sweeps(n, n, x, n, vt if vh != NULL else NULL, n, n, sq, tol)
+    status = jacobi_sweeps(n, n, x, n, vt, n, n, sq, tol)
     if status != 0:
         return status
     for i in range(n):
         s[i] = nrm2(n, x + i * n, 1)
-    sort_rows_desc(n, s, x, n, n, vt if vh != NULL else NULL, n, n)
+    sort_rows_desc(n, s, x, n, n, vt, n, n)
 
     if vh != NULL:
         # V = P U_x: U_x's columns are X's normalised (completed where X has zeros).
@@ -595,46 +585,37 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
         # costs what one column of U does.
         for r in range(nrhs):
             y = bt + r * m
-            if sort_rows:
-                for i in range(m):
-                    tmp[i] = y[perm[i]]
-                memcpy(y, tmp, m * sizeof(real))
-            if nb:
-                for b in range(nb):
-                    r0 = b * rows
-                    rb = rows if b < nb - 1 else m - r0
-                    for k in range(n):
-                        reflect(rb - k, taub[b * n + k], a + k * lda + r0 + k, y + r0 + k)
-                    memcpy(tmp + b * n, y + r0, n * sizeof(real))
+            if tall:
+                # Q_cp^T (Q_t^T b), the latter from the R of [A B]
+                for i in range(n):
+                    tmp[i] = rab[i * (n + nrhs) + n + r]
                 for k in range(n):
-                    reflect(ls - k, tau[k], st + k * ls + k, tmp + k)
+                    reflect(n - k, tau[k], st + k * n + k, tmp + k)
             else:
+                if sort_rows:
+                    for i in range(m):
+                        tmp[i] = y[perm[i]]
+                    memcpy(y, tmp, m * sizeof(real))
                 for k in range(n):
                     reflect(m - k, tau[k], a + k * lda + k, y + k)
                 memcpy(tmp, y, n * sizeof(real))
             for i in range(n):
                 y[i] = dot(n, vt + i * n, tmp)
     if ku > 0:
-        # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column of U).
-        memset(ut, 0, ku * m * sizeof(real))
-        if nb:
-            # Q_S V_x, its n-row slices placed at the blocks' first rows, then each
-            # block's reflectors over all ku columns (the block stays in cache).
-            for i in range(ku):
-                memset(tmp, 0, ls * sizeof(real))
-                memcpy(tmp, vt + i * n, n * sizeof(real))
+        if tall:
+            # U = Q_t (Q_cp V_x): the n x n product by reflectors (rows of x, free
+            # now), then one GEMM, U^T = (Q_cp V_x)^T Q_t^T.
+            for i in range(n):
+                memcpy(x + i * n, vt + i * n, n * sizeof(real))
                 for k in range(n - 1, -1, -1):
-                    reflect(ls - k, tau[k], st + k * ls + k, tmp + k)
-                for b in range(nb):
-                    memcpy(ut + i * m + b * rows, tmp + b * n, n * sizeof(real))
-            for b in range(nb):
-                r0 = b * rows
-                rb = rows if b < nb - 1 else m - r0
-                for i in range(ku):
-                    for k in range(n - 1, -1, -1):
-                        reflect(rb - k, taub[b * n + k], a + k * lda + r0 + k,
-                                ut + i * m + r0 + k)
+                    reflect(n - k, tau[k], st + k * n + k, x + i * n + k)
+            status = gemm(n, m, n, 1, x, n, 1, q, 1, n, 0, ut, m, 1, 1)
+            if status != INFO_OK:
+                return status
         else:
+            # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column
+            # of U).
+            memset(ut, 0, ku * m * sizeof(real))
             for i in range(n):
                 memcpy(ut + i * m, vt + i * n, n * sizeof(real))
             for i in range(n, ku):
@@ -724,6 +705,115 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
     return INFO_OK
 
 
+# ------------------------------------------- eigh through Cholesky and one-sided Jacobi
+
+cdef enum:
+    # Up to this order (and for every lane kernel) eigh stays two-sided: the
+    # Cholesky + gesvj route pays a QR with column pivoting that only a larger
+    # matrix amortises (measured, eigh per matrix, two-sided / Cholesky route:
+    # n = 12 20 / 25 us, 24 91 / 108 us, 32 199 / 212 us, 48 593 / 569 us).
+    SYEVJ_MAX = 40
+
+
+cdef inline size_t syevj_chol_workspace(Py_ssize_t n) noexcept nogil:
+    """Bytes of workspace syevj_chol needs for order n."""
+    return ((gesvj_workspace(n, n, 0) + 63) // 64) * 64 + 2 * n * sizeof(double)
+
+
+cdef inline void restore_lower(Py_ssize_t n, real* a, const real* diag) noexcept nogil:
+    """The lower triangle of row-major a := its copy in the upper triangle and diag."""
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        for j in range(i):
+            a[i * n + j] = a[j * n + i]
+        a[i * n + i] = diag[i]
+
+
+cdef inline int syevj_chol(Py_ssize_t n, real* a, bint lower, real* w, real* z,
+                           void* work) noexcept nogil:
+    """syevj's contract (eigenvalues w ascending, eigenvectors as the rows of z unless
+    z is NULL, a row-major and overwritten) by one-sided Jacobi instead of two-sided:
+
+      H + tau I = L L^T (Cholesky, cholesky.pxd potrf), M = L^T = U S V^T (gesvj),
+      so H + tau I = M^T M = V S^2 V^T: w = s^2 - tau, Z^T = V.
+
+    tau = 0 when H is positive definite (the Cholesky succeeds).  Then this is the
+    Veselic-Hari method (Numer. Math. 56, 1989), and every eigenvalue of a graded
+    H = D B D comes out with relative error about eps * cond(B) (Demmel & Veselic,
+    SIAM J. Matrix Anal. Appl. 13(4), 1992, Thm. 4.2 for the Cholesky factor; the
+    column-graded M keeps it through gesvj).  Otherwise tau = 1.01 min(||H||_F,
+    ||H||_inf) > ||H||_2 shifts H to positive definite with condition at most about
+    200 sqrt(n), and the eigenvalues get the absolute accuracy eps ||H|| any
+    backward-stable method gives (what syevj promises for indefinite H as well).
+    Flops: n^3/3 (Cholesky) + gesvj's on n x n without U, i.e. about 3n^3 per sweep
+    with V (and no O(n^2) column copies per rotation, as two-sided Jacobi needs),
+    half that without.  Falls back to syevj should even the shifted Cholesky fail.
+    work: syevj_chol_workspace(n) bytes."""
+    cdef Py_ssize_t i, j
+    cdef real amax = 0, e, tau = 0, fro = 0, rowsum, inf = 0
+    cdef int expo, status
+    cdef real* diag = <real*>(<char*>work + ((gesvj_workspace(n, n, 0) + 63) // 64) * 64)
+    cdef real* s = diag + n
+    # Full symmetric copy from the given triangle: potrf then factors the lower
+    # triangle and leaves the upper one (and diag) as the copy for a retry.
+    for i in range(n):
+        for j in range(i + 1):
+            e = a[i * n + j] if lower else a[j * n + i]
+            a[i * n + j] = a[j * n + i] = e
+            if not (fabs(e) <= amax):
+                if not isfinite(e):
+                    return syevj(n, a, True, w, z)          # NaN results, as numpy
+                amax = fabs(e)
+    if amax == 0:
+        return syevj(n, a, True, w, z)
+    frexp(amax, &expo)
+    expo -= 1
+    scale_pow2(n * n, a, -expo)
+    for i in range(n):
+        diag[i] = a[i * n + i]
+    if potrf(n, a, n, 1, 1) != 0:
+        for i in range(n):
+            rowsum = 0
+            for j in range(n):
+                # the upper triangle: the intact copy
+                e = a[i * n + j] if j > i else (a[j * n + i] if j < i else diag[i])
+                rowsum += fabs(e)
+                fro += e * e
+            inf = rowsum if rowsum > inf else inf
+        fro = sqrt(fro)
+        tau = <real>1.01 * (fro if fro < inf else inf)
+        restore_lower(n, a, diag)
+        for i in range(n):
+            a[i * n + i] += tau
+        if potrf(n, a, n, 1, 1) != 0:
+            restore_lower(n, a, diag)
+            scale_pow2(n * n, a, expo)
+            return syevj(n, a, True, w, z)
+    # M's column j = L's row j: the row-major lower triangle with the upper cleared.
+    for i in range(n):
+        for j in range(i + 1, n):
+            a[i * n + j] = 0
+    status = gesvj(n, n, a, n, s, NULL, 0, z, NULL, 0, work)
+    if status != 0:
+        return status
+    for i in range(n):
+        w[i] = ldexp(s[n - 1 - i] * s[n - 1 - i] - tau, expo)
+    if z != NULL:
+        for i in range(n // 2):
+            swap(n, z + i * n, z + (n - 1 - i) * n)
+    return INFO_OK
+
+
+cdef inline int eigh_one(Py_ssize_t n, real* a, bint lower, real* w, real* z,
+                         void* work) noexcept nogil:
+    """One symmetric eigenproblem (syevj's contract): two-sided Jacobi up to
+    SYEVJ_MAX, Cholesky + one-sided Jacobi above (work: syevj_chol_workspace(n)
+    bytes; without it, two-sided: slower, never wrong)."""
+    if n <= SYEVJ_MAX or work == NULL:
+        return syevj(n, a, lower, w, z)
+    return syevj_chol(n, a, lower, w, z, work)
+
+
 cdef inline void sort_rows_asc(Py_ssize_t n, real* w, real* z) noexcept nogil:
     """Sort w ascending, permuting the rows of the n x n z (if not NULL) alike
     (selection sort: at most n row swaps)."""
@@ -766,16 +856,19 @@ cdef enum:
     LANES_ROW_RATIO = 1000
 
 
-cdef inline Py_ssize_t round_robin(Py_ssize_t k, Py_ssize_t* pi, Py_ssize_t* pj) noexcept nogil:
+cdef inline Py_ssize_t round_robin(Py_ssize_t k, Py_ssize_t* pi, Py_ssize_t* pj,
+                                   Py_ssize_t* rstart) noexcept nogil:
     """The k(k-1)/2 index pairs of one sweep in round-robin (tournament) order: the
-    rounds of the circle method, each a set of disjoint pairs.  Consecutive pairs then
-    share no column, so the out-of-order core overlaps one pair's rotation angle (a
-    chain of divisions and square roots) with the previous pair's work, where the row
-    cyclic order makes each pair wait for the last (a parallel ordering, equivalent to
-    the cyclic one: Luk & Park, SIAM J. Sci. Stat. Comput. 10(1), 1989).  Returns the
-    number of pairs."""
+    rounds of the circle method, each a set of disjoint pairs (a parallel ordering,
+    equivalent to the cyclic one: Luk & Park, SIAM J. Sci. Stat. Comput. 10(1),
+    1989).  Round r is pairs rstart[r] .. rstart[r+1]-1 (k + k % 2 - 1 rounds).  No
+    pair of a round touches another's columns, so the lane kernels compute the
+    rotation angles of a whole round first, from the same matrix: independent chains
+    of divisions and square roots that the divider pipelines, where one pair at a
+    time waits for the last.  Returns the number of pairs."""
     cdef Py_ssize_t kk = k + (k & 1), r, t, a, b, count = 0
     for r in range(kk - 1):
+        rstart[r] = count
         for t in range(kk // 2):
             if t == 0:
                 a, b = r, kk - 1
@@ -786,6 +879,7 @@ cdef inline Py_ssize_t round_robin(Py_ssize_t k, Py_ssize_t* pi, Py_ssize_t* pj)
             pi[count] = a if a < b else b
             pj[count] = b if a < b else a
             count += 1
+    rstart[kk - 1] = count
     return count
 
 
@@ -823,14 +917,15 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     columns: x[(j*k + r)*LANES + l] = M_l[r, j].  v (same layout) gets V_x with
     M V_x = U S; on return x's column j holds U's column j times s_j, and s[j*LANES + l]
     the column norms (unsorted).  Returns 0, or 1 if some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, sweep, pair, n_pairs
+    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, e, sweep, rd, p0, npr, n_pairs
     cdef Py_ssize_t pi[120]
     cdef Py_ssize_t pj[120]
+    cdef Py_ssize_t rstart[17]
     cdef real sq[16 * JLANES]
-    cdef real cs[JLANES]
-    cdef real sn[JLANES]
+    cdef real cs[8 * JLANES]            # per pair of a round (at most 8), per lane
+    cdef real sn[8 * JLANES]
+    cdef real rotv[8 * JLANES]
     cdef real dotv[JLANES]
-    cdef real rotv[JLANES]
     cdef real px[JLANES]
     cdef real py[JLANES]
     cdef real xi, xj, a, b, c, t, sx, sy
@@ -848,12 +943,15 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     for i in range(k):
         for l in range(JLANES):
             v[(i * k + i) * JLANES + l] = 1
-    n_pairs = round_robin(k, pi, pj)
+    n_pairs = round_robin(k, pi, pj, rstart)
     for sweep in range(MAX_SWEEPS):
         any_rot = 0
-        for pair in range(n_pairs):
-                i = pi[pair]
-                j = pj[pair]
+        for rd in range(k + (k & 1) - 1):
+            p0 = rstart[rd]
+            npr = rstart[rd + 1] - p0
+            for e in range(npr):            # the round's angles, from the same X
+                i = pi[p0 + e]
+                j = pj[p0 + e]
                 for l in range(JLANES):
                     dotv[l] = 0
                 for r in range(k):
@@ -868,18 +966,21 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     if real is double:      # no square roots in the chain; the
                         # products cannot underflow for what lanes_fit admits (noise
                         # columns of a rank-deficient matrix stay above eps^2 min|a_ij|)
-                        rotv[l] = 1 if c * c > tol2 * (a * b) else 0
+                        rotv[e * JLANES + l] = 1 if c * c > tol2 * (a * b) else 0
                     else:                   # in float32 they can: noise columns 1e-13
-                        rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
-                    t = lane_tangent(a, b, c) if rotv[l] != 0 else 0
-                    cs[l] = 1 / sqrt(1 + t * t)
-                    sn[l] = cs[l] * t
+                        rotv[e * JLANES + l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
+                    t = lane_tangent(a, b, c) if rotv[e * JLANES + l] != 0 else 0
+                    cs[e * JLANES + l] = 1 / sqrt(1 + t * t)
+                    sn[e * JLANES + l] = cs[e * JLANES + l] * t
+            for e in range(npr):
                 pair_rot = False
                 for l in range(JLANES):
-                    pair_rot |= rotv[l] != 0
+                    pair_rot |= rotv[e * JLANES + l] != 0
                 if not pair_rot:            # converged in every lane: skip the identity
                     continue
                 any_rot = True
+                i = pi[p0 + e]
+                j = pj[p0 + e]
                 for l in range(JLANES):
                     px[l] = 0
                     py[l] = 0
@@ -887,8 +988,8 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     for l in range(JLANES):
                         xi = x[(i * k + r) * JLANES + l]
                         xj = x[(j * k + r) * JLANES + l]
-                        sx = cs[l] * xi - sn[l] * xj
-                        sy = sn[l] * xi + cs[l] * xj
+                        sx = cs[e * JLANES + l] * xi - sn[e * JLANES + l] * xj
+                        sy = sn[e * JLANES + l] * xi + cs[e * JLANES + l] * xj
                         x[(i * k + r) * JLANES + l] = sx
                         x[(j * k + r) * JLANES + l] = sy
                         px[l] += sx * sx        # in registers, not through sq[]
@@ -900,8 +1001,8 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     for l in range(JLANES):
                         xi = v[(i * k + r) * JLANES + l]
                         xj = v[(j * k + r) * JLANES + l]
-                        v[(i * k + r) * JLANES + l] = cs[l] * xi - sn[l] * xj
-                        v[(j * k + r) * JLANES + l] = sn[l] * xi + cs[l] * xj
+                        v[(i * k + r) * JLANES + l] = cs[e * JLANES + l] * xi - sn[e * JLANES + l] * xj
+                        v[(j * k + r) * JLANES + l] = sn[e * JLANES + l] * xi + cs[e * JLANES + l] * xj
         if not any_rot:
             for i in range(k * JLANES):
                 s[i] = sqrt(sq[i])
@@ -918,6 +1019,7 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
     cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep, pair, n_pairs
     cdef Py_ssize_t pi[120]
     cdef Py_ssize_t pj[120]
+    cdef Py_ssize_t rstart[17]
     cdef real cs[JLANES]
     cdef real sn[JLANES]
     cdef real tv[JLANES]
@@ -933,7 +1035,7 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
         for i in range(k):
             for l in range(JLANES):
                 z[(i * k + i) * JLANES + l] = 1
-    n_pairs = round_robin(k, pi, pj)
+    n_pairs = round_robin(k, pi, pj, rstart)
     for sweep in range(MAX_SWEEPS):
         any_rot = 0
         for pair in range(n_pairs):

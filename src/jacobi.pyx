@@ -10,6 +10,7 @@ matrices per thread, each thread with its own workspace.
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport malloc, free
+from libc.string cimport memcpy
 from libc.math cimport sqrt
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
@@ -18,7 +19,8 @@ from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
 from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
-                     lanes_fit, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes)
+                     lanes_fit, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes,
+                     eigh_one, syevj_chol_workspace)
 
 cnp.import_array()
 
@@ -35,10 +37,14 @@ KERNELS = {
     },
     "syevj": {
         "computes": "H = Z diag(w) Z^T (eigenvalues ascending; Z optional)",
-        "algorithm": "cyclic-by-rows two-sided Jacobi with the relative off-diagonal test",
+        "algorithm": "order <= 40: cyclic-by-rows two-sided Jacobi with the relative "
+                     "off-diagonal test; above: Cholesky of H (shifted to positive "
+                     "definite if indefinite), then gesvj on the factor, w = s**2 - shift",
         "citation": "Demmel & Veselic, SIAM J. Matrix Anal. Appl. 13(4), 1992; "
+                    "Veselic & Hari, Numer. Math. 56, 1989; "
                     "Golub & Van Loan, Matrix Computations, 4th ed., §8.5.3",
-        "flops": "about 4*n**3 per sweep (8*n**3 with Z)",
+        "flops": "two-sided: about 4*n**3 per sweep (8*n**3 with Z); "
+                 "Cholesky route: n**3/3 + gesvj's",
     },
 }
 
@@ -115,7 +121,7 @@ cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* 
     """Square k x k stacks: whole groups in lanes (threads over groups), the rest with
     gesvj."""
     cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
-    cdef size_t nbytes = gesvj_workspace(k, k)
+    cdef size_t nbytes = gesvj_workspace(k, k, 0)
     cdef bint uv = ut != NULL
     cdef void* work
     with parallel(num_threads=nt):
@@ -135,11 +141,12 @@ cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* 
 
 cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, real* s,
                      real* ut, Py_ssize_t ku, real* vh, real* bt, Py_ssize_t nrhs,
-                     int* info) noexcept nogil:
+                     Py_ssize_t lsa, Py_ssize_t lsb, int* info) noexcept nogil:
+    """lsa, lsb: elements from one matrix of a (of bt) to the next."""
     cdef Py_ssize_t b
     cdef void* work
     cdef int nt = _threads_for(n_batch, 10 * n * n * m)
-    cdef size_t nbytes = gesvj_workspace(m, n)
+    cdef size_t nbytes = gesvj_workspace(m, n, nrhs)
     cdef real* put = ut if ku else NULL
     if m == n and n_batch >= JLANES and nrhs == 0:
         if n == 2:
@@ -162,8 +169,8 @@ cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, re
         work = malloc(nbytes)
         for b in range(n_batch):
             info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
-                m, n, a + b * m * n, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
-                vh + b * n * n if vh != NULL else NULL, bt + b * nrhs * m if nrhs else NULL,
+                m, n, a + b * lsa, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
+                vh + b * n * n if vh != NULL else NULL, bt + b * lsb if nrhs else NULL,
                 nrhs, work)
         free(work)
         return
@@ -171,8 +178,8 @@ cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, re
         work = malloc(nbytes)
         for b in prange(n_batch, schedule="static"):
             info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
-                m, n, a + b * m * n, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
-                vh + b * n * n if vh != NULL else NULL, bt + b * nrhs * m if nrhs else NULL,
+                m, n, a + b * lsa, m, s + b * n, ut + b * ku * m if ku else NULL, ku,
+                vh + b * n * n if vh != NULL else NULL, bt + b * lsb if nrhs else NULL,
                 nrhs, work)
         free(work)
 
@@ -186,18 +193,23 @@ cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1
 
 
 def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
-                cnp.ndarray info, cnp.ndarray bt=None):
+                cnp.ndarray info, cnp.ndarray bt=None, Py_ssize_t rhs_rows=0):
     """SVDs of the stack a (N, n, m): a[b] holds the columns of an m x n matrix M_b,
     m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if vh
     is not None, vh (N, n, n) gets V_b^T; if ut is not None, ut (N, ku, m) gets the
     first ku left singular vectors of M_b as rows; if bt (N, nrhs, m) is given (with
-    vh), the first n entries of each of its rows b become U_b^T b.  info (N,) int32:
-    0, or > 0 (no convergence or a non-finite entry), or -1 (no memory)."""
+    vh), the first n entries of each of its rows b become U_b^T b.  Least squares
+    with rhs_rows = nrhs > 0 instead: a is (N, n + nrhs, m), its last nrhs rows per
+    matrix are those b (bt None; the kernel then factors tall [M_b B_b] at once).
+    info (N,) int32: 0, or > 0 (no convergence or a non-finite entry), or -1 (no
+    memory)."""
     if cnp.PyArray_NDIM(a) != 3:
         raise ValueError("jacobi driver: a must be an (N, n, m) stack")
-    cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1], m = a.shape[2]
+    cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1] - rhs_rows, m = a.shape[2]
     cdef Py_ssize_t ku = 0 if ut is None else ut.shape[1]
-    cdef Py_ssize_t nrhs = 0 if bt is None else bt.shape[1]
+    cdef Py_ssize_t nrhs = rhs_rows if bt is None else bt.shape[1]
+    if rhs_rows and (bt is not None or rhs_rows < 0):
+        raise ValueError("jacobi driver: rhs_rows > 0 takes the right-hand sides in a")
     cdef int typenum = cnp.PyArray_TYPE(a)
     if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
         raise TypeError("jacobi driver: float32 or float64 arrays expected")
@@ -205,7 +217,7 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
         raise ValueError("jacobi driver: need m >= n >= 1")
     if (ku or nrhs) and vh is None:
         raise ValueError("jacobi driver: ut and bt need vh")
-    _check("a", a, typenum, n_batch * n * m)
+    _check("a", a, typenum, n_batch * (n + rhs_rows) * m)
     _check("s", s, typenum, n_batch * n)
     _check("info", info, cnp.NPY_INT32, n_batch)
     if ku:
@@ -214,50 +226,53 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
         _check("ut", ut, typenum, n_batch * ku * m)
     if vh is not None:
         _check("vh", vh, typenum, n_batch * n * n)
-    if nrhs:
+    if bt is not None:
         _check("bt", bt, typenum, n_batch * nrhs * m)
     cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
     cdef void* put = cnp.PyArray_DATA(ut) if ku else NULL
     cdef void* pvh = cnp.PyArray_DATA(vh) if vh is not None else NULL
-    cdef void* pbt = cnp.PyArray_DATA(bt) if nrhs else NULL
+    cdef void* pbt = cnp.PyArray_DATA(bt) if bt is not None else (
+        <char*>cnp.PyArray_DATA(a) + n * m * cnp.PyArray_ITEMSIZE(a) if nrhs else NULL)
+    cdef Py_ssize_t lsa = (n + rhs_rows) * m, lsb = lsa if rhs_rows else nrhs * m
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
             _svd_stack(n_batch, m, n, <double*>cnp.PyArray_DATA(a),
                        <double*>cnp.PyArray_DATA(s), <double*>put, ku, <double*>pvh,
-                       <double*>pbt, nrhs, pinfo)
+                       <double*>pbt, nrhs, lsa, lsb, pinfo)
     else:
         with nogil:
             _svd_stack(n_batch, m, n, <float*>cnp.PyArray_DATA(a),
                        <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh,
-                       <float*>pbt, nrhs, pinfo)
+                       <float*>pbt, nrhs, lsa, lsb, pinfo)
 
 
-cdef inline void _symmetrize(Py_ssize_t n, real* a, bint lower) noexcept nogil:
+cdef inline void _copy_symmetric(Py_ssize_t n, const real* a, bint lower,
+                                 real* x) noexcept nogil:
+    """x := the full symmetric n x n matrix of a's lower (or upper) triangle."""
     cdef Py_ssize_t i, j
     for i in range(n):
-        for j in range(i):
-            if lower:
-                a[j * n + i] = a[i * n + j]
-            else:
-                a[i * n + j] = a[j * n + i]
+        for j in range(i + 1):
+            x[i * n + j] = x[j * n + i] = a[i * n + j] if lower else a[j * n + i]
 
 
-cdef void _eigh_group(lanes_k* size, real* a, bint lower, real* w, real* z,
+cdef void _eigh_group(lanes_k* size, const real* a, bint lower, real* w, real* z,
                       int* info) noexcept nogil:
-    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj)."""
+    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj).
+    a is only read (symmetrised into a buffer that stays in L1)."""
     cdef Py_ssize_t k = fixed_size(size), l, i, r
+    cdef real buf[16 * 16 * JLANES]
     cdef real x[16 * 16 * JLANES]
     cdef real zl[16 * 16 * JLANES]
     cdef bint fits = True, vectors = z != NULL
     for l in range(JLANES):
-        _symmetrize(k, a + l * k * k, lower)
-        fits = fits and lanes_fit(k, a + l * k * k, False)
+        _copy_symmetric(k, a + l * k * k, lower, buf + l * k * k)
+        fits = fits and lanes_fit(k, buf + l * k * k, False)
     if fits:
-        _lanes_load(k, a, x)
+        _lanes_load(k, buf, x)
         fits = syevj_lanes(size, x, zl if vectors else NULL) == 0
     for l in range(JLANES):
         if not fits:
-            info[l] = syevj(k, a + l * k * k, lower, w + l * k, z + l * k * k if vectors else NULL)
+            info[l] = syevj(k, buf + l * k * k, True, w + l * k, z + l * k * k if vectors else NULL)
             continue
         for i in range(k):
             w[l * k + i] = x[(i * k + i) * JLANES + l]
@@ -268,20 +283,26 @@ cdef void _eigh_group(lanes_k* size, real* a, bint lower, real* w, real* z,
         info[l] = 0
 
 
-cdef void _eigh_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, bint lower, real* w,
-                      real* z, int* info, int nt) noexcept nogil:
+cdef void _eigh_lanes(lanes_k* size, Py_ssize_t n_batch, const real* a, bint lower,
+                      real* w, real* z, int* info, int nt) noexcept nogil:
     cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
     cdef bint vectors = z != NULL
+    cdef real buf[16 * 16]
     for g in prange(n_groups, schedule="static", num_threads=nt):
         b = g * JLANES
         _eigh_group(size, a + b * k * k, lower, w + b * k,
                     z + b * k * k if vectors else NULL, info + b)
     for b in range(n_groups * JLANES, n_batch):
-        info[b] = syevj(k, a + b * k * k, lower, w + b * k, z + b * k * k if vectors else NULL)
+        _copy_symmetric(k, a + b * k * k, lower, buf)
+        info[b] = syevj(k, buf, True, w + b * k, z + b * k * k if vectors else NULL)
 
 
-cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, real* a, bint lower, real* w,
-                      real* z, int* info) noexcept nogil:
+cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, const real* a, bint lower,
+                      real* w, real* z, int* info) noexcept nogil:
+    """The eigenproblems of the stack a, which is only read: each matrix is copied into
+    a buffer that the kernels overwrite (so the Python layer passes a C-contiguous
+    input of the compute dtype as it is: a working copy of a large stack cost a
+    third of the time of k = 8 stacks, in first-touch page faults)."""
     cdef Py_ssize_t b
     cdef int nt = _threads_for(n_batch, 20 * n * n * n)
     if n_batch >= JLANES:
@@ -301,19 +322,37 @@ cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, real* a, bint lower, rea
             _eigh_lanes(<K8*>NULL, n_batch, a, lower, w, z, info, nt); return
         if n == 16:
             _eigh_lanes(<K16*>NULL, n_batch, a, lower, w, z, info, nt); return
+    cdef size_t nbytes = syevj_chol_workspace(n) + n * n * sizeof(double)
+    cdef void* work
     if nt == 1:
+        work = malloc(nbytes)
         for b in range(n_batch):
-            info[b] = syevj(n, a + b * n * n, lower, w + b * n,
-                            z + b * n * n if z != NULL else NULL)
+            info[b] = _eigh_copy(n, a + b * n * n, lower, w + b * n,
+                                 z + b * n * n if z != NULL else NULL, work)
+        free(work)
         return
-    for b in prange(n_batch, schedule="static", num_threads=nt):
-        info[b] = syevj(n, a + b * n * n, lower, w + b * n,
-                        z + b * n * n if z != NULL else NULL)
+    with parallel(num_threads=nt):
+        work = malloc(nbytes)
+        for b in prange(n_batch, schedule="static"):
+            info[b] = _eigh_copy(n, a + b * n * n, lower, w + b * n,
+                                 z + b * n * n if z != NULL else NULL, work)
+        free(work)
+
+
+cdef inline int _eigh_copy(Py_ssize_t n, const real* a, bint lower, real* w, real* z,
+                           void* work) noexcept nogil:
+    """eigh_one on a copy of a at the end of work (syevj_chol_workspace(n) + n*n
+    doubles), or INFO_NO_MEMORY without work."""
+    if work == NULL:
+        return INFO_NO_MEMORY
+    cdef real* c = <real*>(<char*>work + syevj_chol_workspace(n))
+    memcpy(c, a, n * n * sizeof(real))
+    return eigh_one(n, c, lower, w, z, work)
 
 
 def eigh_batched(cnp.ndarray a, bint lower, cnp.ndarray w, cnp.ndarray z, cnp.ndarray info):
     """Eigen-decompositions of the symmetric stack a (N, n, n) read from its lower (or
-    upper) triangle (overwritten): w (N, n) ascending; if z is not None, z (N, n, n)
+    upper) triangle (only read, never written): w (N, n) ascending; if z is not None, z (N, n, n)
     gets the eigenvectors as rows.  info (N,) int32: 0, or 1 (no convergence)."""
     if cnp.PyArray_NDIM(a) != 3 or a.shape[1] != a.shape[2]:
         raise ValueError("jacobi driver: a must be an (N, n, n) stack")
@@ -348,7 +387,7 @@ def eigh_batched(cnp.ndarray a, bint lower, cnp.ndarray w, cnp.ndarray z, cnp.nd
 
 cdef enum:
     SMALL_CALL = 16
-    SMALL_WORK = 3000       # doubles, >= gesvj_workspace(16, 16) (checked per call)
+    SMALL_WORK = 3400       # doubles, >= gesvj_workspace(16, 16, 0) (checked per call)
 
 
 cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
@@ -409,7 +448,7 @@ def svd_2d(x, bint compute_uv, bint f32):
     cdef double vh[SMALL_CALL * SMALL_CALL]
     cdef double s[SMALL_CALL]
     cdef double work[SMALL_WORK]
-    if gesvj_workspace(n, n) > sizeof(work):
+    if gesvj_workspace(n, n, 0) > sizeof(work):
         return None
     _load(<cnp.ndarray>x, n, True, w)             # the kernel takes the columns as rows
     if gesvj(n, n, w, n, s, ut if compute_uv else NULL, n if compute_uv else 0,

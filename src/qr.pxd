@@ -712,11 +712,16 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
 # matrix l at x[(i*k + j)*QR_LANES + l], so every loop over l is one vector operation
 # and k (a fixed_k tag of gemm.pxd) is a literal in each compiled copy.  The lanes
 # always compute in double: the float32 results are double computations rounded once
-# (numpy's rule), and a float32 group costs the same vector work.  QR_LANES = 4 (a ymm
-# of doubles) for the reason measured in lu.pxd (LANES).
+# (numpy's rule), and a float32 group costs the same vector work.  QR_LANES = 16 (two
+# zmm of doubles): the column norms and the dot products of the reflector updates are
+# chains of dependent multiply-adds, and two vectors per element run two chains at
+# once.  Measured (qr, float64, one thread, 100000 x k x k, ns per matrix, 'r' /
+# 'reduced'), 4 lanes -> 16 lanes: k = 4 69 / 91 -> 50 / 66, k = 8 244 / 374 -> 220 /
+# 351, then with each matrix read as one contiguous run (qr.pyx) k = 8 205 / 371;
+# k = 3 with that read 30 / 50 -> 24 / 44; k = 16 unchanged (890 / 1600).
 
 cdef enum:
-    QR_LANES = 4
+    QR_LANES = 16
 
 
 cdef inline void geqr2_lanes(fixed_k* size, double* x, double* tau) noexcept nogil:
@@ -727,10 +732,12 @@ cdef inline void geqr2_lanes(fixed_k* size, double* x, double* tau) noexcept nog
     alpha) / beta, v = x / (alpha - beta).  A lane whose sum of squares is outside
     nrm2's safe range (tiny, huge, Inf or NaN entries) is left alone by the vector
     step and given to the scalar householder, so every lane's result depends on its
-    own matrix only.
+    own matrix only.  Whether the column below the diagonal is zero is decided by the
+    sum of |x|, not of x^2, which underflows to 0 for entries below 1e-154.
     """
     cdef Py_ssize_t k = fixed_size(size), j, i, c, l, ld = k * QR_LANES
     cdef double ss[QR_LANES]
+    cdef double sa[QR_LANES]
     cdef double sc[QR_LANES]
     cdef double tj[QR_LANES]
     cdef double w[QR_LANES]
@@ -742,15 +749,17 @@ cdef inline void geqr2_lanes(fixed_k* size, double* x, double* tau) noexcept nog
     for j in range(k - 1):
         for l in range(QR_LANES):
             ss[l] = 0
+            sa[l] = 0
         for i in range(j + 1, k):
             for l in range(QR_LANES):
                 ss[l] += x[i * ld + j * QR_LANES + l] * x[i * ld + j * QR_LANES + l]
+                sa[l] += fabs(x[i * ld + j * QR_LANES + l])
         # Branch-free over the lanes (blends, not jumps), so it stays one vector op.
         for l in range(QR_LANES):
             alpha = x[j * ld + j * QR_LANES + l]
             s = alpha * alpha + ss[l]
             ok = ss[l] != 0 and NRM2_LO_D <= s and s <= NRM2_HI_D
-            unsafe[l] = ss[l] != 0 and not ok
+            unsafe[l] = sa[l] != 0 and not ok
             beta = -copysign(sqrt(s), alpha)
             tj[l] = (beta - alpha) / beta if ok else 0
             sc[l] = 1 / (alpha - beta) if ok else 1

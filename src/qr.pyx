@@ -169,8 +169,8 @@ cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t r
         t = first + g * QR_LANES
         count = imin(QR_LANES, last - t)
         if count == QR_LANES and cs == 1 and rs == k:
-            for i in range(kk):                   # rows contiguous: a 4 x kk transpose
-                for l in range(QR_LANES):
+            for l in range(QR_LANES):             # rows contiguous: one run per matrix
+                for i in range(kk):
                     x[i * QR_LANES + l] = a[(t + l) * sb + i]
         else:
             for i in range(kk * QR_LANES):

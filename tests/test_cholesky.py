@@ -397,6 +397,27 @@ def test_one_and_two_threads_identical(rng):
     np.testing.assert_allclose(r1, r2, rtol=1e-13, atol=1e-13 * np.abs(r1).max())
 
 
+@pytest.mark.parametrize("k, dtype", [(8, np.float64), (3, np.float32)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_large_stacks_equal_small_ones(k, dtype, threads, rng):
+    """Results of at least STREAM_MIN_BYTES (16 MiB) are written with streaming stores
+    (_memory.pxd): the same bits as small stacks, failed slices NaN, a partial last
+    group, chunks of two threads that start at any alignment."""
+    if threadpoolctl is None:
+        pytest.skip("threadpoolctl not installed")
+    n_batch = (16 * 2**20) // (k * k * np.dtype(dtype).itemsize) + 5
+    a = np.broadcast_to(spd_matrix(rng, (64, k, k), dtype), (n_batch // 64 + 1, 64, k, k))
+    a = a.reshape(-1, k, k)[:n_batch].copy()
+    a[3, 1, 1] = -1
+    a[-1, 0, 0] = -1
+    with threadpoolctl.threadpool_limits(threads):
+        c, _, info = fl.cho_factor(a, lower=True, errors="info")
+    parts = [fl.cho_factor(a[i:i + 1000], lower=True, errors="info") for i in range(0, n_batch, 1000)]
+    np.testing.assert_array_equal(info, np.concatenate([p[2] for p in parts]))
+    np.testing.assert_array_equal(c, np.concatenate([p[0] for p in parts]))
+    assert np.flatnonzero(info).tolist() == [3, n_batch - 1] and np.isnan(c[3]).all()
+
+
 @pytest.mark.parametrize("n", [1, 5, 9, 33, 64, 65])
 @pytest.mark.parametrize("lower", [False, True])
 def test_single_call_paths_equal_general_path(n, lower, dtype, rng):

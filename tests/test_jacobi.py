@@ -273,7 +273,7 @@ def test_errors_policy_on_stack(rng):
 
 # ------------------------------------------------------------------ eigh
 
-@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 16, 17, 40, 64])
+@pytest.mark.parametrize("n", [1, 2, 3, 4, 5, 8, 16, 17, 40, 41, 64])
 @pytest.mark.parametrize("UPLO", ["L", "U", "l"])
 def test_eigh_residuals_and_reads_one_triangle(n, UPLO, dtype, rng):
     a = _randn(rng, (n, n), dtype)
@@ -298,6 +298,42 @@ def test_eigh_indefinite_singular_and_repeated(rng):
         w, v = fl.eigh(h)
         _assert_eigh(h, w, v)
         np.testing.assert_allclose(w, np.sort(lam), rtol=0, atol=100 * eps(np.float64))
+
+
+@pytest.mark.parametrize("n", [41, 48])
+def test_eigh_cholesky_path_indefinite_and_singular(n, rng):
+    """Above order 40 eigh is Cholesky + one-sided Jacobi; indefinite input takes the
+    shifted Cholesky.  Pairs +-lambda (whose singular vectors of H itself would mix
+    the two eigenspaces), zero, singular, negative definite and repeated spectra."""
+    q, _ = np.linalg.qr(_randn(rng, (n, n)))
+    for lam in (np.resize([3, -3, 0, 0, 1e-20, -1, 1, 2, 2, 2], n), np.zeros(n),
+                -np.linspace(1, 2, n), np.linspace(0, 1, n), np.ones(n)):
+        h = (q * lam) @ q.T
+        h = (h + h.T) / 2
+        w, v = fl.eigh(h)
+        _assert_eigh(h, w, v)
+        np.testing.assert_allclose(w, np.sort(lam), rtol=0,
+                                   atol=30 * n * eps(np.float64) * max(1, np.abs(lam).max()))
+        np.testing.assert_array_equal(fl.eigvalsh(h), w)
+
+
+@pytest.mark.parametrize("shape", [(17, 8, 8), (9, 5, 5), (3, 45, 45)], ids=str)
+def test_eigh_reads_contiguous_stack_in_place(shape, rng):
+    """A C-contiguous stack of the compute dtype goes to the driver without a working
+    copy (lanes with a remainder, and the Cholesky route): it must come back
+    unchanged, the other triangle unread, each slice as computed alone."""
+    a = _randn(rng, shape)
+    before = a.copy()
+    for uplo in ("L", "U"):
+        w, v = fl.eigh(a, uplo)
+        np.testing.assert_array_equal(a, before)
+        np.testing.assert_array_equal(fl.eigvalsh(a, uplo), w)
+        for i in (0, shape[0] - 1):
+            wi, vi = fl.eigh(a[i].copy(), uplo)
+            np.testing.assert_allclose(w[i], wi, rtol=0, atol=1e-13 * np.abs(wi).max())
+        tri = np.tril(a) if uplo == "L" else np.triu(a)
+        h = tri + np.swapaxes(tri, -1, -2) - tri * np.eye(shape[-1])
+        _assert_eigh(h, w, v)
 
 
 def test_eigh_uplo_errors_like_numpy():
@@ -533,22 +569,31 @@ def test_single_call_path_equals_general_path(n, rng):
 
 
 def test_rotation_loop_is_vectorised():
-    """The hot loop of the one-sided Jacobi SVD (jacobi.pxd rotate_norms, two columns
-    rotated and their norms summed in NPART = 16 partial sums) compiles to zmm FMAs:
-    per 16 doubles 2 vfmsub (c x - s y), 2 vfmadd (s x + c y) and 4 for the norms,
-    with no shuffles."""
+    """The hot loops of the one-sided Jacobi SVD compile to zmm FMAs without shuffles:
+    the rotation (jacobi.pxd rotate: per 8 doubles a vfmsub for c x - s y and a vfmadd
+    for s x + c y) and the dot products (NPART = 16 partial sums: two zmm FMAs per
+    step whose accumulators stay in registers, i.e. no store in the loop)."""
     from test_kernels import _disassembly, _innermost_loops   # skips off AVX-512
     import subprocess
     from fastla._kernels import jacobi
     _disassembly()
     text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", jacobi.__file__],
                           capture_output=True, text=True, check=True).stdout
-    found = []
+    rotations, dots = [], []
     for func, body in _innermost_loops(text):
-        zmm = [op for op, args in body if op.startswith(("vfmadd", "vfmsub")) and "%zmm" in args]
-        if "gesvj" in func and any(op.startswith("vfmsub") and op.endswith("pd") for op in zmm):
-            found.append((len(zmm), any(op.startswith("vperm") for op, _ in body)))
-    assert any(n >= 8 and not shuffles for n, shuffles in found), found
+        if "gesvj" not in func and "jacobi_sweeps" not in func:     # (inlined or not)
+            continue
+        ops = [op for op, args in body if "%zmm" in args]
+        fma = [op for op in ops if op.startswith(("vfmadd", "vfmsub")) and op.endswith("pd")]
+        shuffles = any(op.startswith("vperm") for op, _ in body)
+        stores = any(op.startswith("vmov") and "(%" in args.split(",")[-1]
+                     for op, args in body)
+        if any(op.startswith("vfmsub") for op in fma) and any(op.startswith("vfmadd") for op in fma):
+            rotations.append(shuffles)
+        if len(fma) >= 2 and all(op.startswith("vfmadd231") for op in fma):
+            dots.append(shuffles or stores)
+    assert False in rotations, rotations
+    assert False in dots, dots
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -729,3 +729,101 @@ QR_STACKED = [_qr_case(op, dt, k, k, QR_STACK_N) for op in ("qr_r_stacked", "qr_
               for dt in DTYPES for k in QR_STACK]
 
 CASES["qr"] = QR_SQUARE + QR_TALL + QR_STACKED
+
+
+# ------------------------------------------------------------------ optimize
+#
+# logistic: LogisticRegression(X, y, l2=1) minimised from w = 0 to ||g||_inf <=
+# OPT_GTOL: fastla's Newton against the course's Newton loop in numpy.  scipy's
+# minimize methods stop short of that tolerance on these data (their line searches
+# and trust regions judge progress by f, whose decrease falls below its rounding
+# first: Newton-CG ends near 1e-7, L-BFGS-B and trust-exact near 1e-6), so they
+# are timed with the gradient they reach in benchmarks/bench_optimize.py instead.
+# quadratic_min: minimize of 1/2 x^T A x - b^T x (A = B B^T + n I) from 0, including
+# the Quadratic construction, against scipy's BFGS (numpy's direct solve, a
+# different algorithm, is in bench_optimize.py).  Order n = the number of
+# unknowns, so these cases run with --full or --sizes 10,20,50.  Flops: Newton's
+# passes, 2 m n + m n (n + 1) each, 7 passes from w = 0 (measured on these data);
+# quadratic: the Cholesky, n^3/3.
+
+OPT_GTOL = 1e-8
+OPT_L2 = 1.0
+
+OPS.update({
+    "logistic": {"fastla": ".fastla_logistic", "numpy": ".numpy_logistic"},
+    "quadratic_min": {"fastla": ".fastla_quadratic_min", "scipy": ".scipy_quadratic_min"},
+})
+
+
+def _logistic_operands(x, e):
+    """(X, y): labels y_i = [x_i . w + e_i > 0] for w = 1/sqrt(n) (normal noise e)."""
+    w = np.ones(x.shape[-1]) / np.sqrt(x.shape[-1])
+    return x, (x @ w + e > 0).astype(np.float64)
+
+
+def _logistic_fun_grad(x, y, w):
+    z = x @ w
+    s = 0.5 * (1 + np.tanh(0.5 * z))              # s(z) without overflow
+    return (np.sum(np.logaddexp(0, z) - y * z) + 0.5 * OPT_L2 * (w @ w),
+            x.T @ (s - y) + OPT_L2 * w)
+
+
+def fastla_logistic(x, y):
+    from fastla import optimize
+    return optimize.minimize(optimize.LogisticRegression(x, y, l2=OPT_L2),
+                             np.zeros(x.shape[-1]), tol=OPT_GTOL).x
+
+
+def numpy_logistic(x, y):
+    """The course's Newton loop in numpy (full steps)."""
+    w = np.zeros(x.shape[-1])
+    for _ in range(100):
+        g = _logistic_fun_grad(x, y, w)[1]
+        if np.abs(g).max() <= OPT_GTOL:
+            break
+        s = 0.5 * (1 + np.tanh(0.5 * (x @ w)))
+        w = w - np.linalg.solve(x.T @ ((s * (1 - s))[:, None] * x) + OPT_L2 * np.eye(w.size), g)
+    return w
+
+
+def fastla_quadratic_min(a, b):
+    from fastla import optimize
+    return optimize.minimize(optimize.Quadratic(a, b), np.zeros(b.shape[-1])).x
+
+
+def scipy_quadratic_min(a, b):
+    import scipy.optimize
+    return scipy.optimize.minimize(lambda x: 0.5 * x @ a @ x - b @ x, np.zeros(b.shape[-1]),
+                                   jac=lambda x: a @ x - b, method="BFGS").x
+
+
+def _check_logistic(case, w):
+    """30 ||g(w)||_inf / OPT_GTOL (gradient in numpy): at most 30 when the tolerance is
+    met (1e-3 relative slack for the recomputation's rounding)."""
+    x, y = case.build()
+    gnorm = float(np.abs(_logistic_fun_grad(x, y, np.asarray(w))[1]).max())
+    assert gnorm <= OPT_GTOL * 1.001, f"{case}: ||g||_inf = {gnorm:.3g} > {OPT_GTOL}"
+    return 30 * gnorm / OPT_GTOL
+
+
+def _check_quadratic_min(case, x):
+    """The solve's backward error (bound 30); BFGS stops at gtol 1e-5, so its x is
+    checked against that instead."""
+    a, b = case.build()
+    err = np.abs(a @ x - b).max()
+    assert err <= 1e-5, f"{case}: ||A x - b||_inf = {err:.3g}"
+    return err / (a.shape[-1] * np.finfo(np.float64).eps
+                  * (np.abs(a).sum(axis=-1).max() * np.abs(x).max() + np.abs(b).max()))
+
+
+_PREPARE.update({"logistic": _logistic_operands,
+                 "quadratic_min": lambda b, v: (_spd(b), v)})
+_CHECKS.update({"logistic": _check_logistic, "quadratic_min": _check_quadratic_min})
+
+OPT_LOGISTIC = [Case("logistic", "float64", ((m, n), (m,)), f"{m}x{n}", f"{m}x{n}",
+                     flops=7 * m * n * (n + 3)) for m, n in ((100_000, 50), (10_000, 20))]
+OPT_QUADRATIC = [Case("quadratic_min", "float64", ((10, 10), (10,)), "n=10", "n10",
+                      flops=10**3 // 3)]
+
+__all__ += ["OPT_LOGISTIC", "OPT_QUADRATIC"]
+CASES["optimize"] = OPT_LOGISTIC + OPT_QUADRATIC

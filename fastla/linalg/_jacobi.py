@@ -2,7 +2,8 @@
 matrix_rank, lstsq and cond (norm / matrix_norm with ord 2, -2, 'nuc' use svdvals).
 
 The SVD is one-sided Jacobi after QR with column pivoting, the symmetric eigensolver
-two-sided Jacobi (src/jacobi.pxd): slower than LAPACK's divide and conquer at large n,
+the same on a Cholesky factor (two-sided Jacobi up to order 40; src/jacobi.pxd):
+slower than LAPACK's divide and conquer at large n,
 but every singular value of a graded matrix D1 B D2, and every eigenvalue of a graded
 positive definite D B D, comes out with a small *relative* error (about eps times the
 condition number of B), where numpy's gesdd / syevd lose the small ones entirely.  For
@@ -160,7 +161,9 @@ def _eigh(a, UPLO, vectors, errors):
     w = np.empty(batch + (n,), dtype=cdt)
     z = np.empty(batch + (n, n), dtype=cdt) if vectors else None
     if n and w.size:
-        work = working_copy(a, cdt)
+        # The driver only reads a: a C-contiguous input of the compute dtype goes as it is.
+        work = (a.reshape(-1, n, n) if a.dtype == cdt and a.flags.c_contiguous
+                else working_copy(a, cdt))
         _jacobi.eigh_batched(work, UPLO == "L", w.reshape(-1, n),
                              None if z is None else z.reshape(-1, n, n), info.reshape(-1))
     w = w.astype(dtype, copy=False)
@@ -176,8 +179,9 @@ def eigh(a, UPLO="L", *, errors="raise"):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, as
     ``numpy.linalg.eigh``, read from its lower ('L') or upper ('U') triangle only.
 
-    Two-sided Jacobi: positive definite graded matrices get every eigenvalue to high
-    relative accuracy; indefinite ones eps * ||a|| absolute accuracy (module docstring).
+    Jacobi (one-sided on the Cholesky factor; two-sided up to order 40): positive
+    definite graded matrices get every eigenvalue to high relative accuracy;
+    indefinite ones eps * ||a|| absolute accuracy (module docstring).
     """
     return _eigh(a, UPLO, True, errors)
 
@@ -263,23 +267,31 @@ def lstsq(a, b, rcond=None):
     a = np.broadcast_to(a, batch + (m, n))
     b = np.broadcast_to(b, batch + (m, n_rhs)).astype(cdt)
     if m >= n > 0 and n_rhs and math.prod(batch):
-        # The kernel returns U^T b without forming U (one pass of Q over b).
-        w = working_copy(np.swapaxes(a, -1, -2), cdt)
-        bt = working_copy(np.swapaxes(b, -1, -2), cdt)
+        # The kernel returns U^T b without forming U: b's columns follow a's in one
+        # working stack, which a tall a factors together with them ([a b] = QR
+        # carries Q^T b).
+        w = np.empty((math.prod(batch), n + n_rhs, m), dtype=cdt)
+        wv = w.reshape(batch + (n + n_rhs, m))
+        wv[..., :n, :] = np.swapaxes(a, -1, -2)
+        wv[..., n:, :] = np.swapaxes(b, -1, -2)
         s = np.empty((w.shape[0], n), dtype=cdt)
         vh = np.empty((w.shape[0], n, n), dtype=cdt)
         info = np.zeros(w.shape[0], dtype=np.int32)
-        _jacobi.svd_batched(w, s, None, vh, info, bt)
+        _jacobi.svd_batched(w, s, None, vh, info, None, n_rhs)
         s, vh, info = s.reshape(batch + (n,)), vh.reshape(batch + (n, n)), info.reshape(batch)
-        utb = np.swapaxes(bt[..., :n], -1, -2).reshape(batch + (n, n_rhs))
+        utb = np.swapaxes(w[:, n:, :n], -1, -2).reshape(batch + (n, n_rhs))
     else:
         u, s, vh, info = _svd(a, cdt, True, False)
         utb = matmul(np.swapaxes(u, -1, -2), b)
     apply_policy(info, "raise", "SVD did not converge in Linear Least Squares", ())
     large = s > rcond * np.amax(s, axis=-1, keepdims=True, initial=0)
     rank = np.count_nonzero(large, axis=-1).astype(np.int32)
-    inv_s = np.divide(1, s, where=large, out=np.zeros_like(s))
-    x = matmul(np.swapaxes(vh, -1, -2), inv_s[..., np.newaxis] * utb)
+    # (U^T b) / s, not (1 / s) (U^T b): a subnormal s has no finite reciprocal, and a
+    # zero component of U^T b must give 0 (numpy's gelsd), not Inf * 0 = NaN.
+    with np.errstate(over="ignore"):
+        y = np.divide(utb, s[..., np.newaxis], where=large[..., np.newaxis],
+                      out=np.zeros_like(utb, dtype=s.dtype))
+    x = matmul(np.swapaxes(vh, -1, -2), y)
     if m > n and np.all(rank == n):
         r = b - matmul(a.astype(cdt, copy=False), x)
         resids = np.einsum("...ij,...ij->...j", r, r).astype(dtype, copy=False)
@@ -292,6 +304,12 @@ def lstsq(a, b, rcond=None):
     return wrap(x.astype(dtype)), wrap(resids), rank, s.astype(dtype, copy=False)
 
 
+def _nuclear(x):
+    """Nuclear norms of the stack x, NaN where the SVD fails (non-finite entries)."""
+    s, info = svd(x, compute_uv=False, errors="info")
+    return np.where(info != 0, np.nan, s.sum(axis=-1))
+
+
 def cond(x, p=None):
     """Condition number, as ``numpy.linalg.cond``: through the singular values for p in
     (None, 2, -2), else norm(x, p) * norm(inv(x), p); NaN from a singular matrix
@@ -302,16 +320,33 @@ def cond(x, p=None):
     if x.size == 0 and math.prod(x.shape[-2:]) == 0:
         raise LinAlgError("cond is not defined on empty arrays")
     if p is None or p in {2, -2}:
-        s = svd(x, compute_uv=False)
+        # numpy: NaN input raises (SVD did not converge), an Inf entry gives Inf; the
+        # SVD of either fails here, so slices with Inf but no NaN become Inf below.
+        s, info = svd(x, compute_uv=False, errors="info")
+        failed = info != 0
+        if failed.any():
+            if np.isnan(x[failed]).any():
+                raise LinAlgError(_SVD_FAILED)
+            s[failed] = np.inf
         with np.errstate(all="ignore"):
             r = s[..., -1] / s[..., 0] if p == -2 else s[..., 0] / s[..., -1]
+            if failed.any():
+                r = np.where(failed, np.inf, r)[()]
     else:
         assert_stacked_2d(x)
         assert_stacked_square(x)
         dtype = result_dtype(x)
         with np.errstate(all="ignore"):
             invx = inv(x, errors="nan")
-            r = norm(x, p, axis=(-2, -1)) * norm(invx, p, axis=(-2, -1))
+            if p == "nuc":
+                # numpy takes the SVD of x and of inv(x): NaN in either (a singular x
+                # inverts to NaN) raises; Inf without NaN gives Inf (its gesdd returns
+                # NaN).  Here the SVD of either fails: raise for NaN, Inf below.
+                if np.isnan(x).any() or np.isnan(invx).any():
+                    raise LinAlgError(_SVD_FAILED)
+                r = _nuclear(x) * _nuclear(invx)
+            else:
+                r = norm(x, p, axis=(-2, -1)) * norm(invx, p, axis=(-2, -1))
         r = r.astype(dtype, copy=False)
     nan_mask = np.isnan(r)
     if nan_mask.any():
