@@ -365,33 +365,99 @@ def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.nda
     _dispatch(SLOGDET, False, False, scratch, a, piv, None, sign, logabs, info)
 
 
-def permutation(cnp.ndarray piv, Py_ssize_t m):
-    """perm (N, m) int32 from getrf's pivots piv (N, k) (C-contiguous int32, entries in
-    [0, m)): row i of P A[t] = L U is row perm[t, i] of A[t] (the interchanges i <->
-    piv[t, i] applied to 0..m-1 in order)."""
+cdef void _invert(Py_ssize_t m, int* q) noexcept nogil:
+    """q := its inverse permutation, in place: each cycle is walked once, and entries
+    already written are marked by complementing them (~j < 0)."""
+    cdef Py_ssize_t i
+    cdef int j, nxt, prev
+    for i in range(m):
+        if q[i] < 0:
+            continue
+        prev = <int>i
+        j = q[i]
+        while j != i:
+            nxt = q[j]
+            q[j] = ~prev
+            prev = j
+            j = nxt
+        q[i] = ~prev
+    for i in range(m):
+        q[i] = ~q[i]
+
+
+cdef void _split(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const real* lu,
+                 const int* piv, int* p, real* l, real* u, real* pm, bint permute_l) noexcept nogil:
+    """For each matrix of the stack: p := the row of L U that each row of A is (the
+    inverse of the interchanges i <-> piv[i] applied in order), L (m x k, unit lower,
+    its rows in A's order if permute_l) and U (k x n, upper) out of the packed lu, and,
+    if pm is not NULL, P (m x m) with P[r, p[r]] = 1 (A = P L U)."""
+    cdef Py_ssize_t k = imin(m, n), t, i, j, r
+    cdef int tmp
+    cdef const real* x
+    cdef int* pt               # perm first (row i of L U is row perm[i] of A), then p
+    for t in range(n_batch):
+        x = lu + t * m * n
+        pt = p + t * m
+        for i in range(m):
+            pt[i] = <int>i
+        for i in range(k):                   # perm: the interchanges, in order
+            j = piv[t * k + i]
+            tmp = pt[i]
+            pt[i] = pt[j]
+            pt[j] = tmp
+        for i in range(m):                   # L's row i goes to row perm[i] if permute_l
+            r = pt[i] if permute_l else i
+            for j in range(k):
+                l[(t * m + r) * k + j] = x[i * n + j] if j < i else (1 if j == i else 0)
+        for i in range(k):
+            for j in range(n):
+                u[(t * k + i) * n + j] = x[i * n + j] if j >= i else 0
+        if pm != NULL:
+            for i in range(m * m):
+                pm[t * m * m + i] = 0
+            for i in range(m):               # P[perm[i], i] = 1: row perm[i] of A is row i of L U
+                pm[t * m * m + pt[i] * m + i] = 1
+        _invert(m, pt)                       # p[perm[i]] = i
+
+
+def split_factors(cnp.ndarray lu, cnp.ndarray piv, bint permute_l, bint p_matrix):
+    """(p, L, U, P) of getrf_batched's packed (lu (N, m, n), piv (N, k)), as
+    scipy.linalg.lu gives them: p (N, m) int32 with A = L[p] @ U, L (N, m, k) (P L if
+    permute_l), U (N, k, n), and P (N, m, m) of lu's dtype if p_matrix (else None)."""
+    cdef int typenum = cnp.PyArray_TYPE(lu)
+    if (typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT) or cnp.PyArray_NDIM(lu) != 3 \
+            or not cnp.PyArray_IS_C_CONTIGUOUS(lu):
+        raise ValueError("lu driver: lu must be a C-contiguous float (N, m, n) stack")
+    cdef Py_ssize_t n_batch = lu.shape[0], m = lu.shape[1], n = lu.shape[2], k = imin(m, n)
     if (cnp.PyArray_TYPE(piv) != cnp.NPY_INT32 or not cnp.PyArray_IS_C_CONTIGUOUS(piv)
-            or cnp.PyArray_NDIM(piv) != 2):
-        raise ValueError("lu driver: piv must be a C-contiguous int32 (N, k) array")
-    cdef Py_ssize_t n_batch = cnp.PyArray_DIM(piv, 0), k = cnp.PyArray_DIM(piv, 1), t, i
-    cdef cnp.npy_intp dims[2]
+            or cnp.PyArray_SIZE(piv) != n_batch * k):
+        raise ValueError("lu driver: piv must be a C-contiguous int32 (N, min(m, n)) array")
+    cdef cnp.npy_intp dims[3]
     dims[0] = n_batch
     dims[1] = m
-    cdef cnp.ndarray out = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT32, 0)
+    cdef cnp.ndarray p = cnp.PyArray_EMPTY(2, dims, cnp.NPY_INT32, 0)
+    dims[2] = k
+    cdef cnp.ndarray l = cnp.PyArray_EMPTY(3, dims, typenum, 0)
+    dims[1] = k
+    dims[2] = n
+    cdef cnp.ndarray u = cnp.PyArray_EMPTY(3, dims, typenum, 0)
+    dims[1] = m
+    dims[2] = m
+    cdef object pm = cnp.PyArray_EMPTY(3, dims, typenum, 0) if p_matrix else None
+    cdef void* ppm = cnp.PyArray_DATA(<cnp.ndarray>pm) if p_matrix else NULL
     cdef const int* pv = <const int*>cnp.PyArray_DATA(piv)
-    cdef int* pr = <int*>cnp.PyArray_DATA(out)
-    cdef int* row
-    cdef int j, tmp
-    with nogil:
-        for t in range(n_batch):
-            row = pr + t * m
-            for i in range(m):
-                row[i] = <int>i
-            for i in range(k):
-                j = pv[t * k + i]
-                tmp = row[i]
-                row[i] = row[j]
-                row[j] = tmp
-    return out
+    cdef int* pp = <int*>cnp.PyArray_DATA(p)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _split(n_batch, m, n, <double*>cnp.PyArray_DATA(lu), pv, pp,
+                   <double*>cnp.PyArray_DATA(l), <double*>cnp.PyArray_DATA(u),
+                   <double*>ppm, permute_l)
+    else:
+        with nogil:
+            _split(n_batch, m, n, <float*>cnp.PyArray_DATA(lu), pv, pp,
+                   <float*>cnp.PyArray_DATA(l), <float*>cnp.PyArray_DATA(u),
+                   <float*>ppm, permute_l)
+    return p, l, u, pm
 
 
 # ----------------------------------------------------------- single small calls

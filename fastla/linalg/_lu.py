@@ -112,6 +112,10 @@ def solve(a, b, *, errors="raise"):
     if x.size:
         aw, scratch = _read_stack(a, x.dtype, batch)
         _lu.solve_batched(aw, x, piv, info, scratch)
+    elif n and x.shape[0]:
+        # No right-hand side columns, but numpy still factors a and reports a
+        # singular one: factor a copy only for its status.
+        _lu.getrf_batched(working_copy(a, x.dtype, batch), piv, info)
     x = x.reshape(batch + b_core).astype(dtype, copy=False)
     return _finish(info, batch, errors, (x,), wrap)
 
@@ -303,6 +307,8 @@ def _getrf(a, overwrite_a=False):
     piv, info = _status(work.shape[0], min(m, n))
     if work.size:
         _lu.getrf_batched(work, piv, info)
+        if (info < 0).any():            # no workspace: piv is not set, nothing to return
+            raise_for_status(int(info[info < 0].flat[0]))
     else:
         info[...] = 0
     return (work.reshape(a.shape).astype(dtype, copy=False),
@@ -329,8 +335,6 @@ def lu_factor(a, overwrite_a=False, check_finite=True, *, errors="warn"):
         return np.empty_like(a), np.empty(a.shape[:-2] + (0,), dtype=np.int32)
     lu_, piv, info = _getrf(a, overwrite_a)
     if errors == "warn":
-        if (info < 0).any():
-            raise_for_status(int(info[info < 0].flat[0]))
         if (info > 0).any():
             from scipy.linalg import LinAlgWarning
             warnings.warn(f"Diagonal number {int(info[info > 0].flat[0])} is exactly zero. "
@@ -413,17 +417,13 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
         P = np.zeros(nd + [m], dtype=int) if p_indices else np.ones_like(a1)
         return P, np.ones_like(a1), a1
     lu_, piv, _ = _getrf(a, overwrite_a)
-    # perm[i]: the row of A that became row i of L U (swaps applied in order).
-    perm = _lu.permutation(piv.reshape(-1, k), m).reshape(piv.shape[:-1] + (m,))
-    L = np.tril(lu_[..., :, :k], -1)
-    idx = np.arange(k)
-    L[..., idx, idx] = 1
-    U = np.triu(lu_[..., :k, :])
-    p = np.argsort(perm, axis=-1).astype(np.int32)     # A = L[p] @ U
+    # one pass in the kernel module (numpy's tril/take_along_axis cost more passes, and
+    # numpy 2.4's buffered iterator can crash when its buffer allocation fails)
+    p, L, U, P = _lu.split_factors(np.ascontiguousarray(lu_).reshape(-1, m, n),
+                                   piv.reshape(-1, k), permute_l, not (permute_l or p_indices))
+    L, U = L.reshape(nd + [m, k]), U.reshape(nd + [k, n])
     if permute_l:
-        return np.take_along_axis(L, p[..., None].astype(np.intp), axis=-2), U
+        return L, U
     if p_indices:
-        return p, L, U
-    P = np.zeros(nd + [m, m], dtype=dtype)
-    np.put_along_axis(P, p[..., None].astype(np.intp), 1, axis=-1)
-    return P, L, U
+        return p.reshape(nd + [m]), L, U
+    return P.reshape(nd + [m, m]), L, U
