@@ -64,6 +64,9 @@ KERNELS = {
     },
 }
 
+cdef enum:
+    CHUNK_MATRICES = 64 * LANES     # matrices per OpenMP work item (a multiple of LANES)
+
 # What a driver does with each matrix of the batch.
 cdef enum Op:
     FACTOR          # a := L\U, piv, info
@@ -97,7 +100,9 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     # IN  a: (N, m, n) row-major, only read unless scratch (FACTOR: always); b: (N, n, nrhs)
     #     row-major (SOLVE, GETRS, INV: n x n)
     # OUT a: L\\U (FACTOR), piv (N, min(m, n)), b, r1/r2 (N,), info (N,)
-    Literal sizes run LANES matrices at a time through the interleaved kernels.
+    Literal sizes run LANES matrices at a time through the interleaved kernels; they
+    write piv for FACTOR only (the other ops return no pivots, and an untouched piv
+    array costs no page faults), the general size uses it as workspace.
     fortran (GETRS only): each a[t] is stored column-major.
     """
     cdef Py_ssize_t g, t, l, i, count, width, kmin = imin(m, n)
@@ -146,9 +151,10 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
             divide = eliminate_lanes(size, x, width, y, rdiag, lpiv, linfo, keep_l)
             for l in range(count):
                 info[t + l] = linfo[l]
-                for i in range(n):
-                    piv[(t + l) * n + i] = lpiv[l * n + i]
-            if op == FACTOR:
+            if op == FACTOR:                 # only the factorization returns its pivots
+                for l in range(count):
+                    for i in range(n):
+                        piv[(t + l) * n + i] = lpiv[l * n + i]
                 lanes_store(count, n, n, x, a + t * n * n)
             elif op == SOLVE or op == INV:
                 backsolve_lanes(size, width, x, rdiag, divide, y)
@@ -274,11 +280,11 @@ cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_b
         _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info, 0, n_batch,
                    n_threads)
         return
-    chunk = (n_batch + n_threads - 1) // n_threads
-    for t in prange(n_threads, num_threads=n_threads, schedule='static'):
-        if t * chunk < n_batch:
-            _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info,
-                       t * chunk, min(t * chunk + chunk, n_batch), 1)
+    chunk = imin(CHUNK_MATRICES, (n_batch + n_threads - 1) // n_threads)
+    for t in prange((n_batch + chunk - 1) // chunk, num_threads=n_threads,
+                    schedule='dynamic'):
+        _run_chunk(op, trans, fortran, scratch, m, n, nrhs, a, piv, b, r1, r2, info,
+                   t * chunk, min(t * chunk + chunk, n_batch), 1)
 
 
 cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray a, cnp.ndarray piv,

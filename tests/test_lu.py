@@ -622,15 +622,29 @@ def test_tensorsolve_tensorinv_like_numpy(rng):
 # ------------------------------------------------------------------------ threads
 
 @pytest.mark.skipif(threadpoolctl is None, reason="needs threadpoolctl")
-@pytest.mark.parametrize("k", [3, 8, 20])
-def test_one_and_two_threads_identical(k, rng):
-    a = rng.standard_normal((3000, k, k))
+@pytest.mark.parametrize("k,n_batch", [(3, 3000), (8, 3000), (8, 5 * 1024 + 37), (16, 2 * 1024 + 5),
+                                       (20, 3000)])
+def test_one_and_two_threads_identical(k, n_batch, dtype, rng):
+    # Two threads share the batch out in work items of 1024 matrices (src/lu.pyx,
+    # CHUNK_MATRICES), taken dynamically: whichever thread runs a slice, its answer is
+    # the serial one, bit for bit, also across item boundaries and in a partial last
+    # group; a singular slice only changes its own result.
+    a = _randn(rng, (n_batch, k, k), dtype)
+    a[1030] = 0
+    b = _randn(rng, (n_batch, k, 2), dtype)
+
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return (fl.inv(a, errors="nan"), fl.det(a), fl.solve(a, b, errors="nan"),
+                    *fl.lu_factor(a), fl.slogdet(a)[1])
     with threadpoolctl.threadpool_limits(1):
-        one = fl.inv(a), fl.det(a), fl.lu_factor(a)[0]
+        one = run()
     with threadpoolctl.threadpool_limits(2):
-        two = fl.inv(a), fl.det(a), fl.lu_factor(a)[0]
+        two = run()
     for x, y in zip(one, two):
         np.testing.assert_array_equal(x, y)
+    assert np.isnan(one[0][1030]).all() and one[1][1030] == 0
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
