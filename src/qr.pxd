@@ -320,6 +320,28 @@ cdef inline void org2r(Py_ssize_t m, Py_ssize_t mc, Py_ssize_t k, const real* a,
 
 # ------------------------------------------------------------ compact WY blocks
 
+cdef inline void copy_strided(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
+                              Py_ssize_t csa, real* d, Py_ssize_t rsd,
+                              Py_ssize_t csd) noexcept nogil:
+    """D := A (m x n, any strides both).  The loop order follows the unit strides: down
+    columns when both are column-major (a memcpy per column), else in tiles of 8 rows
+    by all n columns, so that a transposing copy reads 8 short row pieces and writes
+    runs of 8 that all stay in L1 (an element-by-element transpose of a row block,
+    with a cache miss per write, cost as much as factoring it)."""
+    cdef Py_ssize_t i, i0, j, t, m8 = m - m % 8
+    if rsa == 1 and rsd == 1:
+        for j in range(n):
+            for i in range(m):
+                d[j * csd + i] = a[j * csa + i]
+        return
+    for i0 in range(0, m8, 8):
+        for j in range(n):
+            for t in range(8):
+                d[(i0 + t) * rsd + j * csd] = a[(i0 + t) * rsa + j * csa]
+    for i in range(m8, m):
+        for j in range(n):
+            d[i * rsd + j * csd] = a[i * rsa + j * csa]
+
 cdef inline void v_explicit(Py_ssize_t b, real* a, Py_ssize_t rsa, Py_ssize_t csa,
                             real* saved) noexcept nogil:
     """Make the b x b top of V (at a) explicit for the GEMM: unit diagonal, zeros above;
@@ -452,13 +474,9 @@ cdef inline int geqrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
         j = p * nb
         jb = imin(nb, k - j)
         mj = m - j
-        for i in range(mj):                                                      # 1.
-            for c in range(jb):
-                pb[c * mj + i] = a[(j + i) * rsa + (j + c) * csa]
+        copy_strided(mj, jb, a + j * rsa + j * csa, rsa, csa, pb, 1, mj)          # 1.
         geqr2(mj, jb, pb, 1, mj, tau + j, w)
-        for i in range(mj):
-            for c in range(jb):
-                a[(j + i) * rsa + (j + c) * csa] = pb[c * mj + i]
+        copy_strided(mj, jb, pb, 1, mj, a + j * rsa + j * csa, rsa, csa)
         if j + jb >= n and tbuf == NULL:
             break
         for c in range(jb):                                  # V explicit in the buffer
@@ -568,9 +586,7 @@ cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssiz
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
     cdef const real* ai = a + i * b * rsa
     cdef int info
-    for r in range(rows):
-        for c in range(n):
-            ci[c * rows + r] = ai[r * rsa + c * csa]
+    copy_strided(rows, n, ai, rsa, csa, ci, 1, rows)
     info = geqrf(rows, n, ci, 1, rows, taus + i * n, tbufs + i * qr_t_size(n, n), 1)
     for r in range(n):
         for c in range(n):

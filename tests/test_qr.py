@@ -369,3 +369,19 @@ def test_tall_skinny_nan(rng):
     a[4321, 3] = np.nan
     q, r = fl.qr(a)
     assert np.isnan(r).any() and np.isnan(q).any()
+
+
+@pytest.mark.parametrize("m,n", [(203, 150), (150, 203), (9001, 30)])
+def test_blocked_copy_tails(m, n, dtype, rng):
+    """geqrf's panel copies and TSQR's block copies (qr.pxd copy_strided) go by tiles of
+    8 rows when they transpose: row counts that are not multiples of 8, blocked shapes
+    (m n > QR_SMALL_MN) and TSQR, from C and Fortran inputs, give numpy's factors."""
+    a = _well_conditioned(rng, m, n, dtype) if m >= n else _randn(rng, (m, n)).astype(dtype)
+    tol = THRESHOLD * max(m, n) * eps(dtype) * 10
+    for x in (a, np.asfortranarray(a), a[::-1][::-1]):
+        q, r = fl.qr(x)
+        _check_factors(a, q, r)
+        qn, rn = np.linalg.qr(a)
+        if m >= n:
+            assert np.abs(q - qn).max() <= tol
+            assert np.abs(r - rn).max() <= tol * np.abs(rn).max()
