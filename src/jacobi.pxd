@@ -25,8 +25,10 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      Schur decomposition of the Gram matrix, GVL4 §8.5.2); sweeps in de Rijk's order
      (SIAM J. Sci. Stat. Comput. 10(2), 1989): before pairing column i with i+1..n-1,
      swap the remaining column of largest norm into place, which converges in fewer
-     sweeps and leaves the columns nearly sorted.  Column norms are recomputed after
-     each rotation, never downdated, so tiny columns keep relative accuracy.
+     sweeps and leaves the columns nearly sorted.  A rotated pair's squared norms
+     are updated by the 2 x 2 Schur decomposition (a - t c, b + t c) unless that
+     cancels more than half (then recomputed, as LAPACK's dgsvj0 does), and all are
+     recomputed at each sweep's start, so tiny columns keep relative accuracy.
      At most MAX_SWEEPS sweeps; a stop without convergence returns a status.
   4. X V_x = U_x S gives R = V_x S U_x^T, so U = Q V_x (the reflectors applied to
      V_x, padded with the identity for the full basis; tall: Q_t by one GEMM) and
