@@ -625,3 +625,54 @@ def test_property_svd_and_eigh(batch, m, n, kind, dtype, layout, seed):
     np.testing.assert_allclose(fl.svdvals(h), s, rtol=0,
                                atol=50 * h.shape[-1] * eps(dtype) * max(1, np.abs(s).max()))
     np.testing.assert_array_equal(a, before)
+
+
+# ------------------------------------------- large orders (the sweeps' norm update)
+
+@pytest.mark.parametrize("native", [False, True])
+@pytest.mark.parametrize("n", [199, 256])
+def test_large_order_residuals(n, native, dtype, rng):
+    """Orders above the battery's: svd and eigh residuals, singular values against
+    numpy, float32 computed natively or in float64 (the sweeps update the rotated
+    columns' squared norms and recompute them only on cancellation)."""
+    a = _randn(rng, (n, n), dtype)
+    with fastla.float32_compute("float32" if native else "float64"):
+        _assert_svd(a, fl.svd(a), True)
+        np.testing.assert_allclose(fl.svdvals(a), np.linalg.svd(a, compute_uv=False),
+                                   rtol=50 * n * eps(dtype), atol=0)
+        h = a @ a.T + np.eye(n, dtype=dtype)
+        w, v = fl.eigh(h)
+        _assert_eigh(h, w, v)
+
+
+def test_large_graded_relative_accuracy_consistent(rng):
+    """A two-sided graded n = 160 matrix D1 B D2 (30 decades): the singular values of
+    A, A^T and a row/column permutation of A agree to 1e-12 relative (each value is
+    determined to about eps cond(B); numpy's gesdd loses the small ones entirely),
+    and so do the eigenvalues of a graded positive definite D C D and its permutation."""
+    n = 160
+    b = rng.standard_normal((n, n))
+    a = 10.0 ** -rng.uniform(0, 15, n)[:, None] * b * 10.0 ** -rng.uniform(0, 15, n)
+    p, q = rng.permutation(n), rng.permutation(n)
+    s = fl.svdvals(a)
+    for other in (fl.svdvals(a.T), fl.svdvals(a[p][:, q]), fl.svd(a[p][:, q]).S):
+        assert np.max(np.abs(other - s) / s) <= 1e-12
+    assert s[-1] / s[0] < 1e-20                # the test would be vacuous otherwise
+    g = rng.standard_normal((n, n))
+    c = np.eye(n) + 0.4 * (g + g.T) / np.linalg.norm(g + g.T, 2)
+    d = 10.0 ** -rng.uniform(0, 20, n)
+    h = d[:, None] * c * d
+    w = fl.eigvalsh(h)
+    for other in (fl.eigvalsh(h[p][:, p]), fl.eigh(h[p][:, p]).eigenvalues):
+        assert np.max(np.abs(other - w) / w) <= 1e-12
+
+
+@pytest.mark.parametrize("dtype_", [np.float32, np.float64])
+def test_large_rank_deficient(dtype_, rng):
+    """Rank 100 of n = 220: residuals hold and the trailing values are at rounding level."""
+    n, r = 220, 100
+    a = (_randn(rng, (n, r)) @ _randn(rng, (r, n))).astype(dtype_)
+    res = fl.svd(a)
+    _assert_svd(a, res, True)
+    assert res.S[r:].max() <= 50 * n * eps(dtype_) * res.S[0]
+    assert res.S[r - 1] > 1e-3 * res.S[0]
