@@ -52,6 +52,11 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
   the kernel zeroes each fresh (huge) page at its first touch, ~43 ns per 512 bytes
   here, which numpy pays as well.  So one thread cannot reach 5x numpy at k = 8
   (61 ns) unless nearly all of the compute hides under that memory floor of ~44.
+  On a 2-core Xeon (AVX-512, shared and loaded) the element-by-element gather and
+  scatter were most of the in-cache time; as 8 x 8 block transposes with vector
+  shuffles (lanes_gather) they took 100000 x 8 x 8 from 1.87x to 2.76x numpy and
+  16 x 16 from 1.69x to 2.25x (one thread), while a.copy() alone, the fresh-output
+  floor, was 120-160 ns per 8 x 8 there against numpy's 550-600: at most ~4x.
 
 NaN and Inf: only a pivot `d <= 0` is a failure, so a NaN pivot propagates into the
 factor as IEEE arithmetic dictates, exactly as numpy.linalg.cholesky does on OpenBLAS
@@ -279,27 +284,104 @@ cdef inline void lanes_zero_strict_upper(fixed_k* size, real* x) noexcept nogil:
                 x[(i * k + j) * LANES + l] = 0
 
 
+# An 8 x 8 block transpose, d[c*dst_rs + r] := s[r*src_rs + c], with the vector shuffles
+# of the target (24 per block: unpack pairs, then exchange 128-bit quarters twice), where
+# element by element it is 64 scalar loads and stores: the gather and scatter of the
+# lanes were half the in-cache time of the k = 8 stacks.  Data movement only, so the
+# factors are the same bits.  Elsewhere a plain loop.
+cdef extern from *:
+    """
+    #if defined(__AVX512F__)
+    #include <immintrin.h>
+    static inline void fastla_t8x8_d(const double* s, ptrdiff_t srs, double* d, ptrdiff_t drs) {
+        __m512d r[8], t[8], u[8];
+        int i;
+        for (i = 0; i < 8; i++) r[i] = _mm512_loadu_pd(s + i * srs);
+        for (i = 0; i < 4; i++) {            /* t[2i] = (r0 r1 pairs of even columns) */
+            t[2 * i] = _mm512_unpacklo_pd(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm512_unpackhi_pd(r[2 * i], r[2 * i + 1]);
+        }
+        for (i = 0; i < 2; i++) {            /* quarters 0,2 | 1,3 of rows 0-3 and 4-7 */
+            u[4 * i] = _mm512_shuffle_f64x2(t[4 * i], t[4 * i + 2], 0x88);
+            u[4 * i + 1] = _mm512_shuffle_f64x2(t[4 * i], t[4 * i + 2], 0xDD);
+            u[4 * i + 2] = _mm512_shuffle_f64x2(t[4 * i + 1], t[4 * i + 3], 0x88);
+            u[4 * i + 3] = _mm512_shuffle_f64x2(t[4 * i + 1], t[4 * i + 3], 0xDD);
+        }
+        _mm512_storeu_pd(d + 0 * drs, _mm512_shuffle_f64x2(u[0], u[4], 0x88));
+        _mm512_storeu_pd(d + 4 * drs, _mm512_shuffle_f64x2(u[0], u[4], 0xDD));
+        _mm512_storeu_pd(d + 2 * drs, _mm512_shuffle_f64x2(u[1], u[5], 0x88));
+        _mm512_storeu_pd(d + 6 * drs, _mm512_shuffle_f64x2(u[1], u[5], 0xDD));
+        _mm512_storeu_pd(d + 1 * drs, _mm512_shuffle_f64x2(u[2], u[6], 0x88));
+        _mm512_storeu_pd(d + 5 * drs, _mm512_shuffle_f64x2(u[2], u[6], 0xDD));
+        _mm512_storeu_pd(d + 3 * drs, _mm512_shuffle_f64x2(u[3], u[7], 0x88));
+        _mm512_storeu_pd(d + 7 * drs, _mm512_shuffle_f64x2(u[3], u[7], 0xDD));
+    }
+    #else
+    static inline void fastla_t8x8_d(const double* s, ptrdiff_t srs, double* d, ptrdiff_t drs) {
+        int r, c;
+        for (r = 0; r < 8; r++) for (c = 0; c < 8; c++) d[c * drs + r] = s[r * srs + c];
+    }
+    #endif
+    #if defined(__AVX__)
+    #include <immintrin.h>
+    static inline void fastla_t8x8_f(const float* s, ptrdiff_t srs, float* d, ptrdiff_t drs) {
+        __m256 r[8], t[8], u[8];
+        int i;
+        for (i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(s + i * srs);
+        for (i = 0; i < 4; i++) {
+            t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+            t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+        }
+        for (i = 0; i < 2; i++) {            /* 4 x 4 transposes within 128-bit halves */
+            u[4 * i] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+            u[4 * i + 1] = _mm256_shuffle_ps(t[4 * i], t[4 * i + 2], 0xEE);
+            u[4 * i + 2] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+            u[4 * i + 3] = _mm256_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xEE);
+        }
+        for (i = 0; i < 4; i++) {            /* halves: rows 0-3 | rows 4-7 */
+            _mm256_storeu_ps(d + i * drs, _mm256_permute2f128_ps(u[i], u[4 + i], 0x20));
+            _mm256_storeu_ps(d + (i + 4) * drs, _mm256_permute2f128_ps(u[i], u[4 + i], 0x31));
+        }
+    }
+    #else
+    static inline void fastla_t8x8_f(const float* s, ptrdiff_t srs, float* d, ptrdiff_t drs) {
+        int r, c;
+        for (r = 0; r < 8; r++) for (c = 0; c < 8; c++) d[c * drs + r] = s[r * srs + c];
+    }
+    #endif
+    """
+    void _t8x8_d "fastla_t8x8_d"(const double* s, Py_ssize_t srs, double* d,
+                                 Py_ssize_t drs) noexcept nogil
+    void _t8x8_f "fastla_t8x8_f"(const float* s, Py_ssize_t srs, float* d,
+                                 Py_ssize_t drs) noexcept nogil
+
+
+cdef inline void transpose8x8(const real* s, Py_ssize_t srs, real* d, Py_ssize_t drs) noexcept nogil:
+    if real is double:
+        _t8x8_d(s, srs, d, drs)
+    else:
+        _t8x8_f(s, srs, d, drs)
+
+
 cdef inline void lanes_gather(fixed_k* size, const real* a, real* x) noexcept nogil:
-    """x := LANES consecutive row-major k x k matrices at a, interleaved.  k is a literal,
-    so every trip count is known; each row of each matrix is read as one contiguous run."""
-    cdef Py_ssize_t k = fixed_size(size), i, j, l
-    cdef const real* al
-    for l in range(LANES):
-        al = a + l * k * k
-        for i in range(k):
-            for j in range(k):
-                x[(i * k + j) * LANES + l] = al[i * k + j]
+    """x := LANES consecutive row-major k x k matrices at a, interleaved: the LANES x k^2
+    matrix (lane, element) transposed, in 8 x 8 blocks with vector shuffles, the last
+    k^2 mod 8 elements one by one.  k is a literal, so every trip count is known."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, h, l
+    for h in range(0, LANES, 8):
+        for e0 in range(0, k * k - 7, 8):
+            transpose8x8(a + h * k * k + e0, k * k, x + e0 * LANES + h, LANES)
+    for e in range(k * k - k * k % 8, k * k):
+        for l in range(LANES):
+            x[e * LANES + l] = a[l * k * k + e]
 
 
 cdef inline void lanes_scatter(fixed_k* size, const real* x, real* a) noexcept nogil:
-    """The inverse of lanes_gather, in blocks of 4 consecutive elements: a 4 x LANES
-    transposition the compiler does with vector shuffles, then one vector store per
-    matrix (element by element, the four output streams are scalar stores)."""
-    cdef Py_ssize_t k = fixed_size(size), e0, e, q, l
-    for e0 in range(0, k * k - 3, 4):
-        for l in range(LANES):
-            for q in range(4):
-                a[l * k * k + e0 + q] = x[(e0 + q) * LANES + l]
-    for e in range(k * k - k * k % 4, k * k):
+    """The inverse of lanes_gather."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, h, l
+    for h in range(0, LANES, 8):
+        for e0 in range(0, k * k - 7, 8):
+            transpose8x8(x + e0 * LANES + h, LANES, a + h * k * k + e0, k * k)
+    for e in range(k * k - k * k % 8, k * k):
         for l in range(LANES):
             a[l * k * k + e] = x[e * LANES + l]

@@ -397,6 +397,27 @@ def test_one_and_two_threads_identical(rng):
     np.testing.assert_allclose(r1, r2, rtol=1e-13, atol=1e-13 * np.abs(r1).max())
 
 
+@pytest.mark.parametrize("k", [2, 3, 4, 5, 6, 7, 8, 16])
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize("cdtype", [np.float32, np.float64])
+def test_full_lane_groups_equal_single_and_strided(k, lower, cdtype, rng):
+    """Full groups of LANES = 16 consecutive row-major matrices are gathered and
+    scattered by 8 x 8 block transposes (vector shuffles), the rest element by element:
+    the same bits as single calls (k <= 8) and as a strided copy of the stack (which
+    takes the element-by-element gather).  cho_factor computes float32 in float32."""
+    a = spd_matrix(rng, (2 * 16 + 3, k, k), cdtype)
+    c, _ = fl.cho_factor(a, lower=lower)
+    strided = np.empty((a.shape[0], k, 2 * k), cdtype)[:, :, ::2]
+    strided[...] = a
+    np.testing.assert_array_equal(fl.cho_factor(strided, lower=lower)[0], c)
+    for t in range(a.shape[0]):
+        if k <= 8:
+            np.testing.assert_array_equal(c[t], fl.cho_factor(a[t], lower=lower)[0])
+        tri = np.tril if lower else np.triu
+        f = tri(c[t])
+        assert _factor_residual(a[t], f, not lower) <= THRESHOLD
+
+
 @pytest.mark.parametrize("k, dtype", [(8, np.float64), (3, np.float32)])
 @pytest.mark.parametrize("threads", [1, 2])
 def test_large_stacks_equal_small_ones(k, dtype, threads, rng):
