@@ -25,7 +25,9 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      Schur decomposition of the Gram matrix, GVL4 §8.5.2); sweeps in de Rijk's order
      (SIAM J. Sci. Stat. Comput. 10(2), 1989): before pairing column i with i+1..n-1,
      swap the remaining column of largest norm into place, which converges in fewer
-     sweeps and leaves the columns nearly sorted.  A rotated pair's squared norms
+     sweeps and leaves the columns nearly sorted; orders up to ROUND_ROBIN_MAX_LEN
+     take round-robin rounds instead, whose angles do not wait for each other
+     (jacobi_sweeps).  A rotated pair's squared norms
      are updated by the 2 x 2 Schur decomposition (a - t c, b + t c) unless that
      cancels more than half (then recomputed, as LAPACK's dgsvj0 does), and all are
      recomputed at each sweep's start, so tiny columns keep relative accuracy.
@@ -83,6 +85,7 @@ cdef enum:
     MAX_SWEEPS = 30        # LAPACK's gesvj stops at 30 as well
     ROW_SORT_RATIO = 8     # rows are sorted when their max-norms differ more
     EXP_BUCKETS = 2100     # binary exponents of doubles, 1024 down to -1073, and zero
+    ROUND_ROBIN_MAX_LEN = 96   # jacobi_sweeps: round-robin order up to this order
 
 
 cdef inline real eps_of(real x) noexcept nogil:
@@ -286,69 +289,152 @@ cdef inline void qrcp(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
 
 # --------------------------------------------------------------- one-sided Jacobi
 
+cdef inline bint rotate_pair(Py_ssize_t i, Py_ssize_t j, real c, Py_ssize_t len_x,
+                             real* x, Py_ssize_t ldx, real* v, Py_ssize_t len_v,
+                             Py_ssize_t ldv, real* sq, real tol, real tiny,
+                             real negl) noexcept nogil:
+    """One step of one-sided Jacobi: rotate columns i and j of X (and rows i, j of v
+    unless v is NULL) to make them orthogonal, unless they are to tol already (or one
+    is negligible); sq[i], sq[j] follow.  c = x_i^T x_j (not used when a squared
+    norm is below tiny).  Returns whether it rotated."""
+    cdef real a = sq[i], b = sq[j], t, nx, ny
+    if a >= tiny and b >= tiny:
+        if fabs(c) <= tol * sqrt(a) * sqrt(b):
+            return False
+        t = jacobi_tangent(a, b, c)
+        c = t * c           # the 2 x 2 Schur update: a - t c, b + t c
+    else:
+        # A squared norm underflowed (or lost digits to gradual underflow):
+        # decide and rotate from the cosine of unit vectors instead.
+        nx = nrm2(len_x, x + i * ldx, 1)
+        ny = nrm2(len_x, x + j * ldx, 1)
+        if nx < negl or ny < negl:
+            return False
+        c = scaled_cosine(len_x, x + i * ldx, x + j * ldx, nx, ny)
+        if fabs(c) <= tol:
+            return False
+        t = tangent_of(((ny / nx) - (nx / ny)) / (2 * c))
+        sq[i] = 0           # norms near underflow: recomputed
+        sq[j] = 0
+        c = 0
+    apply_rotation(i, j, t, c, len_x, x, ldx, v, len_v, ldv, sq)
+    return True
+
+
+cdef inline void apply_rotation(Py_ssize_t i, Py_ssize_t j, real t, real tc,
+                                Py_ssize_t len_x, real* x, Py_ssize_t ldx, real* v,
+                                Py_ssize_t len_v, Py_ssize_t ldv, real* sq) noexcept nogil:
+    """Rotate columns i, j of X (rows i, j of v unless NULL) by the angle of tangent t;
+    tc = t x_i^T x_j updates their squared norms sq[i] - tc, sq[j] + tc (recomputed
+    where that cancels, updated_norm)."""
+    cdef real cs = 1 / sqrt(1 + t * t), sn
+    sn = cs * t
+    rotate(len_x, x + i * ldx, x + j * ldx, cs, sn)
+    sq[i] = updated_norm(len_x, x + i * ldx, sq[i], sq[i] - tc)
+    sq[j] = updated_norm(len_x, x + j * ldx, sq[j], sq[j] + tc)
+    if v != NULL:
+        rotate(len_v, v + i * ldv, v + j * ldv, cs, sn)
+
+
 cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_t ldx,
                               real* v, Py_ssize_t len_v, Py_ssize_t ldv, real* sq,
                               real tol) noexcept nogil:
     """Orthogonalise the n columns of X (stored as rows: column i at x + i*ldx, length
-    len_x) by one-sided Jacobi rotations in de Rijk's order, applying the same
-    rotations to the rows of v (V_x^T, length len_v) unless v is NULL.  sq: n reals,
-    the squared column norms on return.  0 on convergence, 1 after MAX_SWEEPS."""
-    cdef Py_ssize_t i, j, p, sweep, rotated
-    cdef real a, b, c, t, cs, sn, nx, ny
+    len_x) by one-sided Jacobi rotations, applying the same rotations to the rows of
+    v (V_x^T, length len_v) unless v is NULL.  sq: n reals, the squared column norms
+    on return.  0 on convergence, 1 after MAX_SWEEPS.
+
+    The order of a sweep's pairs depends on the columns' length:
+      - long columns: de Rijk's row-cyclic order (pair i with i+1..n-1 after swapping
+        the largest remaining column into place), which saves about a sweep;
+      - short ones (len_x <= ROUND_ROBIN_MAX_LEN): round-robin rounds of disjoint
+        pairs (round_of).  Each pair's angle waits for its dot product, and each dot
+        product for the previous rotation of a shared column: a chain of two
+        square roots and two divisions (~100 cycles) per pair, which the row-cyclic
+        order pays in full and which exceeds the vector work of columns this short.
+        The pairs of a round share no column, so their dot products run first, then
+        their angles as independent chains that the divider pipelines, then the
+        rotations.  Measured against de Rijk's order (one thread, Zen 4, random
+        matrices): svdvals 1.67 / 1.37 / 1.34 / 1.11x faster at n = 16 / 32 / 64 /
+        96, svd 1.55 / 1.25 / 1.10 / 1.06x, despite about one sweep more; slower
+        from n = 128 (0.96x), where the vector work hides the chain."""
+    cdef Py_ssize_t i, j, p, t, sweep, rotated, r, n_rounds = n - 1 + (n & 1), n_pairs
+    cdef Py_ssize_t pi[ROUND_ROBIN_MAX_LEN]
+    cdef Py_ssize_t pj[ROUND_ROBIN_MAX_LEN]
+    cdef real cp[ROUND_ROBIN_MAX_LEN]
+    cdef real tp[ROUND_ROBIN_MAX_LEN]
+    cdef real a, b
     cdef real tiny = (FLT_MIN if real is float else DBL_MIN) / eps_of(tol)
     cdef real negl = negligible(len_x, tol)
+    cdef bint rounds = n <= ROUND_ROBIN_MAX_LEN and len_x <= ROUND_ROBIN_MAX_LEN
     for sweep in range(MAX_SWEEPS):
         # Exact norms at every sweep's start: the updated ones drift by a few u per
         # rotation, and the last (rotation-free) sweep's are the singular values.
         for i in range(n):
             sq[i] = dot(len_x, x + i * ldx, x + i * ldx)
         rotated = 0
-        for i in range(n - 1):
-            p = i
-            for j in range(i + 1, n):
-                if sq[j] > sq[p]:
-                    p = j
-            if p != i:
-                swap(len_x, x + i * ldx, x + p * ldx)
-                if v != NULL:
-                    swap(len_v, v + i * ldv, v + p * ldv)
-                sq[i], sq[p] = sq[p], sq[i]
-            for j in range(i + 1, n):
-                a = sq[i]
-                b = sq[j]
-                if a >= tiny and b >= tiny:
-                    c = dot(len_x, x + i * ldx, x + j * ldx)
-                    if fabs(c) <= tol * sqrt(a) * sqrt(b):
-                        continue
-                    t = jacobi_tangent(a, b, c)
-                    c = t * c           # the 2 x 2 Schur update: a - t c, b + t c
-                else:
-                    # A squared norm underflowed (or lost digits to gradual underflow):
-                    # decide and rotate from the cosine of unit vectors instead.
-                    nx = nrm2(len_x, x + i * ldx, 1)
-                    ny = nrm2(len_x, x + j * ldx, 1)
-                    if nx < negl or ny < negl:
-                        continue
-                    c = scaled_cosine(len_x, x + i * ldx, x + j * ldx, nx, ny)
-                    if fabs(c) <= tol:
-                        continue
-                    t = tangent_of(((ny / nx) - (nx / ny)) / (2 * c))
-                    a = 0               # norms near underflow: recomputed
-                    b = 0
-                    c = 0
-                rotated += 1
-                cs = 1 / sqrt(1 + t * t)
-                sn = cs * t
-                rotate(len_x, x + i * ldx, x + j * ldx, cs, sn)
-                sq[i] = updated_norm(len_x, x + i * ldx, a, a - c)
-                sq[j] = updated_norm(len_x, x + j * ldx, b, b + c)
-                if v != NULL:
-                    rotate(len_v, v + i * ldv, v + j * ldv, cs, sn)
+        if rounds:
+            for r in range(n_rounds):
+                n_pairs = round_of(n, r, pi, pj)
+                for t in range(n_pairs):
+                    cp[t] = dot(len_x, x + pi[t] * ldx, x + pj[t] * ldx)
+                for t in range(n_pairs):      # independent angle chains
+                    a = sq[pi[t]]
+                    b = sq[pj[t]]
+                    tp[t] = 0
+                    if a >= tiny and b >= tiny:
+                        if fabs(cp[t]) > tol * sqrt(a) * sqrt(b):
+                            tp[t] = jacobi_tangent(a, b, cp[t])
+                    else:
+                        tp[t] = -2          # near underflow: rotate_pair decides
+                for t in range(n_pairs):
+                    if tp[t] == -2:
+                        rotated += rotate_pair(pi[t], pj[t], cp[t], len_x, x, ldx, v,
+                                               len_v, ldv, sq, tol, tiny, negl)
+                    elif tp[t] != 0:
+                        rotated += 1
+                        apply_rotation(pi[t], pj[t], tp[t], tp[t] * cp[t], len_x, x,
+                                       ldx, v, len_v, ldv, sq)
+        else:
+            for i in range(n - 1):
+                p = i
+                for j in range(i + 1, n):
+                    if sq[j] > sq[p]:
+                        p = j
+                if p != i:
+                    swap(len_x, x + i * ldx, x + p * ldx)
+                    if v != NULL:
+                        swap(len_v, v + i * ldv, v + p * ldv)
+                    sq[i], sq[p] = sq[p], sq[i]
+                for j in range(i + 1, n):
+                    rotated += rotate_pair(i, j, dot(len_x, x + i * ldx, x + j * ldx),
+                                           len_x, x, ldx, v, len_v, ldv, sq, tol, tiny,
+                                           negl)
         if rotated == 0:
             return 0
     for i in range(n):
         sq[i] = dot(len_x, x + i * ldx, x + i * ldx)
     return 1
+
+
+cdef inline Py_ssize_t round_of(Py_ssize_t k, Py_ssize_t r, Py_ssize_t* pi,
+                                Py_ssize_t* pj) noexcept nogil:
+    """Round r (0 <= r < k + k % 2 - 1) of the round-robin (tournament) order of the
+    k(k-1)/2 index pairs, by the circle method: k // 2 disjoint pairs (i, j), i < j,
+    in pi, pj; returns their number.  A parallel ordering, equivalent to the cyclic
+    one (Luk & Park, SIAM J. Sci. Stat. Comput. 10(1), 1989)."""
+    cdef Py_ssize_t kk = k + (k & 1), t, a, b, count = 0
+    for t in range(kk // 2):
+        if t == 0:
+            a, b = r, kk - 1
+        else:
+            a, b = (r + t) % (kk - 1), (r - t + kk - 1) % (kk - 1)
+        if a >= k or b >= k:
+            continue                # the dummy player of an odd k
+        pi[count] = a if a < b else b
+        pj[count] = b if a < b else a
+        count += 1
+    return count
 
 
 cdef inline void complete_orthonormal(Py_ssize_t n, Py_ssize_t k0, real* u,
@@ -870,27 +956,16 @@ cdef enum:
 
 cdef inline Py_ssize_t round_robin(Py_ssize_t k, Py_ssize_t* pi, Py_ssize_t* pj,
                                    Py_ssize_t* rstart) noexcept nogil:
-    """The k(k-1)/2 index pairs of one sweep in round-robin (tournament) order: the
-    rounds of the circle method, each a set of disjoint pairs (a parallel ordering,
-    equivalent to the cyclic one: Luk & Park, SIAM J. Sci. Stat. Comput. 10(1),
-    1989).  Round r is pairs rstart[r] .. rstart[r+1]-1 (k + k % 2 - 1 rounds).  No
-    pair of a round touches another's columns, so the lane kernels compute the
-    rotation angles of a whole round first, from the same matrix: independent chains
-    of divisions and square roots that the divider pipelines, where one pair at a
-    time waits for the last.  Returns the number of pairs."""
-    cdef Py_ssize_t kk = k + (k & 1), r, t, a, b, count = 0
+    """The k(k-1)/2 index pairs of one sweep in round-robin order (round_of), round r
+    at pairs rstart[r] .. rstart[r+1]-1 (k + k % 2 - 1 rounds).  No pair of a round
+    touches another's columns, so the lane kernels compute the rotation angles of a
+    whole round first, from the same matrix: independent chains of divisions and
+    square roots that the divider pipelines, where one pair at a time waits for the
+    last.  Returns the number of pairs."""
+    cdef Py_ssize_t kk = k + (k & 1), r, count = 0
     for r in range(kk - 1):
         rstart[r] = count
-        for t in range(kk // 2):
-            if t == 0:
-                a, b = r, kk - 1
-            else:
-                a, b = (r + t) % (kk - 1), (r - t + kk - 1) % (kk - 1)
-            if a >= k or b >= k:
-                continue                # the dummy player of an odd k
-            pi[count] = a if a < b else b
-            pj[count] = b if a < b else a
-            count += 1
+        count += round_of(k, r, pi + count, pj + count)
     rstart[kk - 1] = count
     return count
 

@@ -101,6 +101,23 @@ def test_singular_values_without_vectors_match(shape, dtype, rng):
     np.testing.assert_array_equal(fl.svdvals(a), s)
 
 
+@pytest.mark.parametrize("n", [96, 97])
+def test_both_sweep_orders(n, dtype, rng):
+    """Orders up to 96 sweep in round-robin rounds, larger ones in de Rijk's order
+    (jacobi.pxd, ROUND_ROBIN_MAX_LEN): both give numpy's singular values and
+    eigenvalues within the scaled residual bounds."""
+    a = _randn(rng, (n, n), dtype)
+    r = fl.svd(a)
+    _assert_svd(a, r, True)
+    np.testing.assert_allclose(r.S, np.linalg.svd(a, compute_uv=False),
+                               rtol=50 * n * eps(dtype), atol=0)
+    h = a + a.T
+    w, v = fl.eigh(h)
+    _assert_eigh(h, w, v)
+    np.testing.assert_allclose(w, np.linalg.eigvalsh(h),
+                               atol=50 * n * eps(dtype) * np.abs(w).max(), rtol=0)
+
+
 def test_graded_battery_relative_accuracy():
     """Every singular value / eigenvalue of the graded battery to 1e-13 relative
     (numpy's gesdd and syevd are off by up to 1e7 and 1e31 on the same matrices)."""
