@@ -7,6 +7,7 @@ without the GIL; a stack whose total work pays for an OpenMP region runs whole
 matrices per thread, each thread with its own workspace.
 """
 
+import numpy as np
 cimport numpy as cnp
 from cython.parallel cimport parallel, prange
 from libc.stdlib cimport malloc, free
@@ -18,7 +19,7 @@ from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
-from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
+from jacobi cimport (JLANES, DBL_EPSILON, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
                      lanes_fit, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes,
                      eigh_one, syevj_chol_workspace)
 
@@ -388,6 +389,8 @@ def eigh_batched(cnp.ndarray a, bint lower, cnp.ndarray w, cnp.ndarray z, cnp.nd
 cdef enum:
     SMALL_CALL = 16
     SMALL_WORK = 3400       # doubles, >= gesvj_workspace(16, 16, 0) (checked per call)
+    SMALL_ROWS = 32         # lstsq_2d: rows of A (columns up to SMALL_CALL)
+    SMALL_LSTSQ_WORK = 4400     # doubles, >= gesvj_workspace(32, 16, 16)
 
 
 cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
@@ -475,3 +478,100 @@ def eigh_2d(x, bint lower, bint vectors, bint f32):
     if not vectors:
         return _result(1, n, typenum, w, False)
     return _result(1, n, typenum, w, False), _result(2, n, typenum, z, True)
+
+
+cdef inline bint _small_float(object x, int nd, int typenum, bint f32) noexcept:
+    """Whether x is an aligned nd-dimensional ndarray of float64 (or float32, computed
+    in float64) whose type equals typenum (-1: either)."""
+    if type(x) is not cnp.ndarray:
+        return False
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef int t = cnp.PyArray_TYPE(a)
+    return (cnp.PyArray_NDIM(a) == nd and cnp.PyArray_ISALIGNED(a)
+            and (t == cnp.NPY_DOUBLE or (f32 and t == cnp.NPY_FLOAT))
+            and (typenum < 0 or t == typenum))
+
+
+cdef inline double _at(cnp.ndarray a, Py_ssize_t i, Py_ssize_t j) noexcept:
+    """a[i, j] (a[i] of a vector) as a double, any strides."""
+    cdef char* p = <char*>cnp.PyArray_DATA(a) + i * cnp.PyArray_STRIDE(a, 0)
+    if cnp.PyArray_NDIM(a) == 2:
+        p += j * cnp.PyArray_STRIDE(a, 1)
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:
+        return (<float*>p)[0]
+    return (<double*>p)[0]
+
+
+def lstsq_2d(a, b, rcond, bint f32):
+    """numpy.linalg.lstsq's (x, residuals, rank, s) of one small system, A m x n with
+    m >= n, m <= SMALL_ROWS, n <= SMALL_CALL, b a vector or at most SMALL_CALL columns
+    of A's dtype, rcond None or a number; else None.  The general path's algorithm
+    (gesvj returns U^T b with the SVD) in stack buffers, without its dozen numpy
+    calls (~40 us of a 4 x 4 call's 42)."""
+    if not (_small_float(a, 2, -1, f32) and (_small_float(b, 1, cnp.PyArray_TYPE(a), f32)
+                                              or _small_float(b, 2, cnp.PyArray_TYPE(a), f32))):
+        return None
+    cdef cnp.ndarray A = <cnp.ndarray>a, B = <cnp.ndarray>b
+    cdef Py_ssize_t m = cnp.PyArray_DIM(A, 0), n = cnp.PyArray_DIM(A, 1), i, j, r, rank = 0
+    cdef bint vector = cnp.PyArray_NDIM(B) == 1
+    cdef Py_ssize_t nrhs = 1 if vector else cnp.PyArray_DIM(B, 1)
+    cdef int typenum = cnp.PyArray_TYPE(A)
+    cdef double cut, e, acc
+    if not (0 < n <= m <= SMALL_ROWS and n <= SMALL_CALL and cnp.PyArray_DIM(B, 0) == m
+            and 0 < nrhs <= SMALL_CALL):
+        return None
+    if rcond is None:
+        cut = DBL_EPSILON * m
+    elif type(rcond) is float or type(rcond) is int:
+        cut = <double>rcond
+        if cut < 0:
+            cut = DBL_EPSILON
+    else:
+        return None
+    cdef double w[SMALL_ROWS * (SMALL_CALL + SMALL_CALL)]     # [A B], columns as rows
+    cdef double vh[SMALL_CALL * SMALL_CALL]
+    cdef double s[SMALL_CALL]
+    cdef double y[SMALL_CALL * SMALL_CALL]
+    cdef double work[SMALL_LSTSQ_WORK]
+    cdef double* bt = w + n * m
+    if gesvj_workspace(m, n, nrhs) > sizeof(work):
+        return None
+    for j in range(n):
+        for i in range(m):
+            w[j * m + i] = _at(A, i, j)
+    for r in range(nrhs):
+        for i in range(m):
+            bt[r * m + i] = _at(B, i, r)
+    if gesvj(m, n, w, m, s, NULL, 0, vh, bt, nrhs, work) != 0:
+        return None
+    # x = V (U^T b / s) over the singular values above rcond * s_max (the general
+    # path's rule; (U^T b) / s: a zero component stays 0 however small s is).
+    cut *= s[0]
+    for i in range(n):
+        rank += s[i] > cut
+    for r in range(nrhs):
+        for i in range(n):
+            y[r * n + i] = bt[r * m + i] / s[i] if s[i] > cut else 0
+    cdef double xs[SMALL_CALL * SMALL_CALL]       # x, row-major n x nrhs
+    for j in range(n):
+        for r in range(nrhs):
+            acc = 0
+            for i in range(n):
+                acc += vh[i * n + j] * y[r * n + i]
+            xs[j * nrhs + r] = acc
+    # Residuals ||b - A x||^2 per column when m > n and A has full rank (numpy's rule).
+    cdef double res[SMALL_CALL]
+    cdef Py_ssize_t n_res = nrhs if m > n and rank == n else 0
+    for r in range(n_res):
+        acc = 0
+        for i in range(m):
+            e = _at(B, i, r)
+            for j in range(n):
+                e -= _at(A, i, j) * xs[j * nrhs + r]
+            acc += e * e
+        res[r] = acc
+    cdef cnp.ndarray x = _result(1, n * nrhs, typenum, xs, False)
+    if not vector:
+        x = x.reshape(n, nrhs)
+    return (x, _result(1, n_res, typenum, res, False), np.int32(rank),
+            _result(1, n, typenum, s, False))

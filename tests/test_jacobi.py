@@ -441,6 +441,46 @@ def test_lstsq_rank_deficient_and_stacked(rng):
         fl.lstsq(np.ones(3), np.ones(3))
 
 
+@pytest.mark.parametrize("shape,nrhs", [((1, 1), None), ((4, 4), None), ((8, 5), 3),
+                                        ((32, 16), 16), ((16, 16), 1), ((20, 3), None)])
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_lstsq_small_call_equals_general_path(shape, nrhs, layout, dtype, rng):
+    """A single small system takes lstsq_2d (jacobi.pyx); a stack of one the general
+    path: the same algorithm, so the same results to rounding, types and shapes."""
+    m, n = shape
+    a = _randn(rng, shape, dtype)
+    a[:, -1] = a[:, 0]                        # rank deficient: the rcond cut matters
+    b = _randn(rng, (m,) if nrhs is None else (m, nrhs), dtype)
+    a_in = as_layout(a, layout)
+    b_in = b if layout == "C" else (np.asfortranarray(b) if layout == "F" else b[::-1].copy()[::-1])
+    saved = a_in.copy(), b_in.copy()
+    for rcond in (None, 1e-3, -1):
+        one = fl.lstsq(a_in, b_in, rcond=rcond)
+        stack = fl.lstsq(a[None], b[None] if nrhs is not None else b[None, :, None], rcond=rcond)
+        x = stack[0][0] if nrhs is not None else stack[0][0, :, 0]
+        tol = 100 * m * eps(dtype)
+        assert one[0].dtype == one[1].dtype == one[3].dtype == dtype
+        assert one[0].shape == x.shape and type(one[2]) is np.int32
+        assert one[2] == stack[2][0] == (n - 1 if n > 1 else 1)
+        np.testing.assert_allclose(one[0], x, rtol=0, atol=tol * max(1, np.abs(x).max()))
+        np.testing.assert_allclose(one[3], stack[3][0], rtol=tol)
+        assert one[1].shape == (0,)           # rank deficient: no residuals, as numpy
+    np.testing.assert_array_equal(a_in, saved[0])
+    np.testing.assert_array_equal(b_in, saved[1])
+
+
+def test_lstsq_small_call_residuals_and_nonfinite(rng):
+    a, b = _randn(rng, (9, 4)), _randn(rng, (9, 2))
+    x, res, rank, s = fl.lstsq(a, b)
+    np.testing.assert_allclose(res, ((b - a @ x) ** 2).sum(axis=0), rtol=1e-12)
+    assert rank == 4 and res.shape == (2,)
+    a[2, 1] = np.nan
+    with pytest.raises(np.linalg.LinAlgError, match="SVD did not converge"):
+        np.linalg.lstsq(a, b)
+    with pytest.raises(np.linalg.LinAlgError, match="SVD did not converge"):
+        fl.lstsq(a, b)
+
+
 @pytest.mark.parametrize("p", [None, 2, -2, 1, -1, np.inf, -np.inf, "fro", "nuc"])
 def test_cond_like_numpy(p, rng):
     a = _randn(rng, (3, 4, 4))
