@@ -47,7 +47,7 @@ times slower than LAPACK's bidiagonalisation: Jacobi spends 40-70 n^3 flops wher
 gesdd spends about 8/3 n^3 without vectors.
 
 Symmetric eigenproblem, H = Z diag(w) Z^T, two kernels:
-  - syevj_chol (order > SYEVJ_MAX = 40): H + tau I = L L^T by Cholesky, then gesvj on L^T,
+  - syevj_chol (order > SYEVJ_MAX = 10): H + tau I = L L^T by Cholesky, then gesvj on L^T,
     w = s^2 - tau (Veselic & Hari, Numer. Math. 56, 1989); tau = 0 for positive
     definite H, which keeps every eigenvalue of a graded H = D B D to about
     eps * cond(B) (Demmel & Veselic 1992), else a shift to positive definite (see
@@ -808,9 +808,11 @@ cdef inline int syevj(Py_ssize_t n, real* a, bint lower, real* w, real* z) noexc
 cdef enum:
     # Up to this order (and for every lane kernel) eigh stays two-sided: the
     # Cholesky + gesvj route pays a QR with column pivoting that only a larger
-    # matrix amortises (measured, eigh per matrix, two-sided / Cholesky route:
-    # n = 12 20 / 25 us, 24 91 / 108 us, 32 199 / 212 us, 48 593 / 569 us).
-    SYEVJ_MAX = 40
+    # matrix amortises.  Measured since gesvj sweeps short columns in round-robin
+    # rounds (one call, one thread, Zen 4; two-sided time / Cholesky route's):
+    # eigh n = 6 / 8 / 12 / 16 / 24 / 32 / 40: 0.92 / 1.03 / 1.18 / 1.41 / 1.37 /
+    # 1.67 / 1.62; eigvalsh 0.78 / 0.87 / 1.08 / 1.34 / 1.28 / 1.57 / 1.47.
+    SYEVJ_MAX = 10
 
 
 cdef inline size_t syevj_chol_workspace(Py_ssize_t n) noexcept nogil:

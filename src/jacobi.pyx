@@ -472,8 +472,10 @@ def eigh_2d(x, bint lower, bint vectors, bint f32):
     cdef double a[SMALL_CALL * SMALL_CALL]
     cdef double z[SMALL_CALL * SMALL_CALL]
     cdef double w[SMALL_CALL]
+    cdef double work[SMALL_WORK]
     _load(<cnp.ndarray>x, n, False, a)
-    if syevj(n, a, lower, w, z if vectors else NULL) != 0:
+    if eigh_one(n, a, lower, w, z if vectors else NULL,
+                work if syevj_chol_workspace(n) <= sizeof(work) else NULL) != 0:
         return None
     if not vectors:
         return _result(1, n, typenum, w, False)

@@ -317,9 +317,9 @@ def test_eigh_indefinite_singular_and_repeated(rng):
         np.testing.assert_allclose(w, np.sort(lam), rtol=0, atol=100 * eps(np.float64))
 
 
-@pytest.mark.parametrize("n", [41, 48])
+@pytest.mark.parametrize("n", [11, 16, 41, 48])
 def test_eigh_cholesky_path_indefinite_and_singular(n, rng):
-    """Above order 40 eigh is Cholesky + one-sided Jacobi; indefinite input takes the
+    """Above order 10 eigh is Cholesky + one-sided Jacobi; indefinite input takes the
     shifted Cholesky.  Pairs +-lambda (whose singular vectors of H itself would mix
     the two eigenspaces), zero, singular, negative definite and repeated spectra."""
     q, _ = np.linalg.qr(_randn(rng, (n, n)))
@@ -334,7 +334,7 @@ def test_eigh_cholesky_path_indefinite_and_singular(n, rng):
         np.testing.assert_array_equal(fl.eigvalsh(h), w)
 
 
-@pytest.mark.parametrize("shape", [(17, 8, 8), (9, 5, 5), (3, 45, 45)], ids=str)
+@pytest.mark.parametrize("shape", [(17, 8, 8), (9, 5, 5), (5, 12, 12), (3, 45, 45)], ids=str)
 def test_eigh_reads_contiguous_stack_in_place(shape, rng):
     """A C-contiguous stack of the compute dtype goes to the driver without a working
     copy (lanes with a remainder, and the Cholesky route): it must come back

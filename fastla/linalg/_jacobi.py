@@ -2,7 +2,7 @@
 matrix_rank, lstsq and cond (norm / matrix_norm with ord 2, -2, 'nuc' use svdvals).
 
 The SVD is one-sided Jacobi after QR with column pivoting, the symmetric eigensolver
-the same on a Cholesky factor (two-sided Jacobi up to order 40; src/jacobi.pxd):
+the same on a Cholesky factor (two-sided Jacobi up to order 10; src/jacobi.pxd):
 slower than LAPACK's divide and conquer at large n,
 but every singular value of a graded matrix D1 B D2, and every eigenvalue of a graded
 positive definite D B D, comes out with a small *relative* error (about eps times the
@@ -179,7 +179,7 @@ def eigh(a, UPLO="L", *, errors="raise"):
     """Eigenvalues (ascending) and eigenvectors of a symmetric matrix, as
     ``numpy.linalg.eigh``, read from its lower ('L') or upper ('U') triangle only.
 
-    Jacobi (one-sided on the Cholesky factor; two-sided up to order 40): positive
+    Jacobi (one-sided on the Cholesky factor; two-sided up to order 10): positive
     definite graded matrices get every eigenvalue to high relative accuracy;
     indefinite ones eps * ||a|| absolute accuracy (module docstring).
     """
