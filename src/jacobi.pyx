@@ -393,16 +393,34 @@ cdef enum:
     SMALL_LSTSQ_WORK = 4400     # doubles, >= gesvj_workspace(32, 16, 16)
 
 
-cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
+cdef inline bint _small_float(object x, int nd, int typenum, bint f32) noexcept:
+    """Whether x is an aligned nd-dimensional ndarray of float64 (or float32, computed
+    in float64) whose type equals typenum (-1: either)."""
     if type(x) is not cnp.ndarray:
         return False
     cdef cnp.ndarray a = <cnp.ndarray>x
-    typenum[0] = cnp.PyArray_TYPE(a)
-    if (cnp.PyArray_NDIM(a) != 2 or not cnp.PyArray_ISALIGNED(a)
-            or not (typenum[0] == cnp.NPY_DOUBLE or (f32 and typenum[0] == cnp.NPY_FLOAT))):
+    cdef int t = cnp.PyArray_TYPE(a)
+    return (cnp.PyArray_NDIM(a) == nd and cnp.PyArray_ISALIGNED(a)
+            and (t == cnp.NPY_DOUBLE or (f32 and t == cnp.NPY_FLOAT))
+            and (typenum < 0 or t == typenum))
+
+
+cdef inline double _at(cnp.ndarray a, Py_ssize_t i, Py_ssize_t j) noexcept:
+    """a[i, j] (a[i] of a vector) as a double, any strides."""
+    cdef char* p = <char*>cnp.PyArray_DATA(a) + i * cnp.PyArray_STRIDE(a, 0)
+    if cnp.PyArray_NDIM(a) == 2:
+        p += j * cnp.PyArray_STRIDE(a, 1)
+    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:
+        return (<float*>p)[0]
+    return (<double*>p)[0]
+
+
+cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) noexcept:
+    if not _small_float(x, 2, -1, f32):
         return False
-    n[0] = cnp.PyArray_DIM(a, 0)
-    return n[0] == cnp.PyArray_DIM(a, 1) and 0 < n[0] <= SMALL_CALL
+    typenum[0] = cnp.PyArray_TYPE(<cnp.ndarray>x)
+    n[0] = cnp.PyArray_DIM(<cnp.ndarray>x, 0)
+    return n[0] == cnp.PyArray_DIM(<cnp.ndarray>x, 1) and 0 < n[0] <= SMALL_CALL
 
 
 cdef inline void _load(cnp.ndarray a, Py_ssize_t n, bint transpose, double* w) noexcept:
@@ -424,15 +442,23 @@ cdef inline cnp.ndarray _result(int nd, Py_ssize_t n, int typenum, const double*
                                 bint transpose):
     """A new C-ordered (n,) or (n, n) array of typenum holding x (or x^T), rounded once
     if float32 (numpy's float32 results are float64 computations rounded)."""
+    return _result_mn(nd, n, n, typenum, x, transpose)
+
+
+cdef inline cnp.ndarray _result_mn(int nd, Py_ssize_t m, Py_ssize_t n, int typenum,
+                                   const double* x, bint transpose):
+    """_result of an (m, n) array (nd = 2; x is m x n, or n x m when transpose) or of
+    (n,) (nd = 1)."""
     cdef cnp.npy_intp dims[2]
-    dims[0] = dims[1] = n
+    dims[0] = m if nd == 2 else n
+    dims[1] = n
     cdef cnp.ndarray out = cnp.PyArray_EMPTY(nd, dims, typenum, 0)
     cdef Py_ssize_t i, j, e
     cdef float* f = <float*>cnp.PyArray_DATA(out)
     cdef double* d = <double*>cnp.PyArray_DATA(out)
-    for i in range(n if nd == 2 else 1):
+    for i in range(m if nd == 2 else 1):
         for j in range(n):
-            e = j * n + i if transpose else i * n + j
+            e = j * m + i if transpose else i * n + j
             if typenum == cnp.NPY_DOUBLE:
                 d[i * n + j] = x[e]
             else:
@@ -440,27 +466,42 @@ cdef inline cnp.ndarray _result(int nd, Py_ssize_t n, int typenum, const double*
     return out
 
 
-def svd_2d(x, bint compute_uv, bint f32):
-    """(U, S, Vh), or S without compute_uv, of one small square matrix, else None."""
-    cdef Py_ssize_t n
-    cdef int typenum
-    if not _small_square(x, &n, &typenum, f32):
+def svd_2d(x, bint compute_uv, bint full_matrices, bint f32):
+    """(U, S, Vh), or S without compute_uv, of one small matrix (both sides at most
+    SMALL_CALL), else None.  A wide A is factored as A^T = U' S V'^T, so U = V' and
+    Vh = U'^T: the kernel's rows of U' are Vh's rows as they stand."""
+    if not _small_float(x, 2, -1, f32):
         return None
+    cdef cnp.ndarray a = <cnp.ndarray>x
+    cdef Py_ssize_t m = cnp.PyArray_DIM(a, 0), n = cnp.PyArray_DIM(a, 1), i, j
+    if not (0 < m <= SMALL_CALL and 0 < n <= SMALL_CALL):
+        return None
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    cdef bint wide = m < n
+    cdef Py_ssize_t big = n if wide else m, small = m if wide else n
+    cdef Py_ssize_t ku = (big if full_matrices else small) if compute_uv else 0
     cdef double w[SMALL_CALL * SMALL_CALL]
     cdef double ut[SMALL_CALL * SMALL_CALL]
     cdef double vh[SMALL_CALL * SMALL_CALL]
     cdef double s[SMALL_CALL]
     cdef double work[SMALL_WORK]
-    if gesvj_workspace(n, n, 0) > sizeof(work):
+    if gesvj_workspace(big, small, 0) > sizeof(work):
         return None
-    _load(<cnp.ndarray>x, n, True, w)             # the kernel takes the columns as rows
-    if gesvj(n, n, w, n, s, ut if compute_uv else NULL, n if compute_uv else 0,
+    # The kernel takes the big x small matrix's columns as rows: A's columns (tall),
+    # A's rows (wide).
+    for j in range(small):
+        for i in range(big):
+            w[j * big + i] = _at(a, j, i) if wide else _at(a, i, j)
+    if gesvj(big, small, w, big, s, ut if compute_uv else NULL, ku,
              vh if compute_uv else NULL, NULL, 0, work) != 0:
         return None
     if not compute_uv:
-        return _result(1, n, typenum, s, False)
-    return (_result(2, n, typenum, ut, True), _result(1, n, typenum, s, False),
-            _result(2, n, typenum, vh, False))
+        return _result_mn(1, 1, small, typenum, s, False)
+    if wide:
+        return (_result_mn(2, m, m, typenum, vh, True), _result_mn(1, 1, small, typenum, s, False),
+                _result_mn(2, ku, n, typenum, ut, False))
+    return (_result_mn(2, m, ku, typenum, ut, True), _result_mn(1, 1, small, typenum, s, False),
+            _result_mn(2, n, n, typenum, vh, False))
 
 
 def eigh_2d(x, bint lower, bint vectors, bint f32):
@@ -480,28 +521,6 @@ def eigh_2d(x, bint lower, bint vectors, bint f32):
     if not vectors:
         return _result(1, n, typenum, w, False)
     return _result(1, n, typenum, w, False), _result(2, n, typenum, z, True)
-
-
-cdef inline bint _small_float(object x, int nd, int typenum, bint f32) noexcept:
-    """Whether x is an aligned nd-dimensional ndarray of float64 (or float32, computed
-    in float64) whose type equals typenum (-1: either)."""
-    if type(x) is not cnp.ndarray:
-        return False
-    cdef cnp.ndarray a = <cnp.ndarray>x
-    cdef int t = cnp.PyArray_TYPE(a)
-    return (cnp.PyArray_NDIM(a) == nd and cnp.PyArray_ISALIGNED(a)
-            and (t == cnp.NPY_DOUBLE or (f32 and t == cnp.NPY_FLOAT))
-            and (typenum < 0 or t == typenum))
-
-
-cdef inline double _at(cnp.ndarray a, Py_ssize_t i, Py_ssize_t j) noexcept:
-    """a[i, j] (a[i] of a vector) as a double, any strides."""
-    cdef char* p = <char*>cnp.PyArray_DATA(a) + i * cnp.PyArray_STRIDE(a, 0)
-    if cnp.PyArray_NDIM(a) == 2:
-        p += j * cnp.PyArray_STRIDE(a, 1)
-    if cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT:
-        return (<float*>p)[0]
-    return (<double*>p)[0]
 
 
 def lstsq_2d(a, b, rcond, bint f32):

@@ -441,6 +441,43 @@ def test_lstsq_rank_deficient_and_stacked(rng):
         fl.lstsq(np.ones(3), np.ones(3))
 
 
+@pytest.mark.parametrize("shape", [(1, 1), (1, 5), (5, 1), (3, 7), (7, 3), (16, 4), (4, 16),
+                                   (16, 16), (2, 16)], ids=str)
+@pytest.mark.parametrize("full_matrices", [True, False])
+@pytest.mark.parametrize("layout", ["C", "F", "reversed", "misaligned"])
+def test_svd_small_call_equals_general_path(shape, full_matrices, layout, dtype, rng):
+    """One matrix with both sides <= 16 takes svd_2d (jacobi.pyx; a wide one through
+    its transpose), a stack of one the general path: same shapes, dtypes and values
+    to rounding, and cond's small path the same numbers as numpy's."""
+    a = _randn(rng, shape, dtype)
+    a_in = as_layout(a, layout)
+    saved = a_in.copy()
+    one = fl.svd(a_in, full_matrices=full_matrices)
+    stack = fl.svd(a[None], full_matrices=full_matrices)
+    _assert_svd(a, one, full_matrices)
+    k = min(shape)
+    tol = 100 * max(shape) * eps(dtype)
+    for x, y in zip(one, stack):
+        assert x.shape == y.shape[1:] and x.dtype == y.dtype == dtype
+    np.testing.assert_allclose(one.S, stack.S[0], rtol=tol)
+    # singular vectors agree up to sign (distinct singular values)
+    sgn = np.sign(np.sum(one.U[:, :k] * stack.U[0][:, :k], axis=0))
+    np.testing.assert_allclose(one.U[:, :k] * sgn, stack.U[0][:, :k], atol=tol)
+    np.testing.assert_allclose(one.Vh[:k] * sgn[:, None], stack.Vh[0][:k], atol=tol)
+    np.testing.assert_array_equal(fl.svdvals(a_in), fl.svd(a_in, compute_uv=False))
+    for p in (None, 2, -2):
+        c = fl.cond(a_in, p)
+        assert type(c) is type(np.linalg.cond(a, p))
+        np.testing.assert_allclose(c, np.linalg.cond(a, p), rtol=tol * 100)
+    np.testing.assert_array_equal(a_in, saved)
+
+
+def test_cond_small_call_singular_and_zero_like_numpy():
+    for z in (np.zeros((3, 3)), np.zeros((2, 5)), np.array([[1.0, 0], [0, 0]]), np.eye(4)):
+        for p in (None, 2, -2):
+            assert fl.cond(z, p) == np.linalg.cond(z, p)
+
+
 @pytest.mark.parametrize("shape,nrhs", [((1, 1), None), ((4, 4), None), ((8, 5), 3),
                                         ((32, 16), 16), ((16, 16), 1), ((20, 3), None)])
 @pytest.mark.parametrize("layout", LAYOUTS)

@@ -97,7 +97,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *, errors="rais
     takes the eigenvalue route, as numpy.  errors: DESIGN.md §2 (fastla/_errors.py).
     """
     if errors == "raise" and not hermitian:
-        r = _jacobi.svd_2d(a, compute_uv, _float32_via_float64())  # one small matrix
+        r = _jacobi.svd_2d(a, compute_uv, full_matrices,                # one small matrix
+                           _float32_via_float64())
         if r is not None:
             return SVDResult(*r) if compute_uv else r
     check_errors_arg(errors)
@@ -323,6 +324,10 @@ def cond(x, p=None):
     if x.size == 0 and math.prod(x.shape[-2:]) == 0:
         raise LinAlgError("cond is not defined on empty arrays")
     if p is None or p in {2, -2}:
+        s = _jacobi.svd_2d(x, False, False, _float32_via_float64())    # one small matrix
+        if s is not None:
+            num, den = (s[-1], s[0]) if p == -2 else (s[0], s[-1])
+            return num / den if den != 0 else s.dtype.type(np.inf)      # 0 / 0 too
         # numpy: NaN input raises (SVD did not converge), an Inf entry gives Inf; the
         # SVD of either fails here, so slices with Inf but no NaN become Inf below.
         s, info = svd(x, compute_uv=False, errors="info")
