@@ -457,37 +457,58 @@ cdef inline int geqrf(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t rsa, Py_ss
     are long and its rows short, whatever A's layout: geqr2 then works along whole
     columns, apply_reflector_4cols), copied back, and the buffer, made an explicit
     V (unit diagonal, zeros above), feeds larft and larfb with unit stride.  The copies
-    cost 2 m QR_NB per panel against 2 m QR_NB^2 flops.
+    cost 2 m QR_NB per panel against 2 m QR_NB^2 flops.  A column-major A (rsa == 1,
+    as TSQR's row blocks are) is already in that form: its panels are factored in
+    place, V made explicit there for larft and larfb and R put back (v_explicit,
+    v_restore); the same operations on the same numbers, without the copies.
     Returns INFO_OK or INFO_NO_MEMORY.
     """
-    cdef Py_ssize_t k = imin(m, n), j, jb, p, i, c, mj, nb = QR_NB
+    cdef Py_ssize_t k = imin(m, n), j, jb, p, i, c, mj, nb = QR_NB, ldp
+    cdef bint in_place = rsa == 1
+    cdef real* v
     cdef real* pb
     cdef real* t
     cdef real* w
+    cdef real* saved
     cdef int info = INFO_OK
-    # pb: the panel (m x nb, column-major) | W (nb x n) | T when tbuf is NULL (nb^2)
-    pb = <real*>aligned_alloc64((m * nb + nb * n + nb * nb) * sizeof(real))
+    # pb: the panel (m x nb, column-major; R's saved top triangle when in place) |
+    # W (nb x n) | T when tbuf is NULL (nb^2)
+    pb = <real*>aligned_alloc64(((nb * nb if in_place else m * nb) + nb * n + nb * nb)
+                                * sizeof(real))
     if pb == NULL:
         return INFO_NO_MEMORY
-    w = pb + m * nb
+    w = pb + (nb * nb if in_place else m * nb)
+    saved = pb
     for p in range((k + nb - 1) // nb):
         j = p * nb
         jb = imin(nb, k - j)
         mj = m - j
-        copy_strided(mj, jb, a + j * rsa + j * csa, rsa, csa, pb, 1, mj)          # 1.
-        geqr2(mj, jb, pb, 1, mj, tau + j, w)
-        copy_strided(mj, jb, pb, 1, mj, a + j * rsa + j * csa, rsa, csa)
+        if in_place:                                                               # 1.
+            v = a + j * (1 + csa)
+            ldp = csa
+            geqr2(mj, jb, v, 1, ldp, tau + j, w)
+        else:
+            v = pb
+            ldp = mj
+            copy_strided(mj, jb, a + j * rsa + j * csa, rsa, csa, pb, 1, mj)
+            geqr2(mj, jb, pb, 1, mj, tau + j, w)
+            copy_strided(mj, jb, pb, 1, mj, a + j * rsa + j * csa, rsa, csa)
         if j + jb >= n and tbuf == NULL:
             break
-        for c in range(jb):                                  # V explicit in the buffer
-            for i in range(c):
-                pb[c * mj + i] = 0
-            pb[c * mj + c] = 1
+        if in_place:                                         # V explicit in A
+            v_explicit(jb, v, 1, ldp, saved)
+        else:                                                # V explicit in the buffer
+            for c in range(jb):
+                for i in range(c):
+                    pb[c * mj + i] = 0
+                pb[c * mj + c] = 1
         t = tbuf + p * nb * nb if tbuf != NULL else w + nb * n
-        info = larft(mj, jb, pb, 1, mj, tau + j, t, nb, n_threads)                 # 2.
+        info = larft(mj, jb, v, 1, ldp, tau + j, t, nb, n_threads)                 # 2.
         if info == INFO_OK and j + jb < n:                                          # 3.-5.
-            info = larfb(True, mj, n - j - jb, jb, pb, 1, mj, t, nb,
+            info = larfb(True, mj, n - j - jb, jb, v, 1, ldp, t, nb,
                          a + j * rsa + (j + jb) * csa, rsa, csa, w, n_threads)
+        if in_place:
+            v_restore(jb, v, 1, ldp, saved)
         if info != INFO_OK:
             break
     aligned_free(pb)
@@ -577,17 +598,21 @@ cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
 
 cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
                             Py_ssize_t n, const real* a, Py_ssize_t rsa, Py_ssize_t csa,
-                            real* ci, real* taus, real* tbufs, real* s) noexcept nogil:
+                            real* ci, real* taus, real* tbufs, real* s,
+                            bint keep_t) noexcept nogil:
     """Copy block i of A (rows i*b.., the last block takes the remainder) column-major
     into ci, factor it there and copy its R into rows i*n.. of the stack s
     (n wide, zeros below the diagonal).  Column-major, because the block's n columns
     are long and its rows short: geqr2's reflectors then run as dot products and
-    axpys along whole columns, the GEMMs of geqrf read V with unit stride."""
+    axpys along whole columns, the GEMMs of geqrf read V with unit stride.  The T
+    factors of all panels are kept in tbufs only if keep_t (the block's Q is applied
+    later); otherwise geqrf skips the last panel's T, which nothing uses."""
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
     cdef const real* ai = a + i * b * rsa
     cdef int info
     copy_strided(rows, n, ai, rsa, csa, ci, 1, rows)
-    info = geqrf(rows, n, ci, 1, rows, taus + i * n, tbufs + i * qr_t_size(n, n), 1)
+    info = geqrf(rows, n, ci, 1, rows, taus + i * n,
+                 tbufs + i * qr_t_size(n, n) if keep_t else NULL, 1)
     for r in range(n):
         for c in range(n):
             s[(i * n + r) * n + c] = ci[c * rows + r] if c >= r else 0
@@ -682,12 +707,12 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
             tid = threadid()
             if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, tid, b, n, cb, q),
-                           taus, tbufs, s) != INFO_OK:
+                           taus, tbufs, s, q != NULL or i == 0) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
             if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, 0, b, n, cb, q),
-                           taus, tbufs, s) != INFO_OK:
+                           taus, tbufs, s, q != NULL or i == 0) != INFO_OK:
                 failures += 1
     if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) == INFO_OK \
             and orgqr(ns, n, n, s, n, 1, tau_s, qs, n, 1, n_threads) == INFO_OK:

@@ -404,8 +404,10 @@ def test_full_lane_groups_equal_single_and_strided(k, lower, cdtype, rng):
     """Full groups of LANES = 16 consecutive row-major matrices are gathered and
     scattered by 8 x 8 block transposes (vector shuffles), the rest element by element:
     the same bits as single calls (k <= 8) and as a strided copy of the stack (which
-    takes the element-by-element gather).  cho_factor computes float32 in float32."""
-    a = spd_matrix(rng, (2 * 16 + 3, k, k), cdtype)
+    takes the element-by-element gather).  At k = 7, 8 the groups are gathered from
+    runs of 32 matrices read ahead: 83 = two full runs, a run of one group and a
+    partial group.  cho_factor computes float32 in float32."""
+    a = spd_matrix(rng, (5 * 16 + 3, k, k), cdtype)
     c, _ = fl.cho_factor(a, lower=lower)
     strided = np.empty((a.shape[0], k, 2 * k), cdtype)[:, :, ::2]
     strided[...] = a
