@@ -22,8 +22,9 @@ from libc.string cimport memcpy
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
-from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
-from lu cimport (LANES, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
+from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin
+from cholesky cimport lanes_gather, lanes_scatter
+from lu cimport (LANES, fixed_size, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
                  lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
                  slogdet_from_lu)
 
@@ -118,6 +119,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     cdef real y[16 * 16 * LANES]
     cdef real rdiag[16 * LANES]
     cdef int lpiv[16 * LANES]
+    cdef real lpivr[16 * LANES]
     cdef int linfo[LANES]
     cdef double ldet[LANES]
     cdef bint lok[LANES]
@@ -129,7 +131,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
         for g in range((last - first + LANES - 1) // LANES):
             t = first + g * LANES
             count = imin(LANES, last - t)
-            lanes_load(count, n, n, a + t * n * n, x, True)
+            _load_square(size, count, a + t * n * n, x)
             if op == GETRS:                  # the group's pivots; padding lanes: none
                 for l in range(LANES):
                     for i in range(n):
@@ -144,32 +146,38 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                     lane_integral[l] = is_integral(n, x + l, n * LANES, LANES)
                     keep_l |= lane_integral[l]
             width = nrhs if op == SOLVE else (n if op == INV else 0)
-            if op == SOLVE:
-                lanes_load(count, n, nrhs, b + t * n * nrhs, y, False)
-            elif op == INV:
-                lanes_load(0, n, n, NULL, y, True)
-            divide = eliminate_lanes(size, x, width, y, rdiag, lpiv, linfo, keep_l)
+            _load_rhs(op, count, n, width, b + t * n * width, y)
+            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l, False)
+            if divide:                       # a pivot below the smallest normal: again, dividing
+                _load_square(size, count, a + t * n * n, x)
+                _load_rhs(op, count, n, width, b + t * n * width, y)
+                eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l, True)
             for l in range(count):
                 info[t + l] = linfo[l]
             if op == FACTOR:                 # only the factorization returns its pivots
                 for l in range(count):
                     for i in range(n):
-                        piv[(t + l) * n + i] = lpiv[l * n + i]
-                lanes_store(count, n, n, x, a + t * n * n)
+                        piv[(t + l) * n + i] = <int>lpivr[i * LANES + l]
+                _store_square(size, count, x, a + t * n * n)
             elif op == SOLVE or op == INV:
                 backsolve_lanes(size, width, x, rdiag, divide, y)
-                lanes_store(count, n, width, y, b + t * n * width)
+                if op == INV:
+                    _store_square(size, count, y, b + t * n * n)
+                else:
+                    lanes_store(count, n, width, y, b + t * n * width)
                 for l in range(count):      # a singular slice has no solution
                     if linfo[l] > 0:
                         _fill_nan(n * width, b + (t + l) * n * width)
             else:
                 if op == DET:
-                    det_lanes(size, x, lpiv, ldet, lok)
+                    det_lanes(size, x, lpivr, ldet, lok)
                 for l in range(count):
                     if op == DET and lok[l] and not lane_integral[l]:
                         r1[t + l] = ldet[l]
                         continue
-                    r1[t + l] = det_from_lu(n, x + l, n * LANES, LANES, lpiv + l * n,
+                    for i in range(n):
+                        lpiv[i] = <int>lpivr[i * LANES + l]
+                    r1[t + l] = det_from_lu(n, x + l, n * LANES, LANES, lpiv,
                                             op == DET and lane_integral[l], eps,
                                             &sgn, &mant, &expo)
                     if op == SLOGDET:
@@ -210,6 +218,38 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                 if op == SLOGDET:
                     r2[t] = slogdet_from_lu(sgn, mant, expo, &r1[t])
         free(w)
+
+
+cdef inline void _load_square(fixed_k* size, Py_ssize_t count, const real* a,
+                              real* x) noexcept nogil:
+    """x := count consecutive row-major k x k matrices at a, interleaved (padding lanes:
+    the identity): a full group by 8 x 8 block transposes where k^2 is a multiple of 8
+    (k = 4, 8, 16: in cache about twice as fast as lanes_load, measured)."""
+    cdef Py_ssize_t k = fixed_size(size)
+    if count == LANES and k * k % 8 == 0:
+        lanes_gather(size, a, x)
+    else:
+        lanes_load(count, k, k, a, x, True)
+
+
+cdef inline void _load_rhs(Op op, Py_ssize_t count, Py_ssize_t n, Py_ssize_t width,
+                           const real* b, real* y) noexcept nogil:
+    """y := the group's right-hand sides: b's (SOLVE), the identity (INV), none else."""
+    if op == SOLVE:
+        lanes_load(count, n, width, b, y, False)
+    elif op == INV:
+        lanes_load(0, n, n, NULL, y, True)
+
+
+cdef inline void _store_square(fixed_k* size, Py_ssize_t count, const real* x,
+                               real* a) noexcept nogil:
+    """The first count interleaved k x k matrices of x to row-major storage at a:
+    the inverse of _load_square."""
+    cdef Py_ssize_t k = fixed_size(size)
+    if count == LANES and k * k % 8 == 0:
+        lanes_scatter(size, x, a)
+    else:
+        lanes_store(count, k, k, x, a)
 
 
 cdef inline void _fill_nan(Py_ssize_t count, real* x) noexcept nogil:
