@@ -778,11 +778,14 @@ cdef inline void lanes_store(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
     at x[(4e + h)*4 + q], so splitting x by q (groups of four) leaves, for each q,
     lanes q, 4 + q, 8 + q, 12 + q in turn, which the second pass splits by h (groups
     of four) while writing each matrix as one contiguous run (stores that alternate
-    between matrices ran slower out of cache).
+    between matrices ran slower out of cache).  Below 16 elements per matrix (solve's
+    right-hand sides, k = 2, 3 inverses) the passes' vector bodies never run and their
+    scalar remainders cost more than the plain loop: 2-4x the in-cache time of the
+    store of solve's x at k = 2-8 (measured on Zen 4).
     """
     cdef Py_ssize_t l, e, q, h, size = rows * cols
     cdef real t[16 * 16 * LANES]
-    if count == LANES:
+    if count == LANES and size >= 16:
         for e in range(4 * size):
             t[e] = x[e * 4]
             t[4 * size + e] = x[e * 4 + 1]
