@@ -281,6 +281,15 @@ def test_det_exact_on_integer_matrices(n, entries, rng):
     assert fl.det(a[0]) == 0.0
 
 
+@pytest.mark.parametrize("k", [2, 3, 4, 8])
+def test_det_exact_for_one_integer_slice_in_a_group(k, rng):
+    # Only lanes whose (0, 0) entry is an integer are tested for integer matrices:
+    # one integer slice among random ones is still found and rounded exactly.
+    a = rng.standard_normal((20, k, k))
+    a[7] = rng.integers(-3, 4, size=(k, k))
+    assert fl.det(a)[7] == _exact_det(a[7].astype(int))
+
+
 def test_det_2x2_is_exact():
     assert fl.det([[1, 2], [3, 4]]) == -2.0
     assert fl.det(np.array([[1.0, 2.0], [3.0, 4.0]])) == -2.0
