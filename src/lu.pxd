@@ -482,8 +482,10 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 #
 # A group holds LANES matrices interleaved: element (i, j) of matrix l of a k x k group
 # is x[(i*k + j)*LANES + l], so each (i, j) is one vector register and the loops over
-# l below compile to single vector instructions.  Pivots are stored per matrix:
-# piv[l*k + j].  The kernels work on the caller's local (stack) arrays, so the
+# l below compile to single vector instructions.  eliminate_lanes returns the pivot
+# rows the same way, one vector per step (piv[j*LANES + l], as reals: no conversion
+# in the loop); getrs_lanes takes LAPACK's integer pivots per matrix (piv[l*k + j]).
+# The kernels work on the caller's local (stack) arrays, so the
 # compiler sees that x and y cannot overlap and vectorises the lane loops without
 # run-time alias checks.
 #
@@ -494,23 +496,42 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # 132 / 120; 16 lanes k = 2: 10 / 9 / 10, k = 4: 39 / 22 / 20, k = 8: 238 / 130 / 118.
 # A select must read both of its operands unconditionally (load, then choose): GCC
 # does not vectorise `x[i] if m else y[i]` over local arrays (a conditional load).
+#
+# Where the time goes (AMD Zen 4, 512-bit operations double-pumped; one thread, ns per
+# matrix in cache, solve with one right-hand side): k = 2: load 1.1, elimination 3,
+# substitution 0.2, store 0.6; k = 8: load of A 8 (block transposes; 14 element by
+# element), elimination 59, substitution 8, store 4.  The elimination keeps every
+# element in memory between vector operations (3-4 loads and a store per element and
+# step: compare, blend, multiply-add), so it is bound by loads and stores, not by the
+# arithmetic; vectors of 256 bits instead of 512 change it by under 5 % either way.
+# Streaming 100000 matrices of k = 8 adds ~50 ns per matrix over the in-cache time
+# (DRAM; software prefetch of the next group did not help measurably).  Keeping
+# each step's pivot row in registers would need vector types the autovectoriser does
+# not give (GCC vector extensions or intrinsics): the next step for k = 8.
 
 cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
 
 
 cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
-                                 int* piv, int* info, bint keep_l) noexcept nogil:
+                                 real* piv, int* info, bint keep_l, bint careful) noexcept nogil:
     """Gaussian elimination with partial pivoting (GVL4 Alg. 3.4.1 and §3.4.3) on the
     LANES interleaved k x k matrices of x, applied at the same time to their
     right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]); k a compile-time constant.
 
     # IN  x (A), y (B); OUT x: U in the upper triangle (and, if keep_l, L below it:
     #     getrf's factors), y := L^-1 P B, rdiag[j*LANES + l] = 1/U_jj (1 where U_jj = 0),
-    #     piv[l*k:(l+1)*k], info[l] (first zero pivot, 1-based, or 0)
+    #     piv[j*LANES + l] (the pivot row of step j, as a real: one vector per step),
+    #     info[l] (first zero pivot, 1-based, or 0)
     Returns whether some pivot is so small (< the smallest normal) that its reciprocal
-    would overflow: then the multipliers were formed by division, and the caller's
-    substitution must divide too (LAPACK's rule).
+    would overflow.  LAPACK's rule then forms that lane's multipliers by division, and
+    the caller's substitution must divide too: `careful` does so (in the lanes and
+    steps whose pivot is that small, so every other lane gets the same bits either
+    way); without it the multipliers are always products with the reciprocal, and a
+    True result means the caller must load the group again and repeat with careful.
+    Such pivots are rare, so the common path carries no per-step test across the
+    lanes: the pivot classes are or-ed into per-lane accumulators (one vector blend a
+    step) and reduced once, at the end.
 
     The pivot row differs between lanes, so the search keeps a per-lane maximum and
     row, and the interchange is a compare/blend: the pivot row is gathered once into
@@ -524,17 +545,19 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
     cdef real vmax[LANES]
     cdef real r[LANES]
     cdef real lij[LANES]
-    cdef real kind[LANES]
+    cdef real tiny_seen[LANES]
+    cdef real zero_seen[LANES]
     cdef real prow[16 * LANES]
     cdef real pb[16 * LANES]
-    cdef real v, u, w, fi, tiny
-    cdef bint tiny_any = False, zero_any = False, tiny_here
+    cdef real v, u, w, fi, tiny, tiny_sum = 0, zero_sum = 0
     if real is double:
         tiny = DBL_MIN
     else:
         tiny = FLT_MIN
     for l in range(LANES):
         info[l] = 0
+        tiny_seen[l] = 0
+        zero_seen[l] = 0
     for j in range(k):
         # The first largest |x_ij| per lane: a strictly larger value replaces the
         # candidate, so ties keep the first row, and NaN never wins over a number.
@@ -571,27 +594,21 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
                     v = y[(i * nb + c) * LANES + l]
                     u = pb[c * LANES + l]
                     pb[c * LANES + l] = v if best[l] == fi else u
-        # Reciprocals (one vector division) and the pivot classes (2: zero, 1: subnormal,
-        # 0: normal) as lane values, tested afterwards: flags or-ed inside the lane loop
-        # would keep it scalar.
+        # Reciprocals (one vector division) and the pivot classes, accumulated per lane.
         for l in range(LANES):
             v = prow[j * LANES + l]
             r[l] = 1 / (v if v != 0 else 1)     # zero pivot: the column below is zero, keep it
             rdiag[j * LANES + l] = r[l]
             w = fabs(v)
-            kind[l] = 2 if v == 0 else (1 if w < tiny else 0)
-        tiny_here = False
-        for l in range(LANES):
-            zero_any |= kind[l] == 2
-            tiny_here |= kind[l] == 1
-        tiny_any |= tiny_here
+            tiny_seen[l] = 1 if v != 0 and w < tiny else tiny_seen[l]
+            zero_seen[l] = 1 if v == 0 else zero_seen[l]
         for i in range(j + 1, k):
             fi = i
             for l in range(LANES):
                 v = x[(j * k + j) * LANES + l]
                 u = x[(i * k + j) * LANES + l]
                 lij[l] = (v if best[l] == fi else u) * r[l]
-            if tiny_here:                        # in lanes where 1/pivot would overflow: divide
+            if careful:                          # in lanes where 1/pivot would overflow: divide
                 for l in range(LANES):
                     v = x[(j * k + j) * LANES + l]
                     u = x[(i * k + j) * LANES + l]
@@ -626,13 +643,16 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
             for l in range(LANES):
                 y[(j * nb + c) * LANES + l] = pb[c * LANES + l]
         for l in range(LANES):
-            piv[l * k + j] = <int>best[l]
-    if zero_any:                                 # the first zero pivot of each lane
+            piv[j * LANES + l] = best[l]
+    for l in range(LANES):
+        tiny_sum += tiny_seen[l]
+        zero_sum += zero_seen[l]
+    if zero_sum != 0:                            # the first zero pivot of each lane
         for l in range(LANES):
             for j in range(k - 1, -1, -1):
                 if x[(j * k + j) * LANES + l] == 0:
                     info[l] = <int>(j + 1)
-    return tiny_any
+    return tiny_sum != 0
 
 
 cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, const real* rdiag,
@@ -665,7 +685,7 @@ cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, co
                     y[(i * nb + c) * LANES + l] *= rdiag[i * LANES + l]
 
 
-cdef inline void det_lanes(fixed_k* size, const real* x, const int* piv, double* det,
+cdef inline void det_lanes(fixed_k* size, const real* x, const real* piv, double* det,
                            bint* ok) noexcept nogil:
     """det A = sign(P) prod_j U_jj for the LANES factorizations of eliminate_lanes, without
     branches across the lanes (a swapped row flips the sign of its pivot: exact, and
@@ -682,7 +702,7 @@ cdef inline void det_lanes(fixed_k* size, const real* x, const int* piv, double*
     for j in range(k):
         for l in range(LANES):
             u = x[(j * k + j) * LANES + l]
-            v = m[l] * (-u if piv[l * k + j] != j else u)
+            v = m[l] * (-u if piv[j * LANES + l] != j else u)
             m[l] = v
             inside[l] = inside[l] if fabs(v) <= RENORM_BIG and fabs(v) >= RENORM_SMALL else 0
     for l in range(LANES):
@@ -770,11 +790,14 @@ cdef inline void lanes_store(Py_ssize_t count, Py_ssize_t rows, Py_ssize_t cols,
     at x[(4e + h)*4 + q], so splitting x by q (groups of four) leaves, for each q,
     lanes q, 4 + q, 8 + q, 12 + q in turn, which the second pass splits by h (groups
     of four) while writing each matrix as one contiguous run (stores that alternate
-    between matrices ran slower out of cache).
+    between matrices ran slower out of cache).  Below 16 elements per matrix (solve's
+    right-hand sides, k = 2, 3 inverses) the passes' vector bodies never run and their
+    scalar remainders cost more than the plain loop: 2-4x the in-cache time of the
+    store of solve's x at k = 2-8 (measured on Zen 4).
     """
     cdef Py_ssize_t l, e, q, h, size = rows * cols
     cdef real t[16 * 16 * LANES]
-    if count == LANES:
+    if count == LANES and size >= 16:
         for e in range(4 * size):
             t[e] = x[e * 4]
             t[4 * size + e] = x[e * 4 + 1]

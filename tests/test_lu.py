@@ -117,9 +117,10 @@ def test_growth_matrix_residual(n, dtype):
 
 
 @pytest.mark.parametrize("k", [2, 3, 4, 5, 8, 16, 20])
-@pytest.mark.parametrize("n_batch", [1, 3, 4, 5, 9])
+@pytest.mark.parametrize("n_batch", [1, 3, 4, 5, 9, 33])
 def test_stacks_equal_loop(k, n_batch, dtype, rng):
-    """Every stack path (lanes with partial groups, general) gives each slice's answer."""
+    """Every stack path (lanes with full and partial groups, general) gives each
+    slice's answer."""
     a = _randn(rng, (n_batch, k, k), dtype)
     b = _randn(rng, (n_batch, k, 2), dtype)
     lu_, piv = fl.lu_factor(a)
@@ -137,6 +138,38 @@ def test_stacks_equal_loop(k, n_batch, dtype, rng):
         np.testing.assert_allclose(d[t], fl.det(a[t]), rtol=k * 64 * eps(dtype))
         assert s[t] == fl.slogdet(a[t])[0]
         np.testing.assert_allclose(logd[t], fl.slogdet(a[t])[1], rtol=0, atol=k * 8 * eps(dtype))
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 8, 16])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stacks_subnormal_pivot(k, dtype, rng):
+    """A slice whose pivots are subnormal (1/pivot overflows) makes its full group of
+    lanes repeat the elimination with LAPACK's division rule: that slice gets the
+    single call's factors and solution, and every other slice of the group the same
+    bits as in a stack without it."""
+    eps_, tiny = eps(dtype), np.finfo(dtype).tiny
+    a = _randn(rng, (20, k, k), dtype)
+    b = _randn(rng, (20, k, 2), dtype)
+    normal_a, normal_b = a.copy(), b.copy()
+    scale = dtype(tiny / 64)                    # every entry subnormal, most pivots too
+    a[5] *= scale
+    b[5] *= scale                               # the solution stays of order one
+    with fastla.float32_compute("float32"):     # float32 in its own precision (FLT_MIN)
+        lu_, piv = fl.lu_factor(a)
+        x, d = fl.solve(a, b), fl.det(a)
+        lu_n, piv_n = fl.lu_factor(normal_a)
+        x_n, d_n = fl.solve(normal_a, normal_b), fl.det(normal_a)
+        lu5, piv5 = fl.lu_factor(a[5])
+        x5 = fl.solve(a[5], b[5])
+    others = np.arange(20) != 5
+    for got, ref in ((lu_, lu_n), (piv, piv_n), (x, x_n), (d, d_n)):
+        np.testing.assert_array_equal(got[others], ref[others])
+    np.testing.assert_array_equal(piv[5], piv5)
+    assert np.isfinite(lu_[5]).all() and np.abs(np.tril(lu_[5], -1)).max() <= 1
+    # As in test_stacks_equal_loop: equal to rounding (FMA contraction may differ).
+    np.testing.assert_allclose(lu_[5], lu5, rtol=0, atol=8 * k * eps_ * np.abs(lu5).max())
+    np.testing.assert_allclose(x[5], x5, rtol=0, atol=64 * k * eps_ * np.abs(x5).max())
+    assert abs(d[5]) < tiny
 
 
 # ----------------------------------------------------------------------- solve
@@ -246,6 +279,15 @@ def test_det_exact_on_integer_matrices(n, entries, rng):
     for t in range(3):
         assert fl.det(a[t]) == exact[t]                # the single small-call path
     assert fl.det(a[0]) == 0.0
+
+
+@pytest.mark.parametrize("k", [2, 3, 4, 8])
+def test_det_exact_for_one_integer_slice_in_a_group(k, rng):
+    # Only lanes whose (0, 0) entry is an integer are tested for integer matrices:
+    # one integer slice among random ones is still found and rounded exactly.
+    a = rng.standard_normal((20, k, k))
+    a[7] = rng.integers(-3, 4, size=(k, k))
+    assert fl.det(a)[7] == _exact_det(a[7].astype(int))
 
 
 def test_det_2x2_is_exact():

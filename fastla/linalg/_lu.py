@@ -107,11 +107,18 @@ def solve(a, b, *, errors="raise"):
                          f"with gufunc signature {sig} (size {m_b} is different from {n})")
     batch = _broadcast_batch(a, b, b_core, b_core)
     k = b_core[1] if len(b_core) == 2 else 1
-    x = working_copy(b if b.ndim > 1 else b[:, None], compute_dtype(dtype), batch)
+    bm = b if b.ndim > 1 else b[:, None]
+    if bm.size:
+        rhs, copied = _read_stack(bm, compute_dtype(dtype), batch)
+    else:
+        rhs, copied = working_copy(bm, compute_dtype(dtype), batch), True
+    # The caller's right-hand sides are read where they lie when they can be (no
+    # copy first): x is then a new output the driver writes once.
+    x = rhs if copied else np.empty(rhs.shape, dtype=rhs.dtype)
     piv, info = _status(x.shape[0], n)
     if x.size:
         aw, scratch = _read_stack(a, x.dtype, batch)
-        _lu.solve_batched(aw, x, piv, info, scratch)
+        _lu.solve_batched(aw, x, piv, info, scratch, None if copied else rhs)
     elif n and x.shape[0]:
         # No right-hand side columns, but numpy still factors a and reports a
         # singular one: factor a copy only for its status.
