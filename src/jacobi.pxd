@@ -70,7 +70,7 @@ from _types cimport real, INFO_OK
 from gemm cimport fixed_k, gemm
 from lu cimport fixed_size
 from qr cimport householder, tsqr, tsqr_fits
-from cholesky cimport potrf
+from cholesky cimport potrf, transpose8x8
 
 cdef extern from "float.h":
     float FLT_EPSILON
@@ -905,121 +905,192 @@ cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
     return 2 * (c if d >= 0 else -c) / den if den > 0 else copysign(<real>1, c)
 
 
-cdef inline bint lanes_fit(Py_ssize_t k, const real* a, bint rows_too) noexcept nogil:
-    """Whether the k x k matrix a (row-major) may go to the lane kernels."""
+cdef inline bint lanes_fit(fixed_k* size, const real* x, bint rows_too) noexcept nogil:
+    """Whether all JLANES interleaved k x k matrices x (row i of matrix l at
+    x[(i*k + j)*JLANES + l]) may go to the lane kernels: every entry finite and, where
+    nonzero, within [2^-E, 2^E]; no matrix zero; with rows_too, in each matrix the
+    largest row max-norm at most LANES_ROW_RATIO times the smallest.  Lane by lane
+    (vector compares and selects: the element-by-element test with early exits,
+    one matrix at a time, was a fifth of the k = 8 SVD stack's time)."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
     cdef real lo = <real>(ldexp(1.0, -20) if real is float else ldexp(1.0, -100))
-    cdef real hi = 1 / lo, e, rmax, rmin = 0, big = 0
-    cdef Py_ssize_t i, j
+    cdef real hi = 1 / lo, e
+    cdef real bad[JLANES]
+    cdef real rmax[JLANES]
+    cdef real big[JLANES]
+    cdef real small[JLANES]
+    cdef bint fit = True
+    for l in range(JLANES):
+        bad[l] = 0
+        big[l] = 0
+        small[l] = hi
     for i in range(k):
-        rmax = 0
+        for l in range(JLANES):
+            rmax[l] = 0
         for j in range(k):
-            e = fabs(a[i * k + j])
-            if not (e <= hi) or (e != 0 and e < lo):      # NaN, Inf, out of range
-                return False
-            rmax = e if e > rmax else rmax
-        big = rmax if rmax > big else big
-        rmin = rmax if (i == 0 or rmax < rmin) else rmin
-    if big == 0:
-        return False
-    return not rows_too or big <= LANES_ROW_RATIO * rmin
+            for l in range(JLANES):
+                e = fabs(x[(i * k + j) * JLANES + l])
+                # NaN, Inf, out of range
+                bad[l] += 1 if (not (e <= hi) or (e != 0 and e < lo)) else 0
+                rmax[l] = e if e > rmax[l] else rmax[l]
+        for l in range(JLANES):
+            big[l] = rmax[l] if rmax[l] > big[l] else big[l]
+            small[l] = rmax[l] if rmax[l] < small[l] else small[l]
+    for l in range(JLANES):
+        bad[l] += 1 if big[l] == 0 or (rows_too and big[l] > LANES_ROW_RATIO * small[l]) else 0
+    for l in range(JLANES):
+        fit &= bad[l] == 0
+    return fit
+
+
+cdef inline void lanes_gather(fixed_k* size, const real* a, Py_ssize_t lda,
+                              real* x) noexcept nogil:
+    """x := the JLANES k x k matrices at a, a + lda, ..., interleaved (element e of
+    matrix l at x[e*JLANES + l]): the JLANES x k^2 matrix (lane, element) transposed,
+    by 8 x 8 blocks with vector shuffles (cholesky.pxd), the last k^2 mod 8 elements
+    one by one."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, l
+    for e0 in range(0, k * k - 7, 8):
+        transpose8x8(a + e0, lda, x + e0 * JLANES, JLANES)
+    for e in range(k * k - k * k % 8, k * k):
+        for l in range(JLANES):
+            x[e * JLANES + l] = a[l * lda + e]
+
+
+cdef inline void lanes_scatter(fixed_k* size, const real* x, real* a,
+                               Py_ssize_t lda) noexcept nogil:
+    """The inverse of lanes_gather."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, l
+    for e0 in range(0, k * k - 7, 8):
+        transpose8x8(x + e0 * JLANES, JLANES, a + e0, lda)
+    for e in range(k * k - k * k % 8, k * k):
+        for l in range(JLANES):
+            a[l * lda + e] = x[e * JLANES + l]
 
 
 cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept nogil:
     """One-sided Jacobi on the columns of LANES interleaved k x k matrices M, stored by
-    columns: x[(j*k + r)*LANES + l] = M_l[r, j].  v (same layout) gets V_x with
-    M V_x = U S; on return x's column j holds U's column j times s_j, and s[j*LANES + l]
-    the column norms (unsorted).  Returns 0, or 1 if some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, e, sweep, rd, p0, npr, n_pairs
+    columns: x[(j*k + r)*LANES + l] = M_l[r, j].  Unless v is NULL, v (same layout)
+    gets V_x with M V_x = U S; on return x's column j holds U's column j times s_j, and
+    s[j*LANES + l] the column norms (unsorted).  Returns 0, or 1 if some lane did not
+    converge.
+
+    Each round first takes the Gram entries of all its pairs (disjoint, so from the
+    same X), then their angles in one loop of independent iterations (the divisions
+    and square roots of several pairs in flight at once), then rotates.  A pair's
+    squared norms are summed with its dot product, in one pass whose sums stay in
+    registers (k is a literal, the pass is unrolled), so the rotation pass only
+    loads, rotates and stores: summing the new norms while rotating carried them
+    through memory from row to row, a store-to-load chain that was a quarter of the
+    k = 8 time (rotated column norms by the 2 x 2 Schur update, as jacobi_sweeps,
+    measured no faster here)."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, e, sweep, rd, p0, npr
     cdef Py_ssize_t pi[120]
     cdef Py_ssize_t pj[120]
     cdef Py_ssize_t rstart[17]
-    cdef real sq[16 * JLANES]
     cdef real cs[8 * JLANES]            # per pair of a round (at most 8), per lane
     cdef real sn[8 * JLANES]
     cdef real rotv[8 * JLANES]
-    cdef real dotv[JLANES]
-    cdef real px[JLANES]
-    cdef real py[JLANES]
-    cdef real xi, xj, a, b, c, t, sx, sy
+    cdef real ga[8 * JLANES]            # the pairs' Gram entries [[a, c], [c, b]]
+    cdef real gb[8 * JLANES]
+    cdef real gc[8 * JLANES]
+    cdef bint rotates[8]
+    cdef real av[JLANES]
+    cdef real bv[JLANES]
+    cdef real cv[JLANES]
+    cdef real xi, xj, a, b, c, t, q, rot
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
-    cdef bint any_rot, pair_rot
-    for i in range(k):
-        for l in range(JLANES):
-            sq[i * JLANES + l] = 0
-        for r in range(k):
+    cdef bint any_rot
+    if v != NULL:
+        for i in range(k * k * JLANES):
+            v[i] = 0
+        for i in range(k):
             for l in range(JLANES):
-                xi = x[(i * k + r) * JLANES + l]
-                sq[i * JLANES + l] += xi * xi
-    for i in range(k * k * JLANES):
-        v[i] = 0
-    for i in range(k):
-        for l in range(JLANES):
-            v[(i * k + i) * JLANES + l] = 1
-    n_pairs = round_robin(k, pi, pj, rstart)
+                v[(i * k + i) * JLANES + l] = 1
+    round_robin(k, pi, pj, rstart)
     for sweep in range(MAX_SWEEPS):
-        any_rot = 0
+        any_rot = False
         for rd in range(k + (k & 1) - 1):
             p0 = rstart[rd]
             npr = rstart[rd + 1] - p0
-            for e in range(npr):            # the round's angles, from the same X
+            for e in range(npr):            # the round's Gram entries, from the same X
                 i = pi[p0 + e]
                 j = pj[p0 + e]
                 for l in range(JLANES):
-                    dotv[l] = 0
-                for r in range(k):
-                    for l in range(JLANES):
-                        dotv[l] += x[(i * k + r) * JLANES + l] * x[(j * k + r) * JLANES + l]
-                for l in range(JLANES):
-                    a = sq[i * JLANES + l]
-                    b = sq[j * JLANES + l]
-                    c = dotv[l]
-                    # Every branch a select, every mask a real: one vector width for
-                    # the whole loop (an int mask made GCC split it into halves).
-                    if real is double:      # no square roots in the chain; the
-                        # products cannot underflow for what lanes_fit admits (noise
-                        # columns of a rank-deficient matrix stay above eps^2 min|a_ij|)
-                        rotv[e * JLANES + l] = 1 if c * c > tol2 * (a * b) else 0
-                    else:                   # in float32 they can: noise columns 1e-13
-                        rotv[e * JLANES + l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
-                    t = lane_tangent(a, b, c) if rotv[e * JLANES + l] != 0 else 0
-                    cs[e * JLANES + l] = 1 / sqrt(1 + t * t)
-                    sn[e * JLANES + l] = cs[e * JLANES + l] * t
-            for e in range(npr):
-                pair_rot = False
-                for l in range(JLANES):
-                    pair_rot |= rotv[e * JLANES + l] != 0
-                if not pair_rot:            # converged in every lane: skip the identity
-                    continue
-                any_rot = True
-                i = pi[p0 + e]
-                j = pj[p0 + e]
-                for l in range(JLANES):
-                    px[l] = 0
-                    py[l] = 0
+                    av[l] = 0
+                    bv[l] = 0
+                    cv[l] = 0
                 for r in range(k):
                     for l in range(JLANES):
                         xi = x[(i * k + r) * JLANES + l]
                         xj = x[(j * k + r) * JLANES + l]
-                        sx = cs[e * JLANES + l] * xi - sn[e * JLANES + l] * xj
-                        sy = sn[e * JLANES + l] * xi + cs[e * JLANES + l] * xj
-                        x[(i * k + r) * JLANES + l] = sx
-                        x[(j * k + r) * JLANES + l] = sy
-                        px[l] += sx * sx        # in registers, not through sq[]
-                        py[l] += sy * sy
+                        av[l] += xi * xi
+                        bv[l] += xj * xj
+                        cv[l] += xi * xj
                 for l in range(JLANES):
-                    sq[i * JLANES + l] = px[l]
-                    sq[j * JLANES + l] = py[l]
+                    ga[e * JLANES + l] = av[l]
+                    gb[e * JLANES + l] = bv[l]
+                    gc[e * JLANES + l] = cv[l]
+            for l in range(npr * JLANES):   # the round's angles: independent iterations
+                a = ga[l]
+                b = gb[l]
+                c = gc[l]
+                # Every branch a select, every mask a real: one vector width for the
+                # whole loop (an int mask made GCC split it into halves).
+                if real is double:      # no square roots in the chain; the products
+                    # cannot underflow for what lanes_fit admits (noise columns of a
+                    # rank-deficient matrix stay above eps^2 min|a_ij|)
+                    rot = 1 if c * c > tol2 * (a * b) else 0
+                else:                   # in float32 they can: noise columns 1e-13
+                    rot = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
+                # t = 0 (the identity) where the lane is converged: a product, not a
+                # masked division, which GCC computed twice (for cs and sn).
+                t = lane_tangent(a, b, c) * rot
+                q = 1 / sqrt(1 + t * t)
+                rotv[l] = rot
+                cs[l] = q
+                sn[l] = q * t
+            for e in range(npr):
+                rotates[e] = False
+                for l in range(JLANES):
+                    rotates[e] |= rotv[e * JLANES + l] != 0
+                any_rot |= rotates[e]
+            for e in range(npr):
+                if not rotates[e]:          # converged in every lane: skip the identity
+                    continue
+                i = pi[p0 + e]
+                j = pj[p0 + e]
+                lanes_rotate(k, x + i * k * JLANES, x + j * k * JLANES,
+                             cs + e * JLANES, sn + e * JLANES)
+                if v != NULL:
+                    lanes_rotate(k, v + i * k * JLANES, v + j * k * JLANES,
+                                 cs + e * JLANES, sn + e * JLANES)
+        if not any_rot:
+            for i in range(k):
+                for l in range(JLANES):
+                    av[l] = 0
                 for r in range(k):
                     for l in range(JLANES):
-                        xi = v[(i * k + r) * JLANES + l]
-                        xj = v[(j * k + r) * JLANES + l]
-                        v[(i * k + r) * JLANES + l] = cs[e * JLANES + l] * xi - sn[e * JLANES + l] * xj
-                        v[(j * k + r) * JLANES + l] = sn[e * JLANES + l] * xi + cs[e * JLANES + l] * xj
-        if not any_rot:
-            for i in range(k * JLANES):
-                s[i] = sqrt(sq[i])
+                        xi = x[(i * k + r) * JLANES + l]
+                        av[l] += xi * xi
+                for l in range(JLANES):
+                    s[i * JLANES + l] = sqrt(av[l])
             return 0
     return 1
+
+
+cdef inline void lanes_rotate(Py_ssize_t k, real* x, real* y, const real* cs,
+                              const real* sn) noexcept nogil:
+    """[x y] := [x y] [[c, s], [-s, c]] for two interleaved columns of k rows, lane l
+    by (cs[l], sn[l])."""
+    cdef Py_ssize_t r, l
+    cdef real xi, yi
+    for r in range(k):
+        for l in range(JLANES):
+            xi = x[r * JLANES + l]
+            yi = y[r * JLANES + l]
+            x[r * JLANES + l] = cs[l] * xi - sn[l] * yi
+            y[r * JLANES + l] = sn[l] * xi + cs[l] * yi
 
 
 cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:

@@ -59,6 +59,8 @@ def _svd(a, cdt, compute_uv, full_matrices):
             u[...] = np.eye(m, dtype=cdt)
             vh[...] = np.eye(n, dtype=cdt)
         return u, s, vh, info
+    if m == n and n in _jacobi.LANE_ORDERS:
+        return _svd_square(a, cdt, compute_uv, batch, info)
     tall = m >= n
     rows = max(m, n)
     # The kernel wants the k columns of the tall matrix M (A, or A^T when A is wide) as
@@ -80,6 +82,25 @@ def _svd(a, cdt, compute_uv, full_matrices):
         u, vh = np.swapaxes(vmh, -1, -2), ut
     return (u.reshape(batch + u.shape[1:]), s.reshape(batch + (k,)),
             vh.reshape(batch + vh.shape[1:]), info)
+
+
+def _svd_square(a, cdt, compute_uv, batch, info):
+    """_svd of square matrices of the lane kernels' orders: the driver only reads a, so
+    a C-contiguous input of the compute dtype goes as it is (a working copy of a large
+    stack costs a fresh array's page faults)."""
+    k = a.shape[-1]
+    work = (a.reshape(-1, k, k) if a.dtype == cdt and a.flags.c_contiguous
+            else working_copy(a, cdt))
+    s = np.empty(batch + (k,), dtype=cdt)
+    ut = vh = None
+    if compute_uv:
+        ut = np.empty(batch + (k, k), dtype=cdt)
+        vh = np.empty(batch + (k, k), dtype=cdt)
+    _jacobi.svd_square_batched(work, s.reshape(-1, k),
+                               None if ut is None else ut.reshape(-1, k, k),
+                               None if vh is None else vh.reshape(-1, k, k),
+                               info.reshape(-1))
+    return None if ut is None else np.swapaxes(ut, -1, -2), s, vh, info
 
 
 def _finish(info, errors, message, results):
