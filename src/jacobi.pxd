@@ -1094,80 +1094,96 @@ cdef inline void lanes_rotate(Py_ssize_t k, real* x, real* y, const real* cs,
 
 
 cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
-    """Two-sided cyclic Jacobi on LANES interleaved symmetric k x k matrices (full
-    storage, x[(i*k + j)*LANES + l]); z (same layout, may be NULL) gets the
-    eigenvectors as rows.  The eigenvalues are left on x's diagonal, unsorted.  In this
-    layout a column of a matrix is as cheap to rotate as a row.  Returns 0, or 1 if
-    some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep, pair, n_pairs
+    """Two-sided cyclic Jacobi on LANES interleaved symmetric k x k matrices given by
+    their upper triangles (x[(i*k + j)*LANES + l], i <= j; the strict lower triangle
+    is left stale); z (same layout, may be NULL) gets the eigenvectors as rows.  The
+    eigenvalues are left on x's diagonal, unsorted.  Rows p and q are rotated in
+    place in the triangle (h_pr read and written at (min(p, r), max(p, r))): half the
+    stores of rotating full rows and copying them into the columns.  Returns 0, or 1
+    if some lane did not converge.
+
+    A rotation in (p, q) changes rows and columns p and q only, so the angles of a
+    round's disjoint pairs all come from the entries before the round: they are
+    computed first (the divisions and square roots of several pairs in flight at
+    once, where pair by pair each waited for the last; the same arithmetic, so the
+    same bits), and only for the pairs that some lane rotates."""
+    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, e, sweep, rd, p0, npr
     cdef Py_ssize_t pi[120]
     cdef Py_ssize_t pj[120]
     cdef Py_ssize_t rstart[17]
-    cdef real cs[JLANES]
-    cdef real sn[JLANES]
-    cdef real tv[JLANES]
-    cdef real keep[JLANES]
-    cdef real rotv[JLANES]
-    cdef real xp, xq, app, aqq, apq, t
+    cdef real ga[8 * JLANES]            # per pair of a round (at most 8), per lane:
+    cdef real gb[8 * JLANES]            # h_pp, h_qq, h_pq
+    cdef real gc[8 * JLANES]
+    cdef real cs[8 * JLANES]
+    cdef real sn[8 * JLANES]
+    cdef real tv[8 * JLANES]
+    cdef real rotv[8 * JLANES]
+    cdef bint rotates[8]
+    cdef Py_ssize_t ip, iq
+    cdef real xp, xq, apq, t, c
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef real negl = negligible(k, tol)
-    cdef bint any_rot, pair_rot
+    cdef bint any_rot
     if z != NULL:
         for i in range(k * k * JLANES):
             z[i] = 0
         for i in range(k):
             for l in range(JLANES):
                 z[(i * k + i) * JLANES + l] = 1
-    n_pairs = round_robin(k, pi, pj, rstart)
+    round_robin(k, pi, pj, rstart)
     for sweep in range(MAX_SWEEPS):
-        any_rot = 0
-        for pair in range(n_pairs):
-                p = pi[pair]
-                q = pj[pair]
+        any_rot = False
+        for rd in range(k + (k & 1) - 1):
+            p0 = rstart[rd]
+            npr = rstart[rd + 1] - p0
+            for e in range(npr):
+                p = pi[p0 + e]
+                q = pj[p0 + e]
                 for l in range(JLANES):
-                    apq = x[(p * k + q) * JLANES + l]
-                    app = x[(p * k + p) * JLANES + l]
-                    aqq = x[(q * k + q) * JLANES + l]
-                    rotv[l] = 1 if (apq * apq > tol2 * fabs(app * aqq)
-                                    and fabs(apq) >= negl) else 0
-                    t = lane_tangent(app, aqq, apq) if rotv[l] != 0 else 0
-                    tv[l] = t
-                    keep[l] = 0 if rotv[l] != 0 else apq
-                    cs[l] = 1 / sqrt(1 + t * t)
-                    sn[l] = cs[l] * t
-                pair_rot = False
+                    ga[e * JLANES + l] = x[(p * k + p) * JLANES + l]
+                    gb[e * JLANES + l] = x[(q * k + q) * JLANES + l]
+                    gc[e * JLANES + l] = x[(p * k + q) * JLANES + l]
+            for l in range(npr * JLANES):
+                apq = gc[l]
+                rotv[l] = 1 if (apq * apq > tol2 * fabs(ga[l] * gb[l])
+                                and fabs(apq) >= negl) else 0
+            for e in range(npr):
+                rotates[e] = False
                 for l in range(JLANES):
-                    pair_rot |= rotv[l] != 0
-                if not pair_rot:
+                    rotates[e] |= rotv[e * JLANES + l] != 0
+                any_rot |= rotates[e]
+            for e in range(npr):            # angles only for pairs that rotate somewhere
+                if not rotates[e]:
                     continue
-                any_rot = True
-                for l in range(JLANES):         # the 2 x 2 block's new values, before
-                    app = x[(p * k + p) * JLANES + l]       # the rotations overwrite it
-                    aqq = x[(q * k + q) * JLANES + l]
-                    apq = x[(p * k + q) * JLANES + l]
-                    x[(p * k + p) * JLANES + l] = app - tv[l] * apq
-                    x[(q * k + q) * JLANES + l] = aqq + tv[l] * apq
-                for r in range(k):              # rows p, q (J^T A), off the block
-                    if r == p or r == q:
+                for l in range(e * JLANES, (e + 1) * JLANES):
+                    t = lane_tangent(ga[l], gb[l], gc[l]) * rotv[l]     # 0: the identity
+                    c = 1 / sqrt(1 + t * t)
+                    tv[l] = t
+                    cs[l] = c
+                    sn[l] = c * t
+            for e in range(npr):
+                if not rotates[e]:          # converged in every lane: skip the identity
+                    continue
+                p = pi[p0 + e]
+                q = pj[p0 + e]
+                for l in range(JLANES):     # the 2 x 2 block's new values
+                    x[(p * k + p) * JLANES + l] = ga[e * JLANES + l] - tv[e * JLANES + l] * gc[e * JLANES + l]
+                    x[(q * k + q) * JLANES + l] = gb[e * JLANES + l] + tv[e * JLANES + l] * gc[e * JLANES + l]
+                    # h_pq := 0 where the lane rotated, else kept
+                    x[(p * k + q) * JLANES + l] = gc[e * JLANES + l] * (1 - rotv[e * JLANES + l])
+                for r in range(k):              # rows p, q (J^T A) off the block, in
+                    if r == p or r == q:        # the upper triangle: h_pr at (min, max)
                         continue
+                    ip = (p * k + r if r > p else r * k + p) * JLANES
+                    iq = (q * k + r if r > q else r * k + q) * JLANES
                     for l in range(JLANES):
-                        xp = x[(p * k + r) * JLANES + l]
-                        xq = x[(q * k + r) * JLANES + l]
-                        xp, xq = cs[l] * xp - sn[l] * xq, sn[l] * xp + cs[l] * xq
-                        x[(p * k + r) * JLANES + l] = xp
-                        x[(q * k + r) * JLANES + l] = xq
-                        x[(r * k + p) * JLANES + l] = xp     # and columns, by symmetry
-                        x[(r * k + q) * JLANES + l] = xq
-                for l in range(JLANES):
-                    x[(p * k + q) * JLANES + l] = keep[l]
-                    x[(q * k + p) * JLANES + l] = keep[l]
+                        xp = x[ip + l]
+                        xq = x[iq + l]
+                        x[ip + l] = cs[e * JLANES + l] * xp - sn[e * JLANES + l] * xq
+                        x[iq + l] = sn[e * JLANES + l] * xp + cs[e * JLANES + l] * xq
                 if z != NULL:
-                    for r in range(k):
-                        for l in range(JLANES):
-                            xp = z[(p * k + r) * JLANES + l]
-                            xq = z[(q * k + r) * JLANES + l]
-                            z[(p * k + r) * JLANES + l] = cs[l] * xp - sn[l] * xq
-                            z[(q * k + r) * JLANES + l] = sn[l] * xp + cs[l] * xq
+                    lanes_rotate(k, z + p * k * JLANES, z + q * k * JLANES,
+                                 cs + e * JLANES, sn + e * JLANES)
         if not any_rot:
             return 0
     return 1

@@ -19,7 +19,7 @@ from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
 from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
-                     lanes_fit, lanes_gather, lanes_scatter, sort_rows_asc, syevj,
+                     lanes_fit, lanes_gather, lanes_scatter, syevj,
                      syevj_lanes, eigh_one, syevj_chol_workspace)
 
 cnp.import_array()
@@ -317,38 +317,51 @@ cdef void _svd_square(Py_ssize_t k, Py_ssize_t n_batch, const real* a, real* s, 
         _svd_lanes(<K16*>NULL, n_batch, a, s, ut, vh, info, nt)
 
 
-cdef inline void _copy_symmetric(Py_ssize_t n, const real* a, bint lower,
-                                 real* x) noexcept nogil:
-    """x := the full symmetric n x n matrix of a's lower (or upper) triangle."""
-    cdef Py_ssize_t i, j
-    for i in range(n):
-        for j in range(i + 1):
-            x[i * n + j] = x[j * n + i] = a[i * n + j] if lower else a[j * n + i]
-
-
 cdef void _eigh_group(lanes_k* size, const real* a, bint lower, real* w, real* z,
                       int* info) noexcept nogil:
-    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj).
-    a is only read (symmetrised into a buffer that stays in L1)."""
-    cdef Py_ssize_t k = fixed_size(size), l, i, r
-    cdef real buf[16 * 16 * JLANES]
+    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj,
+    on a copy).  a is only read: interleaved, then symmetrised lane by
+    lane; the eigenvectors leave by transposes and row copies in ascending order."""
+    cdef Py_ssize_t k = fixed_size(size), l, i, j
     cdef real x[16 * 16 * JLANES]
     cdef real zl[16 * 16 * JLANES]
-    cdef bint fits = True, vectors = z != NULL
-    for l in range(JLANES):
-        _copy_symmetric(k, a + l * k * k, lower, buf + l * k * k)
-    lanes_gather(size, buf, k * k, x)
+    cdef real buf[16 * 16 * JLANES]
+    cdef real ev[16 * JLANES]
+    cdef real rank[16 * JLANES]
+    cdef real m[16 * 16]
+    cdef bint fits, vectors = z != NULL
+    lanes_gather(size, a, k * k, x)
+    for i in range(k):                  # the given triangle over the other
+        for j in range(i + 1, k):
+            if lower:
+                for l in range(JLANES):
+                    x[(i * k + j) * JLANES + l] = x[(j * k + i) * JLANES + l]
+            else:
+                for l in range(JLANES):
+                    x[(j * k + i) * JLANES + l] = x[(i * k + j) * JLANES + l]
     fits = lanes_fit(size, x, False) and syevj_lanes(size, x, zl if vectors else NULL) == 0
+    if not fits:
+        for l in range(JLANES):
+            memcpy(m, a + l * k * k, k * k * sizeof(real))
+            info[l] = syevj(k, m, lower, w + l * k, z + l * k * k if vectors else NULL)
+        return
+    for i in range(k):
+        for l in range(JLANES):
+            ev[i * JLANES + l] = x[(i * k + i) * JLANES + l]
+            rank[i * JLANES + l] = 0
+    # Ascending order, stable: lane l's eigenpair i goes to row rank[i*JLANES + l].
+    for i in range(k):
+        for j in range(k):
+            for l in range(JLANES):
+                rank[i * JLANES + l] += 1 if (ev[j * JLANES + l] < ev[i * JLANES + l] or (
+                    j < i and ev[j * JLANES + l] == ev[i * JLANES + l])) else 0
+    for i in range(k):
+        for l in range(JLANES):
+            w[l * k + <Py_ssize_t>rank[i * JLANES + l]] = ev[i * JLANES + l]
+    if vectors:
+        lanes_scatter(size, zl, buf, k * k)
+        _rows_by_rank(k, buf, rank, z)
     for l in range(JLANES):
-        if not fits:
-            info[l] = syevj(k, buf + l * k * k, True, w + l * k, z + l * k * k if vectors else NULL)
-            continue
-        for i in range(k):
-            w[l * k + i] = x[(i * k + i) * JLANES + l]
-            if vectors:
-                for r in range(k):
-                    z[(l * k + i) * k + r] = zl[(i * k + r) * JLANES + l]
-        sort_rows_asc(k, w + l * k, z + l * k * k if vectors else NULL)
         info[l] = 0
 
 
@@ -362,8 +375,8 @@ cdef void _eigh_lanes(lanes_k* size, Py_ssize_t n_batch, const real* a, bint low
         _eigh_group(size, a + b * k * k, lower, w + b * k,
                     z + b * k * k if vectors else NULL, info + b)
     for b in range(n_groups * JLANES, n_batch):
-        _copy_symmetric(k, a + b * k * k, lower, buf)
-        info[b] = syevj(k, buf, True, w + b * k, z + b * k * k if vectors else NULL)
+        memcpy(buf, a + b * k * k, k * k * sizeof(real))
+        info[b] = syevj(k, buf, lower, w + b * k, z + b * k * k if vectors else NULL)
 
 
 cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, const real* a, bint lower,
