@@ -18,6 +18,8 @@ from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
+from qr cimport copy_strided
+from cholesky cimport transpose8x8
 from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
                      lanes_fit, lanes_gather, lanes_scatter, syevj,
                      syevj_lanes, eigh_one, syevj_chol_workspace)
@@ -196,6 +198,64 @@ cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, re
                 vh + b * n * n if vh != NULL else NULL, bt + b * lsb if nrhs else NULL,
                 nrhs, work)
         free(work)
+
+
+def copy_transposed(cnp.ndarray src, cnp.ndarray dst):
+    """dst[b] := src[b]^T for src (N, m, n) and dst (N, n, m) of one floating dtype, any
+    strides (multiples of the item size): the working stacks of svd_batched, which
+    hold a tall matrix's columns as rows.  By qr.pxd's copy_strided, 8-row tiles
+    whose writes stay in L1, or 8 x 8 tiles by vector shuffles (numpy's transposing
+    copy of a 100000 x 50 matrix took a tenth of the thin SVD's time)."""
+    cdef int typenum = cnp.PyArray_TYPE(src), i
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(src)
+    cdef Py_ssize_t st[6]
+    if (cnp.PyArray_NDIM(src) != 3 or cnp.PyArray_NDIM(dst) != 3
+            or cnp.PyArray_TYPE(dst) != typenum
+            or (typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT)
+            or cnp.PyArray_DIM(dst, 0) != cnp.PyArray_DIM(src, 0)
+            or cnp.PyArray_DIM(dst, 1) != cnp.PyArray_DIM(src, 2)
+            or cnp.PyArray_DIM(dst, 2) != cnp.PyArray_DIM(src, 1)
+            or not cnp.PyArray_ISWRITEABLE(dst)):
+        raise ValueError("jacobi driver: copy_transposed needs (N, m, n) -> (N, n, m), "
+                         "one floating dtype")
+    for i in range(3):
+        st[i] = cnp.PyArray_STRIDE(src, i)
+        st[3 + i] = cnp.PyArray_STRIDE(dst, i)
+        if st[i] % isz or st[3 + i] % isz:
+            raise ValueError("jacobi driver: strides must be multiples of the item size")
+        st[i] //= isz
+        st[3 + i] //= isz
+    cdef Py_ssize_t n_batch = src.shape[0], m = src.shape[1], n = src.shape[2]
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _copy_transposed(n_batch, m, n, <double*>cnp.PyArray_DATA(src),
+                             <double*>cnp.PyArray_DATA(dst), st)
+    else:
+        with nogil:
+            _copy_transposed(n_batch, m, n, <float*>cnp.PyArray_DATA(src),
+                             <float*>cnp.PyArray_DATA(dst), st)
+
+
+cdef void _copy_transposed(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const real* a,
+                           real* d, const Py_ssize_t* st) noexcept nogil:
+    """st: the element strides of a (batch, row, column) and of d.  Rows of A to rows
+    of d (both unit column strides, the usual case): 8 x 8 tiles by vector shuffles
+    (cholesky.pxd transpose8x8), the edges by copy_strided."""
+    cdef Py_ssize_t b, i0, j0, m8 = m - m % 8, n8 = n - n % 8
+    cdef const real* ab
+    cdef real* db
+    for b in range(n_batch):
+        ab = a + b * st[0]
+        db = d + b * st[3]
+        # A's (i, j) to d's (j, i): row stride st[5], column stride st[4]
+        if st[2] != 1 or st[5] != 1:
+            copy_strided(m, n, ab, st[1], st[2], db, st[5], st[4])
+            continue
+        for i0 in range(0, m8, 8):
+            for j0 in range(0, n8, 8):
+                transpose8x8(ab + i0 * st[1] + j0, st[1], db + j0 * st[4] + i0, st[4])
+        copy_strided(m8, n - n8, ab + n8, st[1], 1, db + n8 * st[4], 1, st[4])
+        copy_strided(m - m8, n, ab + m8 * st[1], st[1], 1, db + m8, 1, st[4])
 
 
 cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1:

@@ -65,7 +65,7 @@ def _svd(a, cdt, compute_uv, full_matrices):
     rows = max(m, n)
     # The kernel wants the k columns of the tall matrix M (A, or A^T when A is wide) as
     # the rows of a C-contiguous stack: A^T's rows for tall A, A's own rows for wide A.
-    w = working_copy(np.swapaxes(a, -1, -2) if tall else a, cdt)
+    w = _columns_as_rows(a, cdt) if tall else working_copy(a, cdt)
     s = np.empty((w.shape[0], k), dtype=cdt)
     flat_info = info.reshape(-1)
     if not compute_uv:
@@ -82,6 +82,21 @@ def _svd(a, cdt, compute_uv, full_matrices):
         u, vh = np.swapaxes(vmh, -1, -2), ut
     return (u.reshape(batch + u.shape[1:]), s.reshape(batch + (k,)),
             vh.reshape(batch + vh.shape[1:]), info)
+
+
+def _columns_as_rows(a, cdt, out=None):
+    """A new C-contiguous (N, n, m) stack of the stack a (..., m, n)'s transposes (the
+    working stack of svd_batched), or written into out (N, n, m)."""
+    *batch, m, n = a.shape
+    if out is None:
+        out = np.empty((math.prod(batch), n, m), dtype=cdt)
+    if a.dtype == cdt:
+        a3 = a.reshape(-1, m, n)
+        if not any(s % a.itemsize for s in a3.strides):
+            _jacobi.copy_transposed(a3, out)
+            return out
+    out.reshape(tuple(batch) + (n, m))[...] = np.swapaxes(a, -1, -2)
+    return out
 
 
 def _svd_square(a, cdt, compute_uv, batch, info):
@@ -292,9 +307,8 @@ def lstsq(a, b, rcond=None):
         # working stack, which a tall a factors together with them ([a b] = QR
         # carries Q^T b).
         w = np.empty((math.prod(batch), n + n_rhs, m), dtype=cdt)
-        wv = w.reshape(batch + (n + n_rhs, m))
-        wv[..., :n, :] = np.swapaxes(a, -1, -2)
-        wv[..., n:, :] = np.swapaxes(b, -1, -2)
+        _columns_as_rows(a, cdt, w[:, :n, :])
+        _columns_as_rows(b, cdt, w[:, n:, :])
         s = np.empty((w.shape[0], n), dtype=cdt)
         vh = np.empty((w.shape[0], n, n), dtype=cdt)
         info = np.zeros(w.shape[0], dtype=np.int32)
