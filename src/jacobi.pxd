@@ -453,6 +453,16 @@ cdef inline bint rhs_appended(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssiz
     return nrhs > 0 and bt == a + n * lda and tsqr_fits(m, n + nrhs)
 
 
+cdef inline bint u_over_a(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t lda,
+                          const real* ut, Py_ssize_t ku) noexcept nogil:
+    """Whether gesvj writes the thin U of a tall A over A, row-major: asked for by
+    ut = a (ku = n), and only on the tall-skinny path, whose Q is formed over A
+    anyway.  U = Q_t Y then goes through cache a row block at a time, and the caller
+    gets U in place of its working copy: no fresh m x n output (whose first-touch
+    page faults cost as much as the product), and in numpy's row-major order."""
+    return ut == a and ku == n and use_tsqr(m, n, lda, ku)
+
+
 cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs) noexcept nogil:
     """Bytes of workspace gesvj needs for an m x n matrix (m >= n) with nrhs
     right-hand sides."""
@@ -469,10 +479,11 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     (ku x m, ku = n or m); when nrhs > 0 (vh given), the first n entries of each row
     b of bt (nrhs x m) become U^T b (the least-squares use, without forming U); a
     tall A whose bt follows it in memory (bt = a + n*lda) is factored together with
-    B, which the others are not (a level-2 QR with pivoting of all of A).
+    B, which the others are not (a level-2 QR with pivoting of all of A).  A tall A
+    (use_tsqr) given ut = a gets U instead (m x n, row-major) over A (u_over_a).
     work: gesvj_workspace(m, n, nrhs) bytes.  Returns 0, or n + 1 for a non-finite entry,
     or 1 when the sweeps did not converge."""
-    cdef Py_ssize_t i, j, k, r, ldr
+    cdef Py_ssize_t i, j, k, r, ldr, urows
     cdef bint tall = use_tsqr(m, n, lda, ku) and (
         nrhs == 0 or (ku == 0 and rhs_appended(m, n, a, lda, bt, nrhs)))
     cdef real amax = 0, e, tol = 0
@@ -616,14 +627,26 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     if ku > 0:
         if tall:
             # U = Q_t (Q_cp V_x): the n x n product by reflectors (rows of x, free
-            # now), then one GEMM, U^T = (Q_cp V_x)^T Q_t^T.
+            # now), then one GEMM, U^T = (Q_cp V_x)^T Q_t^T; over A (Q's place),
+            # U = Q_t (Q_cp V_x) a block of urows rows at a time through tmp.
             for i in range(n):
                 memcpy(x + i * n, vt + i * n, n * sizeof(real))
                 for k in range(n - 1, -1, -1):
                     reflect(n - k, tau[k], st + k * n + k, x + i * n + k)
-            status = gemm(n, m, n, 1, x, n, 1, q, 1, n, 0, ut, m, 1, 1)
-            if status != INFO_OK:
-                return status
+            if ut == a:
+                urows = m // n if m // n < 256 else 256
+                r = 0
+                while r < m:
+                    k = urows if r + urows <= m else m - r
+                    status = gemm(k, n, n, 1, q + r * n, n, 1, x, 1, n, 0, tmp, n, 1, 1)
+                    if status != INFO_OK:
+                        return status
+                    memcpy(q + r * n, tmp, k * n * sizeof(real))
+                    r += k
+            else:
+                status = gemm(n, m, n, 1, x, n, 1, q, 1, n, 0, ut, m, 1, 1)
+                if status != INFO_OK:
+                    return status
         else:
             # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column
             # of U).
@@ -635,7 +658,13 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
             for k in range(n - 1, -1, -1):
                 for i in range(ku):
                     reflect(m - k, tau[k], a + k * lda + k, ut + i * m + k)
-        if sort_rows:
+        if sort_rows and ut == a and tall:      # U's rows back to A's order
+            for i in range(n):
+                for r in range(m):
+                    tmp[perm[r]] = ut[r * n + i]
+                for r in range(m):
+                    ut[r * n + i] = tmp[r]
+        elif sort_rows:
             for i in range(ku):
                 y = ut + i * m
                 for r in range(m):

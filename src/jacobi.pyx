@@ -21,6 +21,7 @@ from lu cimport fixed_size
 from qr cimport copy_strided
 from cholesky cimport transpose8x8
 from jacobi cimport (JLANES, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
+                     use_tsqr,
                      lanes_fit, lanes_gather, lanes_scatter, syevj,
                      syevj_lanes, eigh_one, syevj_chol_workspace)
 
@@ -266,8 +267,15 @@ cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1
     return 0
 
 
+def u_over_a_applies(Py_ssize_t m, Py_ssize_t n):
+    """Whether svd_batched(..., u_over_a=True) takes m x n matrices (m >= n): the
+    tall-skinny path (jacobi.pxd use_tsqr)."""
+    return m >= n >= 1 and use_tsqr(m, n, m, n)
+
+
 def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
-                cnp.ndarray info, cnp.ndarray bt=None, Py_ssize_t rhs_rows=0):
+                cnp.ndarray info, cnp.ndarray bt=None, Py_ssize_t rhs_rows=0,
+                bint u_over_a=False):
     """SVDs of the stack a (N, n, m): a[b] holds the columns of an m x n matrix M_b,
     m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if vh
     is not None, vh (N, n, n) gets V_b^T; if ut is not None, ut (N, ku, m) gets the
@@ -275,12 +283,18 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
     vh), the first n entries of each of its rows b become U_b^T b.  Least squares
     with rhs_rows = nrhs > 0 instead: a is (N, n + nrhs, m), its last nrhs rows per
     matrix are those b (bt None; the kernel then factors tall [M_b B_b] at once).
+    u_over_a (ut None, vh given, u_over_a_applies(m, n)): the thin U of M_b instead
+    overwrites a[b], as an m x n row-major matrix (jacobi.pxd u_over_a).
     info (N,) int32: 0, or > 0 (no convergence or a non-finite entry), or -1 (no
     memory)."""
     if cnp.PyArray_NDIM(a) != 3:
         raise ValueError("jacobi driver: a must be an (N, n, m) stack")
     cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1] - rhs_rows, m = a.shape[2]
-    cdef Py_ssize_t ku = 0 if ut is None else ut.shape[1]
+    if u_over_a and (ut is not None or vh is None or rhs_rows or bt is not None
+                     or not u_over_a_applies(a.shape[2], a.shape[1])):
+        raise ValueError("jacobi driver: u_over_a needs vh, no ut or right-hand sides, "
+                         "and a tall-skinny shape")
+    cdef Py_ssize_t ku = a.shape[1] if u_over_a else (0 if ut is None else ut.shape[1])
     cdef Py_ssize_t nrhs = rhs_rows if bt is None else bt.shape[1]
     if rhs_rows and (bt is not None or rhs_rows < 0):
         raise ValueError("jacobi driver: rhs_rows > 0 takes the right-hand sides in a")
@@ -294,7 +308,7 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
     _check("a", a, typenum, n_batch * (n + rhs_rows) * m)
     _check("s", s, typenum, n_batch * n)
     _check("info", info, cnp.NPY_INT32, n_batch)
-    if ku:
+    if ku and not u_over_a:
         if ku != n and ku != m:
             raise ValueError("jacobi driver: ut must have n or m rows per matrix")
         _check("ut", ut, typenum, n_batch * ku * m)
@@ -303,7 +317,7 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
     if bt is not None:
         _check("bt", bt, typenum, n_batch * nrhs * m)
     cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
-    cdef void* put = cnp.PyArray_DATA(ut) if ku else NULL
+    cdef void* put = cnp.PyArray_DATA(a if u_over_a else ut) if ku else NULL
     cdef void* pvh = cnp.PyArray_DATA(vh) if vh is not None else NULL
     cdef void* pbt = cnp.PyArray_DATA(bt) if bt is not None else (
         <char*>cnp.PyArray_DATA(a) + n * m * cnp.PyArray_ITEMSIZE(a) if nrhs else NULL)

@@ -71,10 +71,14 @@ def _svd(a, cdt, compute_uv, full_matrices):
     if not compute_uv:
         _jacobi.svd_batched(w, s, None, None, flat_info)
         return None, s.reshape(batch + (k,)), None, info
-    ku = rows if full_matrices else k
-    ut = np.empty((w.shape[0], ku, rows), dtype=cdt)
     vmh = np.empty((w.shape[0], k, k), dtype=cdt)
-    _jacobi.svd_batched(w, s, ut, vmh, flat_info)
+    if not full_matrices and _jacobi.u_over_a_applies(rows, k):
+        # The thin U of a tall-skinny M comes back over the working stack, row-major.
+        _jacobi.svd_batched(w, s, None, vmh, flat_info, u_over_a=True)
+        ut = np.swapaxes(w.reshape(w.shape[0], rows, k), -1, -2)
+    else:
+        ut = np.empty((w.shape[0], rows if full_matrices else k, rows), dtype=cdt)
+        _jacobi.svd_batched(w, s, ut, vmh, flat_info)
     # M = U_M S V_M^T; for wide A = M^T, U = V_M and V^T = U_M^T.
     if tall:
         u, vh = np.swapaxes(ut, -1, -2), vmh
