@@ -69,7 +69,8 @@ from libc.string cimport memset, memcpy
 from _types cimport real, INFO_OK
 from gemm cimport fixed_k, gemm
 from lu cimport fixed_size
-from qr cimport householder, tsqr, tsqr_fits
+from qr cimport (householder, tsqr_fits, TsqrState, tsqr_begin, tsqr_q, tsqr_end,
+                copy_strided)
 from cholesky cimport potrf, transpose8x8
 
 cdef extern from "float.h":
@@ -456,10 +457,10 @@ cdef inline bint rhs_appended(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssiz
 cdef inline bint u_over_a(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t lda,
                           const real* ut, Py_ssize_t ku) noexcept nogil:
     """Whether gesvj writes the thin U of a tall A over A, row-major: asked for by
-    ut = a (ku = n), and only on the tall-skinny path, whose Q is formed over A
-    anyway.  U = Q_t Y then goes through cache a row block at a time, and the caller
-    gets U in place of its working copy: no fresh m x n output (whose first-touch
-    page faults cost as much as the product), and in numpy's row-major order."""
+    ut = a (ku = n), and only on the tall-skinny path, where U = Q_t Y is formed
+    over A anyway (qr.pxd tsqr_q).  The caller gets U in place of its working copy:
+    no fresh m x n output (whose first-touch page faults cost a tenth of the thin
+    SVD), and in numpy's row-major order."""
     return ut == a and ku == n and use_tsqr(m, n, lda, ku)
 
 
@@ -483,7 +484,8 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     (use_tsqr) given ut = a gets U instead (m x n, row-major) over A (u_over_a).
     work: gesvj_workspace(m, n, nrhs) bytes.  Returns 0, or n + 1 for a non-finite entry,
     or 1 when the sweeps did not converge."""
-    cdef Py_ssize_t i, j, k, r, ldr, urows
+    cdef Py_ssize_t i, j, k, r, ldr
+    cdef TsqrState ts
     cdef bint tall = use_tsqr(m, n, lda, ku) and (
         nrhs == 0 or (ku == 0 and rhs_appended(m, n, a, lda, bt, nrhs)))
     cdef real amax = 0, e, tol = 0
@@ -502,10 +504,11 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     cdef real* sq = vn2 + n
     cdef real* tmp = sq + n
     cdef real* st = tmp + m             # tall: R of the tall-skinny QR, by columns
-    cdef real* q = a                    # tall: its Q (m x n, row-major), over A
+    cdef real* q = a                    # tall: U (m x n, row-major), over A
     cdef real* rab = st + n * n         # tall: R of [A B] ((n + nrhs)^2), or of A
     cdef real* rr
     cdef real* y
+    ts.cb = NULL
 
     # 1. Finite check, power-of-two scaling, row sorting.
     for j in range(n):
@@ -551,14 +554,17 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     # with pivoting of the whole matrix would stream it from memory once per column.
     if tall:
         # With right-hand sides, [A B] = Q_t [R_t Q_t^T B; 0 *]: Q_t^T B comes with
-        # R (GVL4 §5.3.3).  (tsqr reads all of A before it writes Q over it.)
+        # R (GVL4 §5.3.3).  For U, the factorization is kept (ts) until Q_t is
+        # applied in step 4; A is dead once tsqr_begin has read it.
         if nrhs > 0 and sort_rows:
             for r in range(nrhs):
                 y = bt + r * m
                 for i in range(m):
                     tmp[i] = y[perm[i]]
                 memcpy(y, tmp, m * sizeof(real))
-        status = tsqr(m, n + nrhs, a, 1, lda, rab, q if ku > 0 else NULL, 1)
+        status = tsqr_begin(m, n + nrhs, a, 1, lda, rab, ku > 0, &ts, 1)
+        if status != INFO_OK or ku == 0:
+            tsqr_end(&ts)
         if status != INFO_OK:
             return status
         for j in range(n):
@@ -585,6 +591,7 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     tol = jacobi_tol(n, tol)
     status = jacobi_sweeps(n, n, x, n, vt, n, n, sq, tol)
     if status != 0:
+        tsqr_end(&ts)
         return status
     for i in range(n):
         s[i] = nrm2(n, x + i * n, 1)
@@ -626,27 +633,22 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 y[i] = dot(n, vt + i * n, tmp)
     if ku > 0:
         if tall:
-            # U = Q_t (Q_cp V_x): the n x n product by reflectors (rows of x, free
-            # now), then one GEMM, U^T = (Q_cp V_x)^T Q_t^T; over A (Q's place),
-            # U = Q_t (Q_cp V_x) a block of urows rows at a time through tmp.
+            # U = Q_t Y, Y = Q_cp V_x: Y's columns by reflectors (rows of x, free
+            # now), Y itself into vt; tsqr_q applies Q_t to it block by block, over
+            # A (row-major), which is U itself for u_over_a, else transposed into ut.
             for i in range(n):
                 memcpy(x + i * n, vt + i * n, n * sizeof(real))
                 for k in range(n - 1, -1, -1):
                     reflect(n - k, tau[k], st + k * n + k, x + i * n + k)
-            if ut == a:
-                urows = m // n if m // n < 256 else 256
-                r = 0
-                while r < m:
-                    k = urows if r + urows <= m else m - r
-                    status = gemm(k, n, n, 1, q + r * n, n, 1, x, 1, n, 0, tmp, n, 1, 1)
-                    if status != INFO_OK:
-                        return status
-                    memcpy(q + r * n, tmp, k * n * sizeof(real))
-                    r += k
-            else:
-                status = gemm(n, m, n, 1, x, n, 1, q, 1, n, 0, ut, m, 1, 1)
-                if status != INFO_OK:
-                    return status
+            for i in range(n):
+                for j in range(n):
+                    vt[i * n + j] = x[j * n + i]
+            status = tsqr_q(m, n, &ts, vt, q, 1)
+            tsqr_end(&ts)
+            if status != INFO_OK:
+                return status
+            if ut != a:
+                copy_strided(m, n, q, n, 1, ut, 1, m)
         else:
             # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column
             # of U).
