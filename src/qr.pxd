@@ -53,7 +53,7 @@ from libc.math cimport fabs, sqrt, copysign, hypot
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport QR_NB, QR_NB_Q, TSQR_BLOCK, TSQR_MAX_N
 from cython.parallel cimport prange, threadid
-from _memory cimport aligned_alloc64, aligned_free
+from _memory cimport aligned_alloc64, aligned_free, advise_huge_pages
 from gemm cimport fixed_k, gemm, imin
 from lu cimport fixed_size
 
@@ -703,6 +703,8 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     st.cb = cb
     if cb == NULL:
         return INFO_NO_MEMORY
+    if keep:                                # every block kept: m x n written once
+        advise_huge_pages(cb, nkeep * sizeof(real))
     _tsqr_parts(m, n, st, &taus, &tbufs, &s, &tau_s, &qs, &sgn, &q0)
     if n_threads > 1:
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
