@@ -1007,8 +1007,9 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     converge.
 
     Each round first takes the Gram entries of all its pairs (disjoint, so from the
-    same X), then their angles in one loop of independent iterations (the divisions
-    and square roots of several pairs in flight at once), then rotates.  A pair's
+    same X), then the angles of the pairs that some lane rotates, independent of one
+    another (the divisions and square roots of several pairs in flight at once),
+    then rotates.  A pair's
     squared norms are summed with its dot product, in one pass whose sums stay in
     registers (k is a literal, the pass is unrolled), so the rotation pass only
     loads, rotates and stores: summing the new norms while rotating carried them
@@ -1062,30 +1063,33 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     ga[e * JLANES + l] = av[l]
                     gb[e * JLANES + l] = bv[l]
                     gc[e * JLANES + l] = cv[l]
-            for l in range(npr * JLANES):   # the round's angles: independent iterations
+            for l in range(npr * JLANES):   # which lanes rotate, for the whole round
                 a = ga[l]
                 b = gb[l]
                 c = gc[l]
                 # Every branch a select, every mask a real: one vector width for the
                 # whole loop (an int mask made GCC split it into halves).
-                if real is double:      # no square roots in the chain; the products
-                    # cannot underflow for what lanes_fit admits (noise columns of a
+                if real is double:      # no square roots; the products cannot
+                    # underflow for what lanes_fit admits (noise columns of a
                     # rank-deficient matrix stay above eps^2 min|a_ij|)
-                    rot = 1 if c * c > tol2 * (a * b) else 0
+                    rotv[l] = 1 if c * c > tol2 * (a * b) else 0
                 else:                   # in float32 they can: noise columns 1e-13
-                    rot = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
-                # t = 0 (the identity) where the lane is converged: a product, not a
-                # masked division, which GCC computed twice (for cs and sn).
-                t = lane_tangent(a, b, c) * rot
-                q = 1 / sqrt(1 + t * t)
-                rotv[l] = rot
-                cs[l] = q
-                sn[l] = q * t
+                    rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
             for e in range(npr):
                 rotates[e] = False
                 for l in range(JLANES):
                     rotates[e] |= rotv[e * JLANES + l] != 0
                 any_rot |= rotates[e]
+            for e in range(npr):            # angles only for pairs that rotate somewhere
+                if not rotates[e]:
+                    continue
+                for l in range(e * JLANES, (e + 1) * JLANES):
+                    # t = 0 (the identity) where the lane is converged: a product, not
+                    # a masked division, which GCC computed twice (for cs and sn).
+                    t = lane_tangent(ga[l], gb[l], gc[l]) * rotv[l]
+                    q = 1 / sqrt(1 + t * t)
+                    cs[l] = q
+                    sn[l] = q * t
             for e in range(npr):
                 if not rotates[e]:          # converged in every lane: skip the identity
                     continue
