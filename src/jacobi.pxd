@@ -889,10 +889,14 @@ cdef inline void sort_rows_asc(Py_ssize_t n, real* w, real* z) noexcept nogil:
 # driver therefore gives them only matrices whose entries are finite and, where
 # nonzero, within [2^-E, 2^E] (lanes_fit: E = 100, 20 for float32), and sends every other
 # matrix, and any lane that meets a negligible column or does not converge, to the
-# scalar kernels.  Without preconditioning one-sided Jacobi keeps relative accuracy
-# for column scaling (Demmel & Veselic 1992) but not for row scaling, so lanes_fit
-# also sends matrices whose row max-norms differ by more than LANES_ROW_RATIO to
-# gesvj (row grading up to that ratio costs at most that factor of accuracy).
+# scalar kernels.  Without preconditioning one-sided Jacobi is not accurate for
+# matrices graded on both sides (D1 B D2; Demmel et al., LAA 299, 1999), so
+# lanes_fit also sends matrices whose row max-norms as stored differ by more than
+# LANES_ROW_RATIO to gesvj.  The SVD lanes rotate the stored rows (A's rows, the
+# columns of A^T), so they see graded rows of A^T at most: each of its rows is
+# rotated by itself, with a backward error small relative to that row (a ratio
+# up to LANES_ROW_RATIO in the other direction costs at most that factor of
+# accuracy); tests/test_jacobi.py checks both gradings of A to 1e-13.
 
 cdef enum:
     JLANES = 8
