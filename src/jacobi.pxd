@@ -940,6 +940,21 @@ cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
     return 2 * (c if d >= 0 else -c) / den if den > 0 else copysign(<real>1, c)
 
 
+cdef inline void lanes_angles(const real* a, const real* b, const real* c,
+                              const real* rot, real* cs, real* sn, real* t) noexcept nogil:
+    """The rotations that diagonalise [[a, c], [c, b]] in each of JLANES lanes, lane l
+    by (cs[l], sn[l]) with tangent t[l]; the identity (t = 0) where rot[l] = 0: a
+    product, not a masked division, which GCC computed twice (for cs and sn)."""
+    cdef Py_ssize_t l
+    cdef real tl, q
+    for l in range(JLANES):
+        tl = lane_tangent(a[l], b[l], c[l]) * rot[l]
+        q = 1 / sqrt(1 + tl * tl)
+        t[l] = tl
+        cs[l] = q
+        sn[l] = q * tl
+
+
 cdef inline bint lanes_fit(fixed_k* size, const real* x, bint rows_too) noexcept nogil:
     """Whether all JLANES interleaved k x k matrices x (row i of matrix l at
     x[(i*k + j)*JLANES + l]) may go to the lane kernels: every entry finite and, where
@@ -1034,7 +1049,8 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     cdef real av[JLANES]
     cdef real bv[JLANES]
     cdef real cv[JLANES]
-    cdef real xi, xj, a, b, c, t, q, rot
+    cdef real tv[JLANES]                # (the tangents, unused here)
+    cdef real xi, xj, a, b, c
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef bint any_rot
     if v != NULL:
@@ -1087,13 +1103,8 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
             for e in range(npr):            # angles only for pairs that rotate somewhere
                 if not rotates[e]:
                     continue
-                for l in range(e * JLANES, (e + 1) * JLANES):
-                    # t = 0 (the identity) where the lane is converged: a product, not
-                    # a masked division, which GCC computed twice (for cs and sn).
-                    t = lane_tangent(ga[l], gb[l], gc[l]) * rotv[l]
-                    q = 1 / sqrt(1 + t * t)
-                    cs[l] = q
-                    sn[l] = q * t
+                lanes_angles(ga + e * JLANES, gb + e * JLANES, gc + e * JLANES,
+                             rotv + e * JLANES, cs + e * JLANES, sn + e * JLANES, tv)
             for e in range(npr):
                 if not rotates[e]:          # converged in every lane: skip the identity
                     continue
@@ -1159,7 +1170,7 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
     cdef real rotv[8 * JLANES]
     cdef bint rotates[8]
     cdef Py_ssize_t ip, iq
-    cdef real xp, xq, apq, t, c
+    cdef real xp, xq, apq
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef real negl = negligible(k, tol)
     cdef bint any_rot
@@ -1194,12 +1205,9 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
             for e in range(npr):            # angles only for pairs that rotate somewhere
                 if not rotates[e]:
                     continue
-                for l in range(e * JLANES, (e + 1) * JLANES):
-                    t = lane_tangent(ga[l], gb[l], gc[l]) * rotv[l]     # 0: the identity
-                    c = 1 / sqrt(1 + t * t)
-                    tv[l] = t
-                    cs[l] = c
-                    sn[l] = c * t
+                lanes_angles(ga + e * JLANES, gb + e * JLANES, gc + e * JLANES,
+                             rotv + e * JLANES, cs + e * JLANES, sn + e * JLANES,
+                             tv + e * JLANES)
             for e in range(npr):
                 if not rotates[e]:          # converged in every lane: skip the identity
                     continue
