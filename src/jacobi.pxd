@@ -940,19 +940,33 @@ cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
     return 2 * (c if d >= 0 else -c) / den if den > 0 else copysign(<real>1, c)
 
 
-cdef inline void lanes_angles(const real* a, const real* b, const real* c,
-                              const real* rot, real* cs, real* sn, real* t) noexcept nogil:
-    """The rotations that diagonalise [[a, c], [c, b]] in each of JLANES lanes, lane l
-    by (cs[l], sn[l]) with tangent t[l]; the identity (t = 0) where rot[l] = 0: a
-    product, not a masked division, which GCC computed twice (for cs and sn)."""
-    cdef Py_ssize_t l
+cdef inline bint lanes_round_angles(Py_ssize_t npr, const real* a, const real* b,
+                                    const real* c, const real* rot, bint* rotates,
+                                    real* cs, real* sn, real* t) noexcept nogil:
+    """For the npr pairs of a round (JLANES lanes each, index e*JLANES + l; rot = 1
+    where a lane rotates): rotates[e], whether some lane of pair e rotates, and for
+    those pairs the rotations that diagonalise [[a, c], [c, b]], lane by lane
+    (cs, sn) with tangent t; the identity (t = 0) where rot = 0: a product, not a
+    masked division, which GCC computed twice (for cs and sn).  The pairs no lane
+    rotates (the late sweeps' converged ones) skip their divisions and square roots.
+    Returns whether any pair rotates."""
+    cdef Py_ssize_t e, l
     cdef real tl, q
-    for l in range(JLANES):
-        tl = lane_tangent(a[l], b[l], c[l]) * rot[l]
-        q = 1 / sqrt(1 + tl * tl)
-        t[l] = tl
-        cs[l] = q
-        sn[l] = q * tl
+    cdef bint any_rot = False
+    for e in range(npr):
+        rotates[e] = False
+        for l in range(e * JLANES, (e + 1) * JLANES):
+            rotates[e] |= rot[l] != 0
+        any_rot |= rotates[e]
+        if not rotates[e]:
+            continue
+        for l in range(e * JLANES, (e + 1) * JLANES):
+            tl = lane_tangent(a[l], b[l], c[l]) * rot[l]
+            q = 1 / sqrt(1 + tl * tl)
+            t[l] = tl
+            cs[l] = q
+            sn[l] = q * tl
+    return any_rot
 
 
 cdef inline bint lanes_fit(fixed_k* size, const real* x, bint rows_too) noexcept nogil:
@@ -1049,7 +1063,7 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
     cdef real av[JLANES]
     cdef real bv[JLANES]
     cdef real cv[JLANES]
-    cdef real tv[JLANES]                # (the tangents, unused here)
+    cdef real tv[8 * JLANES]            # (the tangents, unused here)
     cdef real xi, xj, a, b, c
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef bint any_rot
@@ -1095,16 +1109,7 @@ cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept n
                     rotv[l] = 1 if c * c > tol2 * (a * b) else 0
                 else:                   # in float32 they can: noise columns 1e-13
                     rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
-            for e in range(npr):
-                rotates[e] = False
-                for l in range(JLANES):
-                    rotates[e] |= rotv[e * JLANES + l] != 0
-                any_rot |= rotates[e]
-            for e in range(npr):            # angles only for pairs that rotate somewhere
-                if not rotates[e]:
-                    continue
-                lanes_angles(ga + e * JLANES, gb + e * JLANES, gc + e * JLANES,
-                             rotv + e * JLANES, cs + e * JLANES, sn + e * JLANES, tv)
+            any_rot |= lanes_round_angles(npr, ga, gb, gc, rotv, rotates, cs, sn, tv)
             for e in range(npr):
                 if not rotates[e]:          # converged in every lane: skip the identity
                     continue
@@ -1197,17 +1202,7 @@ cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
                 apq = gc[l]
                 rotv[l] = 1 if (apq * apq > tol2 * fabs(ga[l] * gb[l])
                                 and fabs(apq) >= negl) else 0
-            for e in range(npr):
-                rotates[e] = False
-                for l in range(JLANES):
-                    rotates[e] |= rotv[e * JLANES + l] != 0
-                any_rot |= rotates[e]
-            for e in range(npr):            # angles only for pairs that rotate somewhere
-                if not rotates[e]:
-                    continue
-                lanes_angles(ga + e * JLANES, gb + e * JLANES, gc + e * JLANES,
-                             rotv + e * JLANES, cs + e * JLANES, sn + e * JLANES,
-                             tv + e * JLANES)
+            any_rot |= lanes_round_angles(npr, ga, gb, gc, rotv, rotates, cs, sn, tv)
             for e in range(npr):
                 if not rotates[e]:          # converged in every lane: skip the identity
                     continue
