@@ -31,8 +31,9 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      recomputed at each sweep's start, so tiny columns keep relative accuracy.
      At most MAX_SWEEPS sweeps; a stop without convergence returns a status.
   4. X V_x = U_x S gives R = V_x S U_x^T, so U = Q V_x (the reflectors applied to
-     V_x, padded with the identity for the full basis; tall: Q_t applied to Q_cp V_x by qr.pxd tsqr_q) and
-     V = P U_x.  V_x is accumulated only when U (or U^T b) is wanted.
+     V_x, padded with the identity for the full basis; tall: Q_t applied to
+     Q_cp V_x by qr.pxd tsqr_q) and V = P U_x.  V_x is accumulated only when U (or
+     U^T b) is wanted.
 X is stored with its columns as contiguous rows (so is V_x), which makes the rotation
 loop two unit-stride streams that the compiler vectorises (partial sums in
 NPART-wide arrays for the dot products: GCC never reassociates a scalar sum).
