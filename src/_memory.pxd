@@ -33,6 +33,28 @@ cdef inline void aligned_free(void* p) noexcept nogil:
     free(p)
 
 
+cdef extern from "sys/mman.h" nogil:
+    int madvise(void* addr, size_t length, int advice)
+    int MADV_HUGEPAGE
+
+cdef enum:
+    HUGE_ADVICE_MIN = 1 << 22       # 4 MiB, numpy's threshold for the same advice
+
+
+cdef inline void advise_huge_pages(void* p, size_t nbytes) noexcept nogil:
+    """Ask for transparent huge pages on a large fresh block that is written once
+    (Linux; the advice is a hint, ignored elsewhere or when refused): with the
+    kernel's default 'madvise' mode, each 4 KiB page of a fresh 40 MB block costs a
+    fault (a tenth of a 100000 x 50 thin SVD's time), each 2 MiB page one.  numpy
+    gives its own large arrays the same advice."""
+    cdef size_t page = 4096, start, end
+    if nbytes < HUGE_ADVICE_MIN:
+        return
+    start = (<size_t>p + page - 1) & ~(page - 1)
+    end = (<size_t>p + nbytes) & ~(page - 1)
+    madvise(<void*>start, end - start, MADV_HUGEPAGE)
+
+
 # Non-temporal (streaming) stores for results too large for the caches.  A normal
 # store to a line that is not cached first reads the line (read-for-ownership); the
 # stack kernels write each group of results in one burst after computing on

@@ -33,8 +33,9 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      recomputed at each sweep's start, so tiny columns keep relative accuracy.
      At most MAX_SWEEPS sweeps; a stop without convergence returns a status.
   4. X V_x = U_x S gives R = V_x S U_x^T, so U = Q V_x (the reflectors applied to
-     V_x, padded with the identity for the full basis; tall: Q_t by one GEMM) and
-     V = P U_x.  V_x is accumulated only when U (or U^T b) is wanted.
+     V_x, padded with the identity for the full basis; tall: Q_t applied to
+     Q_cp V_x by qr.pxd tsqr_q) and V = P U_x.  V_x is accumulated only when U (or
+     U^T b) is wanted.
 X is stored with its columns as contiguous rows (so is V_x), which makes the rotation
 loop two unit-stride streams that the compiler vectorises (partial sums in
 NPART-wide arrays for the dot products: GCC never reassociates a scalar sum).
@@ -76,8 +77,9 @@ from libc.string cimport memset, memcpy
 from _types cimport real, INFO_OK
 from gemm cimport fixed_k, gemm
 from lu cimport fixed_size
-from qr cimport householder, tsqr, tsqr_fits
-from cholesky cimport potrf
+from qr cimport (householder, tsqr_fits, TsqrState, tsqr_begin, tsqr_q, tsqr_end,
+                copy_strided)
+from cholesky cimport potrf, transpose8x8
 
 cdef extern from "float.h":
     float FLT_EPSILON
@@ -544,6 +546,16 @@ cdef inline bint rhs_appended(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssiz
     return nrhs > 0 and bt == a + n * lda and tsqr_fits(m, n + nrhs)
 
 
+cdef inline bint u_over_a(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t lda,
+                          const real* ut, Py_ssize_t ku) noexcept nogil:
+    """Whether gesvj writes the thin U of a tall A over A, row-major: asked for by
+    ut = a (ku = n), and only on the tall-skinny path, where U = Q_t Y is formed
+    over A anyway (qr.pxd tsqr_q).  The caller gets U in place of its working copy:
+    no fresh m x n output (whose first-touch page faults cost a tenth of the thin
+    SVD), and in numpy's row-major order."""
+    return ut == a and ku == n and use_tsqr(m, n, lda, ku)
+
+
 cdef inline size_t gesvj_workspace(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs) noexcept nogil:
     """Bytes of workspace gesvj needs for an m x n matrix (m >= n) with nrhs
     right-hand sides."""
@@ -560,10 +572,12 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     (ku x m, ku = n or m); when nrhs > 0 (vh given), the first n entries of each row
     b of bt (nrhs x m) become U^T b (the least-squares use, without forming U); a
     tall A whose bt follows it in memory (bt = a + n*lda) is factored together with
-    B, which the others are not (a level-2 QR with pivoting of all of A).
+    B, which the others are not (a level-2 QR with pivoting of all of A).  A tall A
+    (use_tsqr) given ut = a gets U instead (m x n, row-major) over A (u_over_a).
     work: gesvj_workspace(m, n, nrhs) bytes.  Returns 0, or n + 1 for a non-finite entry,
     or 1 when the sweeps did not converge."""
     cdef Py_ssize_t i, j, k, r, ldr
+    cdef TsqrState ts
     cdef bint tall = use_tsqr(m, n, lda, ku) and (
         nrhs == 0 or (ku == 0 and rhs_appended(m, n, a, lda, bt, nrhs)))
     cdef real amax = 0, e, tol = 0
@@ -582,10 +596,11 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     cdef real* sq = vn2 + n
     cdef real* tmp = sq + n
     cdef real* st = tmp + m             # tall: R of the tall-skinny QR, by columns
-    cdef real* q = a                    # tall: its Q (m x n, row-major), over A
+    cdef real* q = a                    # tall: U (m x n, row-major), over A
     cdef real* rab = st + n * n         # tall: R of [A B] ((n + nrhs)^2), or of A
     cdef real* rr
     cdef real* y
+    ts.cb = NULL
 
     # 1. Finite check, power-of-two scaling, row sorting.
     for j in range(n):
@@ -631,14 +646,17 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     # with pivoting of the whole matrix would stream it from memory once per column.
     if tall:
         # With right-hand sides, [A B] = Q_t [R_t Q_t^T B; 0 *]: Q_t^T B comes with
-        # R (GVL4 §5.3.3).  (tsqr reads all of A before it writes Q over it.)
+        # R (GVL4 §5.3.3).  For U, the factorization is kept (ts) until Q_t is
+        # applied in step 4; A is dead once tsqr_begin has read it.
         if nrhs > 0 and sort_rows:
             for r in range(nrhs):
                 y = bt + r * m
                 for i in range(m):
                     tmp[i] = y[perm[i]]
                 memcpy(y, tmp, m * sizeof(real))
-        status = tsqr(m, n + nrhs, a, 1, lda, rab, q if ku > 0 else NULL, 1)
+        status = tsqr_begin(m, n + nrhs, a, 1, lda, rab, ku > 0, &ts, 1)
+        if status != INFO_OK or ku == 0:
+            tsqr_end(&ts)
         if status != INFO_OK:
             return status
         for j in range(n):
@@ -665,6 +683,7 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     tol = jacobi_tol(n, tol)
     status = jacobi_sweeps(n, n, x, n, vt, n, n, sq, tol)
     if status != 0:
+        tsqr_end(&ts)
         return status
     for i in range(n):
         s[i] = nrm2(n, x + i * n, 1)
@@ -706,15 +725,22 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 y[i] = dot(n, vt + i * n, tmp)
     if ku > 0:
         if tall:
-            # U = Q_t (Q_cp V_x): the n x n product by reflectors (rows of x, free
-            # now), then one GEMM, U^T = (Q_cp V_x)^T Q_t^T.
+            # U = Q_t Y, Y = Q_cp V_x: Y's columns by reflectors (rows of x, free
+            # now), Y itself into vt; tsqr_q applies Q_t to it block by block, over
+            # A (row-major), which is U itself for u_over_a, else transposed into ut.
             for i in range(n):
                 memcpy(x + i * n, vt + i * n, n * sizeof(real))
                 for k in range(n - 1, -1, -1):
                     reflect(n - k, tau[k], st + k * n + k, x + i * n + k)
-            status = gemm(n, m, n, 1, x, n, 1, q, 1, n, 0, ut, m, 1, 1)
+            for i in range(n):
+                for j in range(n):
+                    vt[i * n + j] = x[j * n + i]
+            status = tsqr_q(m, n, &ts, vt, q, 1)
+            tsqr_end(&ts)
             if status != INFO_OK:
                 return status
+            if ut != a:
+                copy_strided(m, n, q, n, 1, ut, 1, m)
         else:
             # U = Q [V_x 0; 0 I]: the reflectors applied to each row of ut (a column
             # of U).
@@ -726,7 +752,13 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
             for k in range(n - 1, -1, -1):
                 for i in range(ku):
                     reflect(m - k, tau[k], a + k * lda + k, ut + i * m + k)
-        if sort_rows:
+        if sort_rows and ut == a and tall:      # U's rows back to A's order
+            for i in range(n):
+                for r in range(m):
+                    tmp[perm[r]] = ut[r * n + i]
+                for r in range(m):
+                    ut[r * n + i] = tmp[r]
+        elif sort_rows:
             for i in range(ku):
                 y = ut + i * m
                 for r in range(m):
@@ -951,10 +983,14 @@ cdef inline void sort_rows_asc(Py_ssize_t n, real* w, real* z) noexcept nogil:
 # driver therefore gives them only matrices whose entries are finite and, where
 # nonzero, within [2^-E, 2^E] (lanes_fit: E = 100, 20 for float32), and sends every other
 # matrix, and any lane that meets a negligible column or does not converge, to the
-# scalar kernels.  Without preconditioning one-sided Jacobi keeps relative accuracy
-# for column scaling (Demmel & Veselic 1992) but not for row scaling, so lanes_fit
-# also sends matrices whose row max-norms differ by more than LANES_ROW_RATIO to
-# gesvj (row grading up to that ratio costs at most that factor of accuracy).
+# scalar kernels.  Without preconditioning one-sided Jacobi is not accurate for
+# matrices graded on both sides (D1 B D2; Demmel et al., LAA 299, 1999), so
+# lanes_fit also sends matrices whose row max-norms as stored differ by more than
+# LANES_ROW_RATIO to gesvj.  The SVD lanes rotate the stored rows (A's rows, the
+# columns of A^T), so they see graded rows of A^T at most: each of its rows is
+# rotated by itself, with a backward error small relative to that row (a ratio
+# up to LANES_ROW_RATIO in the other direction costs at most that factor of
+# accuracy); tests/test_jacobi.py checks both gradings of A to 1e-13.
 
 cdef enum:
     JLANES = 8
@@ -987,198 +1023,292 @@ cdef inline real lane_tangent(real a, real b, real c) noexcept nogil:
     return 2 * (c if d >= 0 else -c) / den if den > 0 else copysign(<real>1, c)
 
 
-cdef inline bint lanes_fit(Py_ssize_t k, const real* a, bint rows_too) noexcept nogil:
-    """Whether the k x k matrix a (row-major) may go to the lane kernels."""
+cdef inline bint lanes_round_angles(Py_ssize_t npr, const real* a, const real* b,
+                                    const real* c, const real* rot, bint* rotates,
+                                    real* cs, real* sn, real* t) noexcept nogil:
+    """For the npr pairs of a round (JLANES lanes each, index e*JLANES + l; rot = 1
+    where a lane rotates): rotates[e], whether some lane of pair e rotates, and for
+    those pairs the rotations that diagonalise [[a, c], [c, b]], lane by lane
+    (cs, sn) with tangent t; the identity (t = 0) where rot = 0: a product, not a
+    masked division, which GCC computed twice (for cs and sn).  The pairs no lane
+    rotates (the late sweeps' converged ones) skip their divisions and square roots.
+    Returns whether any pair rotates."""
+    cdef Py_ssize_t e, l
+    cdef real tl, q
+    cdef bint any_rot = False
+    for e in range(npr):
+        rotates[e] = False
+        for l in range(e * JLANES, (e + 1) * JLANES):
+            rotates[e] |= rot[l] != 0
+        any_rot |= rotates[e]
+        if not rotates[e]:
+            continue
+        for l in range(e * JLANES, (e + 1) * JLANES):
+            tl = lane_tangent(a[l], b[l], c[l]) * rot[l]
+            q = 1 / sqrt(1 + tl * tl)
+            t[l] = tl
+            cs[l] = q
+            sn[l] = q * tl
+    return any_rot
+
+
+cdef inline bint lanes_fit(fixed_k* size, const real* x, bint rows_too) noexcept nogil:
+    """Whether all JLANES interleaved k x k matrices x (row i of matrix l at
+    x[(i*k + j)*JLANES + l]) may go to the lane kernels: every entry finite and, where
+    nonzero, within [2^-E, 2^E]; no matrix zero; with rows_too, in each matrix the
+    largest row max-norm at most LANES_ROW_RATIO times the smallest.  Lane by lane
+    (vector compares and selects: the element-by-element test with early exits,
+    one matrix at a time, was a fifth of the k = 8 SVD stack's time)."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, l
     cdef real lo = <real>(ldexp(1.0, -20) if real is float else ldexp(1.0, -100))
-    cdef real hi = 1 / lo, e, rmax, rmin = 0, big = 0
-    cdef Py_ssize_t i, j
+    cdef real hi = 1 / lo, e
+    cdef real bad[JLANES]
+    cdef real rmax[JLANES]
+    cdef real big[JLANES]
+    cdef real small[JLANES]
+    cdef bint fit = True
+    for l in range(JLANES):
+        bad[l] = 0
+        big[l] = 0
+        small[l] = hi
     for i in range(k):
-        rmax = 0
+        for l in range(JLANES):
+            rmax[l] = 0
         for j in range(k):
-            e = fabs(a[i * k + j])
-            if not (e <= hi) or (e != 0 and e < lo):      # NaN, Inf, out of range
-                return False
-            rmax = e if e > rmax else rmax
-        big = rmax if rmax > big else big
-        rmin = rmax if (i == 0 or rmax < rmin) else rmin
-    if big == 0:
-        return False
-    return not rows_too or big <= LANES_ROW_RATIO * rmin
+            for l in range(JLANES):
+                e = fabs(x[(i * k + j) * JLANES + l])
+                # NaN, Inf, out of range
+                bad[l] += 1 if (not (e <= hi) or (e != 0 and e < lo)) else 0
+                rmax[l] = e if e > rmax[l] else rmax[l]
+        for l in range(JLANES):
+            big[l] = rmax[l] if rmax[l] > big[l] else big[l]
+            small[l] = rmax[l] if rmax[l] < small[l] else small[l]
+    for l in range(JLANES):
+        bad[l] += 1 if big[l] == 0 or (rows_too and big[l] > LANES_ROW_RATIO * small[l]) else 0
+    for l in range(JLANES):
+        fit &= bad[l] == 0
+    return fit
+
+
+cdef inline void lanes_gather(fixed_k* size, const real* a, Py_ssize_t lda,
+                              real* x) noexcept nogil:
+    """x := the JLANES k x k matrices at a, a + lda, ..., interleaved (element e of
+    matrix l at x[e*JLANES + l]): the JLANES x k^2 matrix (lane, element) transposed,
+    by 8 x 8 blocks with vector shuffles (cholesky.pxd), the last k^2 mod 8 elements
+    one by one."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, l
+    for e0 in range(0, k * k - 7, 8):
+        transpose8x8(a + e0, lda, x + e0 * JLANES, JLANES)
+    for e in range(k * k - k * k % 8, k * k):
+        for l in range(JLANES):
+            x[e * JLANES + l] = a[l * lda + e]
+
+
+cdef inline void lanes_scatter(fixed_k* size, const real* x, real* a,
+                               Py_ssize_t lda) noexcept nogil:
+    """The inverse of lanes_gather."""
+    cdef Py_ssize_t k = fixed_size(size), e0, e, l
+    for e0 in range(0, k * k - 7, 8):
+        transpose8x8(x + e0 * JLANES, JLANES, a + e0, lda)
+    for e in range(k * k - k * k % 8, k * k):
+        for l in range(JLANES):
+            a[l * lda + e] = x[e * JLANES + l]
 
 
 cdef inline int gesvj_lanes(fixed_k* size, real* x, real* v, real* s) noexcept nogil:
     """One-sided Jacobi on the columns of LANES interleaved k x k matrices M, stored by
-    columns: x[(j*k + r)*LANES + l] = M_l[r, j].  v (same layout) gets V_x with
-    M V_x = U S; on return x's column j holds U's column j times s_j, and s[j*LANES + l]
-    the column norms (unsorted).  Returns 0, or 1 if some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, e, sweep, rd, p0, npr, n_pairs
+    columns: x[(j*k + r)*LANES + l] = M_l[r, j].  Unless v is NULL, v (same layout)
+    gets V_x with M V_x = U S; on return x's column j holds U's column j times s_j, and
+    s[j*LANES + l] the column norms (unsorted).  Returns 0, or 1 if some lane did not
+    converge.
+
+    Each round first takes the Gram entries of all its pairs (disjoint, so from the
+    same X), then the angles of the pairs that some lane rotates, independent of one
+    another (the divisions and square roots of several pairs in flight at once),
+    then rotates.  A pair's
+    squared norms are summed with its dot product, in one pass whose sums stay in
+    registers (k is a literal, the pass is unrolled), so the rotation pass only
+    loads, rotates and stores: summing the new norms while rotating carried them
+    through memory from row to row, a store-to-load chain that was a quarter of the
+    k = 8 time (rotated column norms by the 2 x 2 Schur update, as jacobi_sweeps,
+    measured no faster here)."""
+    cdef Py_ssize_t k = fixed_size(size), i, j, r, l, e, sweep, rd, p0, npr
     cdef Py_ssize_t pi[120]
     cdef Py_ssize_t pj[120]
     cdef Py_ssize_t rstart[17]
-    cdef real sq[16 * JLANES]
     cdef real cs[8 * JLANES]            # per pair of a round (at most 8), per lane
     cdef real sn[8 * JLANES]
     cdef real rotv[8 * JLANES]
-    cdef real dotv[JLANES]
-    cdef real px[JLANES]
-    cdef real py[JLANES]
-    cdef real xi, xj, a, b, c, t, sx, sy
+    cdef real ga[8 * JLANES]            # the pairs' Gram entries [[a, c], [c, b]]
+    cdef real gb[8 * JLANES]
+    cdef real gc[8 * JLANES]
+    cdef bint rotates[8]
+    cdef real av[JLANES]
+    cdef real bv[JLANES]
+    cdef real cv[JLANES]
+    cdef real tv[8 * JLANES]            # (the tangents, unused here)
+    cdef real xi, xj, a, b, c
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
-    cdef bint any_rot, pair_rot
-    for i in range(k):
-        for l in range(JLANES):
-            sq[i * JLANES + l] = 0
-        for r in range(k):
+    cdef bint any_rot
+    if v != NULL:
+        for i in range(k * k * JLANES):
+            v[i] = 0
+        for i in range(k):
             for l in range(JLANES):
-                xi = x[(i * k + r) * JLANES + l]
-                sq[i * JLANES + l] += xi * xi
-    for i in range(k * k * JLANES):
-        v[i] = 0
-    for i in range(k):
-        for l in range(JLANES):
-            v[(i * k + i) * JLANES + l] = 1
-    n_pairs = round_robin(k, pi, pj, rstart)
+                v[(i * k + i) * JLANES + l] = 1
+    round_robin(k, pi, pj, rstart)
     for sweep in range(MAX_SWEEPS):
-        any_rot = 0
+        any_rot = False
         for rd in range(k + (k & 1) - 1):
             p0 = rstart[rd]
             npr = rstart[rd + 1] - p0
-            for e in range(npr):            # the round's angles, from the same X
+            for e in range(npr):            # the round's Gram entries, from the same X
                 i = pi[p0 + e]
                 j = pj[p0 + e]
                 for l in range(JLANES):
-                    dotv[l] = 0
-                for r in range(k):
-                    for l in range(JLANES):
-                        dotv[l] += x[(i * k + r) * JLANES + l] * x[(j * k + r) * JLANES + l]
-                for l in range(JLANES):
-                    a = sq[i * JLANES + l]
-                    b = sq[j * JLANES + l]
-                    c = dotv[l]
-                    # Every branch a select, every mask a real: one vector width for
-                    # the whole loop (an int mask made GCC split it into halves).
-                    if real is double:      # no square roots in the chain; the
-                        # products cannot underflow for what lanes_fit admits (noise
-                        # columns of a rank-deficient matrix stay above eps^2 min|a_ij|)
-                        rotv[e * JLANES + l] = 1 if c * c > tol2 * (a * b) else 0
-                    else:                   # in float32 they can: noise columns 1e-13
-                        rotv[e * JLANES + l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
-                    t = lane_tangent(a, b, c) if rotv[e * JLANES + l] != 0 else 0
-                    cs[e * JLANES + l] = 1 / sqrt(1 + t * t)
-                    sn[e * JLANES + l] = cs[e * JLANES + l] * t
-            for e in range(npr):
-                pair_rot = False
-                for l in range(JLANES):
-                    pair_rot |= rotv[e * JLANES + l] != 0
-                if not pair_rot:            # converged in every lane: skip the identity
-                    continue
-                any_rot = True
-                i = pi[p0 + e]
-                j = pj[p0 + e]
-                for l in range(JLANES):
-                    px[l] = 0
-                    py[l] = 0
+                    av[l] = 0
+                    bv[l] = 0
+                    cv[l] = 0
                 for r in range(k):
                     for l in range(JLANES):
                         xi = x[(i * k + r) * JLANES + l]
                         xj = x[(j * k + r) * JLANES + l]
-                        sx = cs[e * JLANES + l] * xi - sn[e * JLANES + l] * xj
-                        sy = sn[e * JLANES + l] * xi + cs[e * JLANES + l] * xj
-                        x[(i * k + r) * JLANES + l] = sx
-                        x[(j * k + r) * JLANES + l] = sy
-                        px[l] += sx * sx        # in registers, not through sq[]
-                        py[l] += sy * sy
+                        av[l] += xi * xi
+                        bv[l] += xj * xj
+                        cv[l] += xi * xj
                 for l in range(JLANES):
-                    sq[i * JLANES + l] = px[l]
-                    sq[j * JLANES + l] = py[l]
+                    ga[e * JLANES + l] = av[l]
+                    gb[e * JLANES + l] = bv[l]
+                    gc[e * JLANES + l] = cv[l]
+            for l in range(npr * JLANES):   # which lanes rotate, for the whole round
+                a = ga[l]
+                b = gb[l]
+                c = gc[l]
+                # Every branch a select, every mask a real: one vector width for the
+                # whole loop (an int mask made GCC split it into halves).
+                if real is double:      # no square roots; the products cannot
+                    # underflow for what lanes_fit admits (noise columns of a
+                    # rank-deficient matrix stay above eps^2 min|a_ij|)
+                    rotv[l] = 1 if c * c > tol2 * (a * b) else 0
+                else:                   # in float32 they can: noise columns 1e-13
+                    rotv[l] = 1 if fabs(c) > tol * sqrt(a) * sqrt(b) else 0
+            any_rot |= lanes_round_angles(npr, ga, gb, gc, rotv, rotates, cs, sn, tv)
+            for e in range(npr):
+                if not rotates[e]:          # converged in every lane: skip the identity
+                    continue
+                i = pi[p0 + e]
+                j = pj[p0 + e]
+                lanes_rotate(k, x + i * k * JLANES, x + j * k * JLANES,
+                             cs + e * JLANES, sn + e * JLANES)
+                if v != NULL:
+                    lanes_rotate(k, v + i * k * JLANES, v + j * k * JLANES,
+                                 cs + e * JLANES, sn + e * JLANES)
+        if not any_rot:
+            for i in range(k):
+                for l in range(JLANES):
+                    av[l] = 0
                 for r in range(k):
                     for l in range(JLANES):
-                        xi = v[(i * k + r) * JLANES + l]
-                        xj = v[(j * k + r) * JLANES + l]
-                        v[(i * k + r) * JLANES + l] = cs[e * JLANES + l] * xi - sn[e * JLANES + l] * xj
-                        v[(j * k + r) * JLANES + l] = sn[e * JLANES + l] * xi + cs[e * JLANES + l] * xj
-        if not any_rot:
-            for i in range(k * JLANES):
-                s[i] = sqrt(sq[i])
+                        xi = x[(i * k + r) * JLANES + l]
+                        av[l] += xi * xi
+                for l in range(JLANES):
+                    s[i * JLANES + l] = sqrt(av[l])
             return 0
     return 1
 
 
+cdef inline void lanes_rotate(Py_ssize_t k, real* x, real* y, const real* cs,
+                              const real* sn) noexcept nogil:
+    """[x y] := [x y] [[c, s], [-s, c]] for two interleaved columns of k rows, lane l
+    by (cs[l], sn[l])."""
+    cdef Py_ssize_t r, l
+    cdef real xi, yi
+    for r in range(k):
+        for l in range(JLANES):
+            xi = x[r * JLANES + l]
+            yi = y[r * JLANES + l]
+            x[r * JLANES + l] = cs[l] * xi - sn[l] * yi
+            y[r * JLANES + l] = sn[l] * xi + cs[l] * yi
+
+
 cdef inline int syevj_lanes(fixed_k* size, real* x, real* z) noexcept nogil:
-    """Two-sided cyclic Jacobi on LANES interleaved symmetric k x k matrices (full
-    storage, x[(i*k + j)*LANES + l]); z (same layout, may be NULL) gets the
-    eigenvectors as rows.  The eigenvalues are left on x's diagonal, unsorted.  In this
-    layout a column of a matrix is as cheap to rotate as a row.  Returns 0, or 1 if
-    some lane did not converge."""
-    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, sweep, pair, n_pairs
+    """Two-sided cyclic Jacobi on LANES interleaved symmetric k x k matrices given by
+    their upper triangles (x[(i*k + j)*LANES + l], i <= j; the strict lower triangle
+    is left stale); z (same layout, may be NULL) gets the eigenvectors as rows.  The
+    eigenvalues are left on x's diagonal, unsorted.  Rows p and q are rotated in
+    place in the triangle (h_pr read and written at (min(p, r), max(p, r))): half the
+    stores of rotating full rows and copying them into the columns.  Returns 0, or 1
+    if some lane did not converge.
+
+    A rotation in (p, q) changes rows and columns p and q only, so the angles of a
+    round's disjoint pairs all come from the entries before the round: they are
+    computed first (the divisions and square roots of several pairs in flight at
+    once, where pair by pair each waited for the last; the same arithmetic, so the
+    same bits), and only for the pairs that some lane rotates."""
+    cdef Py_ssize_t k = fixed_size(size), i, p, q, r, l, e, sweep, rd, p0, npr
     cdef Py_ssize_t pi[120]
     cdef Py_ssize_t pj[120]
     cdef Py_ssize_t rstart[17]
-    cdef real cs[JLANES]
-    cdef real sn[JLANES]
-    cdef real tv[JLANES]
-    cdef real keep[JLANES]
-    cdef real rotv[JLANES]
-    cdef real xp, xq, app, aqq, apq, t
+    cdef real ga[8 * JLANES]            # per pair of a round (at most 8), per lane:
+    cdef real gb[8 * JLANES]            # h_pp, h_qq, h_pq
+    cdef real gc[8 * JLANES]
+    cdef real cs[8 * JLANES]
+    cdef real sn[8 * JLANES]
+    cdef real tv[8 * JLANES]
+    cdef real rotv[8 * JLANES]
+    cdef bint rotates[8]
+    cdef Py_ssize_t ip, iq
+    cdef real xp, xq, apq
     cdef real tol = jacobi_tol(k, <real>0), tol2 = tol * tol
     cdef real negl = negligible(k, tol)
-    cdef bint any_rot, pair_rot
+    cdef bint any_rot
     if z != NULL:
         for i in range(k * k * JLANES):
             z[i] = 0
         for i in range(k):
             for l in range(JLANES):
                 z[(i * k + i) * JLANES + l] = 1
-    n_pairs = round_robin(k, pi, pj, rstart)
+    round_robin(k, pi, pj, rstart)
     for sweep in range(MAX_SWEEPS):
-        any_rot = 0
-        for pair in range(n_pairs):
-                p = pi[pair]
-                q = pj[pair]
+        any_rot = False
+        for rd in range(k + (k & 1) - 1):
+            p0 = rstart[rd]
+            npr = rstart[rd + 1] - p0
+            for e in range(npr):
+                p = pi[p0 + e]
+                q = pj[p0 + e]
                 for l in range(JLANES):
-                    apq = x[(p * k + q) * JLANES + l]
-                    app = x[(p * k + p) * JLANES + l]
-                    aqq = x[(q * k + q) * JLANES + l]
-                    rotv[l] = 1 if (apq * apq > tol2 * fabs(app * aqq)
-                                    and fabs(apq) >= negl) else 0
-                    t = lane_tangent(app, aqq, apq) if rotv[l] != 0 else 0
-                    tv[l] = t
-                    keep[l] = 0 if rotv[l] != 0 else apq
-                    cs[l] = 1 / sqrt(1 + t * t)
-                    sn[l] = cs[l] * t
-                pair_rot = False
-                for l in range(JLANES):
-                    pair_rot |= rotv[l] != 0
-                if not pair_rot:
+                    ga[e * JLANES + l] = x[(p * k + p) * JLANES + l]
+                    gb[e * JLANES + l] = x[(q * k + q) * JLANES + l]
+                    gc[e * JLANES + l] = x[(p * k + q) * JLANES + l]
+            for l in range(npr * JLANES):
+                apq = gc[l]
+                rotv[l] = 1 if (apq * apq > tol2 * fabs(ga[l] * gb[l])
+                                and fabs(apq) >= negl) else 0
+            any_rot |= lanes_round_angles(npr, ga, gb, gc, rotv, rotates, cs, sn, tv)
+            for e in range(npr):
+                if not rotates[e]:          # converged in every lane: skip the identity
                     continue
-                any_rot = True
-                for l in range(JLANES):         # the 2 x 2 block's new values, before
-                    app = x[(p * k + p) * JLANES + l]       # the rotations overwrite it
-                    aqq = x[(q * k + q) * JLANES + l]
-                    apq = x[(p * k + q) * JLANES + l]
-                    x[(p * k + p) * JLANES + l] = app - tv[l] * apq
-                    x[(q * k + q) * JLANES + l] = aqq + tv[l] * apq
-                for r in range(k):              # rows p, q (J^T A), off the block
-                    if r == p or r == q:
+                p = pi[p0 + e]
+                q = pj[p0 + e]
+                for l in range(JLANES):     # the 2 x 2 block's new values
+                    x[(p * k + p) * JLANES + l] = ga[e * JLANES + l] - tv[e * JLANES + l] * gc[e * JLANES + l]
+                    x[(q * k + q) * JLANES + l] = gb[e * JLANES + l] + tv[e * JLANES + l] * gc[e * JLANES + l]
+                    # h_pq := 0 where the lane rotated, else kept
+                    x[(p * k + q) * JLANES + l] = gc[e * JLANES + l] * (1 - rotv[e * JLANES + l])
+                for r in range(k):              # rows p, q (J^T A) off the block, in
+                    if r == p or r == q:        # the upper triangle: h_pr at (min, max)
                         continue
+                    ip = (p * k + r if r > p else r * k + p) * JLANES
+                    iq = (q * k + r if r > q else r * k + q) * JLANES
                     for l in range(JLANES):
-                        xp = x[(p * k + r) * JLANES + l]
-                        xq = x[(q * k + r) * JLANES + l]
-                        xp, xq = cs[l] * xp - sn[l] * xq, sn[l] * xp + cs[l] * xq
-                        x[(p * k + r) * JLANES + l] = xp
-                        x[(q * k + r) * JLANES + l] = xq
-                        x[(r * k + p) * JLANES + l] = xp     # and columns, by symmetry
-                        x[(r * k + q) * JLANES + l] = xq
-                for l in range(JLANES):
-                    x[(p * k + q) * JLANES + l] = keep[l]
-                    x[(q * k + p) * JLANES + l] = keep[l]
+                        xp = x[ip + l]
+                        xq = x[iq + l]
+                        x[ip + l] = cs[e * JLANES + l] * xp - sn[e * JLANES + l] * xq
+                        x[iq + l] = sn[e * JLANES + l] * xp + cs[e * JLANES + l] * xq
                 if z != NULL:
-                    for r in range(k):
-                        for l in range(JLANES):
-                            xp = z[(p * k + r) * JLANES + l]
-                            xq = z[(q * k + r) * JLANES + l]
-                            z[(p * k + r) * JLANES + l] = cs[l] * xp - sn[l] * xq
-                            z[(q * k + r) * JLANES + l] = sn[l] * xp + cs[l] * xq
+                    lanes_rotate(k, z + p * k * JLANES, z + q * k * JLANES,
+                                 cs + e * JLANES, sn + e * JLANES)
         if not any_rot:
             return 0
     return 1

@@ -19,9 +19,11 @@ from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
-from jacobi cimport (JLANES, DBL_EPSILON, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace, gesvj_lanes,
-                     lanes_fit, sort_rows_asc, sort_rows_desc, syevj, syevj_lanes,
-                     eigh_one, syevj_chol_workspace)
+from qr cimport copy_strided
+from cholesky cimport transpose8x8
+from jacobi cimport (JLANES, DBL_EPSILON, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace,
+                     gesvj_lanes, use_tsqr, lanes_fit, lanes_gather, lanes_scatter, syevj,
+                     syevj_lanes, eigh_one, syevj_chol_workspace)
 
 cnp.import_array()
 
@@ -69,74 +71,105 @@ ctypedef fused lanes_k:
     K16
 
 
-cdef inline void _lanes_load(Py_ssize_t k, const real* a, real* x) noexcept nogil:
-    """x := JLANES consecutive k x k matrices at a, interleaved (element e of matrix l
-    at x[e*JLANES + l])."""
-    cdef Py_ssize_t e, l
-    for e in range(k * k):
-        for l in range(JLANES):
-            x[e * JLANES + l] = a[l * k * k + e]
+cdef int _svd_one(Py_ssize_t k, const real* a, real* s, real* ut, real* vh, real* m,
+                  void* work) noexcept nogil:
+    """gesvj on the k x k A at a (row-major, only read), through m (k*k reals): A's
+    columns as m's rows, as svd_batched's working stacks hold them."""
+    cdef Py_ssize_t r, j
+    if work == NULL:
+        return INFO_NO_MEMORY
+    for j in range(k):
+        for r in range(k):
+            m[j * k + r] = a[r * k + j]
+    return gesvj(k, k, m, k, s, ut, k if ut != NULL else 0, vh, NULL, 0, work)
 
 
-cdef void _svd_group(lanes_k* size, Py_ssize_t m, real* a, real* s, real* ut, real* vh,
-                     int* info, void* work) noexcept nogil:
-    """JLANES square k x k SVDs at once (gesvj_lanes), or one by one with gesvj for the
-    matrices (or the group) the lanes cannot take (jacobi.pxd, lanes_fit)."""
-    cdef Py_ssize_t k = fixed_size(size), l, j, r
+cdef inline void _rows_by_rank(Py_ssize_t k, const real* src, const real* rank,
+                               real* dst) noexcept nogil:
+    """Row j of each of the JLANES k x k matrices at src to row rank[j*JLANES + l] of
+    the matrix at dst (both row-major, one after another)."""
+    cdef Py_ssize_t l, j
+    for l in range(JLANES):
+        for j in range(k):
+            memcpy(dst + (l * k + <Py_ssize_t>rank[j * JLANES + l]) * k,
+                   src + (l * k + j) * k, k * sizeof(real))
+
+
+cdef void _svd_group(lanes_k* size, const real* a, real* s, real* ut, real* vh,
+                     int* info, real* m, void* work) noexcept nogil:
+    """JLANES square k x k SVDs at once, of the matrices A_l at a (row-major, only
+    read); ut gets U^T, vh V^T.  The lanes take the columns of M = A^T, A's rows, so
+    the gather is a plain interleave (no transpose, no working copy of the stack):
+    M V_x = U_x S gives A = V_x S U_x^T, i.e. U^T = V_x^T and V^T = U_x^T, both rows
+    of the lanes' layout.  Groups the lanes cannot take (jacobi.pxd, lanes_fit; a
+    negligible column or no convergence) go one by one to gesvj (_svd_one)."""
+    cdef Py_ssize_t k = fixed_size(size), l, i, j, r
     cdef real x[16 * 16 * JLANES]
     cdef real v[16 * 16 * JLANES]
+    cdef real buf[16 * 16 * JLANES]
     cdef real sv[16 * JLANES]
+    cdef real rank[16 * JLANES]
+    cdef real inv[JLANES]
     # Columns whose squared norms lost digits to underflow (sum of squares below
     # REAL_MIN / eps) need gesvj's scaled path and completion.
-    cdef real negl = sqrt((FLT_MIN if real is float else DBL_MIN) / eps_of(<real>0)), sj
-    cdef bint fits = True, uv = ut != NULL
+    cdef real negl = sqrt((FLT_MIN if real is float else DBL_MIN) / eps_of(<real>0))
+    cdef bint uv = ut != NULL, fits
+    lanes_gather(size, a, k * k, x)
+    fits = lanes_fit(size, x, True) and gesvj_lanes(size, x, v if uv else NULL, sv) == 0
+    for i in range(k * JLANES):
+        fits &= sv[i] >= negl
+    if not fits:
+        for l in range(JLANES):
+            info[l] = _svd_one(k, a + l * k * k, s + l * k, ut + l * k * k if uv else NULL,
+                               vh + l * k * k if uv else NULL, m, work)
+        return
+    # Descending order, stable: lane l's column j goes to row rank[j*JLANES + l].
+    for i in range(k * JLANES):
+        rank[i] = 0
+    for j in range(k):
+        for i in range(k):
+            for l in range(JLANES):
+                rank[j * JLANES + l] += 1 if (sv[i * JLANES + l] > sv[j * JLANES + l] or (
+                    i < j and sv[i * JLANES + l] == sv[j * JLANES + l])) else 0
+    for j in range(k):
+        for l in range(JLANES):
+            s[l * k + <Py_ssize_t>rank[j * JLANES + l]] = sv[j * JLANES + l]
+    if uv:
+        for j in range(k):                  # U_x = X S^-1, one division per column
+            for l in range(JLANES):
+                inv[l] = 1 / sv[j * JLANES + l]
+            for r in range(k):
+                for l in range(JLANES):
+                    x[(j * k + r) * JLANES + l] *= inv[l]
+        lanes_scatter(size, x, buf, k * k)
+        _rows_by_rank(k, buf, rank, vh)
+        lanes_scatter(size, v, buf, k * k)
+        _rows_by_rank(k, buf, rank, ut)
     for l in range(JLANES):
-        fits = fits and lanes_fit(k, a + l * k * k, True)
-    if fits:
-        _lanes_load(k, a, x)
-        fits = gesvj_lanes(size, x, v, sv) == 0
-    for l in range(JLANES):
-        if fits:
-            for j in range(k):
-                if sv[j * JLANES + l] < negl:
-                    break
-            else:
-                for j in range(k):
-                    sj = sv[j * JLANES + l]
-                    s[l * k + j] = sj
-                    if uv:
-                        for r in range(k):
-                            ut[(l * k + j) * k + r] = x[(j * k + r) * JLANES + l] / sj
-                            vh[(l * k + j) * k + r] = v[(j * k + r) * JLANES + l]
-                sort_rows_desc(k, s + l * k, ut + l * k * k if uv else NULL, k, k,
-                               vh + l * k * k if uv else NULL, k, k)
-                info[l] = 0
-                continue
-        info[l] = INFO_NO_MEMORY if work == NULL else gesvj(
-            m, k, a + l * k * k, k, s + l * k, ut + l * k * k if uv else NULL,
-            k if uv else 0, vh + l * k * k if uv else NULL, NULL, 0, work)
+        info[l] = 0
 
 
-cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, real* a, real* s, real* ut,
-                     real* vh, int* info, int nt) noexcept nogil:
+cdef void _svd_lanes(lanes_k* size, Py_ssize_t n_batch, const real* a, real* s,
+                     real* ut, real* vh, int* info, int nt) noexcept nogil:
     """Square k x k stacks: whole groups in lanes (threads over groups), the rest with
     gesvj."""
     cdef Py_ssize_t k = fixed_size(size), g, b, n_groups = n_batch // JLANES
-    cdef size_t nbytes = gesvj_workspace(k, k, 0)
+    cdef size_t nbytes = gesvj_workspace(k, k, 0) + k * k * sizeof(real)
     cdef bint uv = ut != NULL
     cdef void* work
     with parallel(num_threads=nt):
         work = malloc(nbytes)
         for g in prange(n_groups, schedule="static"):
             b = g * JLANES
-            _svd_group(size, k, a + b * k * k, s + b * k, ut + b * k * k if uv else NULL,
-                       vh + b * k * k if uv else NULL, info + b, work)
+            _svd_group(size, a + b * k * k, s + b * k, ut + b * k * k if uv else NULL,
+                       vh + b * k * k if uv else NULL, info + b,
+                       <real*>(<char*>work + gesvj_workspace(k, k, 0)), work)
         free(work)
     work = malloc(nbytes)
     for b in range(n_groups * JLANES, n_batch):
-        info[b] = INFO_NO_MEMORY if work == NULL else gesvj(
-            k, k, a + b * k * k, k, s + b * k, ut + b * k * k if uv else NULL,
-            k if uv else 0, vh + b * k * k if uv else NULL, NULL, 0, work)
+        info[b] = _svd_one(k, a + b * k * k, s + b * k, ut + b * k * k if uv else NULL,
+                           vh + b * k * k if uv else NULL,
+                           <real*>(<char*>work + gesvj_workspace(k, k, 0)), work)
     free(work)
 
 
@@ -149,23 +182,6 @@ cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, re
     cdef int nt = _threads_for(n_batch, 10 * n * n * m)
     cdef size_t nbytes = gesvj_workspace(m, n, nrhs)
     cdef real* put = ut if ku else NULL
-    if m == n and n_batch >= JLANES and nrhs == 0:
-        if n == 2:
-            _svd_lanes(<K2*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 3:
-            _svd_lanes(<K3*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 4:
-            _svd_lanes(<K4*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 5:
-            _svd_lanes(<K5*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 6:
-            _svd_lanes(<K6*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 7:
-            _svd_lanes(<K7*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 8:
-            _svd_lanes(<K8*>NULL, n_batch, a, s, put, vh, info, nt); return
-        if n == 16:
-            _svd_lanes(<K16*>NULL, n_batch, a, s, put, vh, info, nt); return
     if nt == 1:
         work = malloc(nbytes)
         for b in range(n_batch):
@@ -185,6 +201,64 @@ cdef void _svd_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, real* a, re
         free(work)
 
 
+def copy_transposed(cnp.ndarray src, cnp.ndarray dst):
+    """dst[b] := src[b]^T for src (N, m, n) and dst (N, n, m) of one floating dtype, any
+    strides (multiples of the item size): the working stacks of svd_batched, which
+    hold a tall matrix's columns as rows.  By qr.pxd's copy_strided, 8-row tiles
+    whose writes stay in L1, or 8 x 8 tiles by vector shuffles (numpy's transposing
+    copy of a 100000 x 50 matrix took a tenth of the thin SVD's time)."""
+    cdef int typenum = cnp.PyArray_TYPE(src), i
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(src)
+    cdef Py_ssize_t st[6]
+    if (cnp.PyArray_NDIM(src) != 3 or cnp.PyArray_NDIM(dst) != 3
+            or cnp.PyArray_TYPE(dst) != typenum
+            or (typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT)
+            or cnp.PyArray_DIM(dst, 0) != cnp.PyArray_DIM(src, 0)
+            or cnp.PyArray_DIM(dst, 1) != cnp.PyArray_DIM(src, 2)
+            or cnp.PyArray_DIM(dst, 2) != cnp.PyArray_DIM(src, 1)
+            or not cnp.PyArray_ISWRITEABLE(dst)):
+        raise ValueError("jacobi driver: copy_transposed needs (N, m, n) -> (N, n, m), "
+                         "one floating dtype")
+    for i in range(3):
+        st[i] = cnp.PyArray_STRIDE(src, i)
+        st[3 + i] = cnp.PyArray_STRIDE(dst, i)
+        if st[i] % isz or st[3 + i] % isz:
+            raise ValueError("jacobi driver: strides must be multiples of the item size")
+        st[i] //= isz
+        st[3 + i] //= isz
+    cdef Py_ssize_t n_batch = src.shape[0], m = src.shape[1], n = src.shape[2]
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _copy_transposed(n_batch, m, n, <double*>cnp.PyArray_DATA(src),
+                             <double*>cnp.PyArray_DATA(dst), st)
+    else:
+        with nogil:
+            _copy_transposed(n_batch, m, n, <float*>cnp.PyArray_DATA(src),
+                             <float*>cnp.PyArray_DATA(dst), st)
+
+
+cdef void _copy_transposed(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const real* a,
+                           real* d, const Py_ssize_t* st) noexcept nogil:
+    """st: the element strides of a (batch, row, column) and of d.  Rows of A to rows
+    of d (both unit column strides, the usual case): 8 x 8 tiles by vector shuffles
+    (cholesky.pxd transpose8x8), the edges by copy_strided."""
+    cdef Py_ssize_t b, i0, j0, m8 = m - m % 8, n8 = n - n % 8
+    cdef const real* ab
+    cdef real* db
+    for b in range(n_batch):
+        ab = a + b * st[0]
+        db = d + b * st[3]
+        # A's (i, j) to d's (j, i): row stride st[5], column stride st[4]
+        if st[2] != 1 or st[5] != 1:
+            copy_strided(m, n, ab, st[1], st[2], db, st[5], st[4])
+            continue
+        for i0 in range(0, m8, 8):
+            for j0 in range(0, n8, 8):
+                transpose8x8(ab + i0 * st[1] + j0, st[1], db + j0 * st[4] + i0, st[4])
+        copy_strided(m8, n - n8, ab + n8, st[1], 1, db + n8 * st[4], 1, st[4])
+        copy_strided(m - m8, n, ab + m8 * st[1], st[1], 1, db + m8, 1, st[4])
+
+
 cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1:
     if (cnp.PyArray_TYPE(x) != typenum or not cnp.PyArray_IS_C_CONTIGUOUS(x)
             or cnp.PyArray_SIZE(x) != size):
@@ -193,8 +267,15 @@ cdef int _check(str name, cnp.ndarray x, int typenum, Py_ssize_t size) except -1
     return 0
 
 
+def u_over_a_applies(Py_ssize_t m, Py_ssize_t n):
+    """Whether svd_batched(..., u_over_a=True) takes m x n matrices (m >= n): the
+    tall-skinny path (jacobi.pxd use_tsqr)."""
+    return m >= n >= 1 and use_tsqr(m, n, m, n)
+
+
 def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
-                cnp.ndarray info, cnp.ndarray bt=None, Py_ssize_t rhs_rows=0):
+                cnp.ndarray info, cnp.ndarray bt=None, Py_ssize_t rhs_rows=0,
+                bint u_over_a=False):
     """SVDs of the stack a (N, n, m): a[b] holds the columns of an m x n matrix M_b,
     m >= n >= 1, as its rows (overwritten).  s (N, n) gets the singular values; if vh
     is not None, vh (N, n, n) gets V_b^T; if ut is not None, ut (N, ku, m) gets the
@@ -202,12 +283,18 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
     vh), the first n entries of each of its rows b become U_b^T b.  Least squares
     with rhs_rows = nrhs > 0 instead: a is (N, n + nrhs, m), its last nrhs rows per
     matrix are those b (bt None; the kernel then factors tall [M_b B_b] at once).
+    u_over_a (ut None, vh given, u_over_a_applies(m, n)): the thin U of M_b instead
+    overwrites a[b], as an m x n row-major matrix (jacobi.pxd u_over_a).
     info (N,) int32: 0, or > 0 (no convergence or a non-finite entry), or -1 (no
     memory)."""
     if cnp.PyArray_NDIM(a) != 3:
         raise ValueError("jacobi driver: a must be an (N, n, m) stack")
     cdef Py_ssize_t n_batch = a.shape[0], n = a.shape[1] - rhs_rows, m = a.shape[2]
-    cdef Py_ssize_t ku = 0 if ut is None else ut.shape[1]
+    if u_over_a and (ut is not None or vh is None or rhs_rows or bt is not None
+                     or not u_over_a_applies(a.shape[2], a.shape[1])):
+        raise ValueError("jacobi driver: u_over_a needs vh, no ut or right-hand sides, "
+                         "and a tall-skinny shape")
+    cdef Py_ssize_t ku = a.shape[1] if u_over_a else (0 if ut is None else ut.shape[1])
     cdef Py_ssize_t nrhs = rhs_rows if bt is None else bt.shape[1]
     if rhs_rows and (bt is not None or rhs_rows < 0):
         raise ValueError("jacobi driver: rhs_rows > 0 takes the right-hand sides in a")
@@ -221,7 +308,7 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
     _check("a", a, typenum, n_batch * (n + rhs_rows) * m)
     _check("s", s, typenum, n_batch * n)
     _check("info", info, cnp.NPY_INT32, n_batch)
-    if ku:
+    if ku and not u_over_a:
         if ku != n and ku != m:
             raise ValueError("jacobi driver: ut must have n or m rows per matrix")
         _check("ut", ut, typenum, n_batch * ku * m)
@@ -230,7 +317,7 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
     if bt is not None:
         _check("bt", bt, typenum, n_batch * nrhs * m)
     cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
-    cdef void* put = cnp.PyArray_DATA(ut) if ku else NULL
+    cdef void* put = cnp.PyArray_DATA(a if u_over_a else ut) if ku else NULL
     cdef void* pvh = cnp.PyArray_DATA(vh) if vh is not None else NULL
     cdef void* pbt = cnp.PyArray_DATA(bt) if bt is not None else (
         <char*>cnp.PyArray_DATA(a) + n * m * cnp.PyArray_ITEMSIZE(a) if nrhs else NULL)
@@ -247,40 +334,108 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
                        <float*>pbt, nrhs, lsa, lsb, pinfo)
 
 
-cdef inline void _copy_symmetric(Py_ssize_t n, const real* a, bint lower,
-                                 real* x) noexcept nogil:
-    """x := the full symmetric n x n matrix of a's lower (or upper) triangle."""
-    cdef Py_ssize_t i, j
-    for i in range(n):
-        for j in range(i + 1):
-            x[i * n + j] = x[j * n + i] = a[i * n + j] if lower else a[j * n + i]
+# The orders whose square stacks run the lane kernels (svd_square_batched).
+LANE_ORDERS = (2, 3, 4, 5, 6, 7, 8, 16)
+
+
+def svd_square_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
+                       cnp.ndarray info):
+    """SVDs of the square stack a (N, k, k), k in LANE_ORDERS, only read: s (N, k)
+    descending; unless ut is None, ut (N, k, k) gets U^T (the left singular vectors as
+    rows) and vh (N, k, k) V^T.  info (N,) int32 as svd_batched's."""
+    if cnp.PyArray_NDIM(a) != 3 or a.shape[1] != a.shape[2] or a.shape[1] not in LANE_ORDERS:
+        raise ValueError("jacobi driver: a must be an (N, k, k) stack, k in LANE_ORDERS")
+    cdef Py_ssize_t n_batch = a.shape[0], k = a.shape[1]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        raise TypeError("jacobi driver: float32 or float64 arrays expected")
+    if (ut is None) != (vh is None):
+        raise ValueError("jacobi driver: ut and vh go together")
+    _check("a", a, typenum, n_batch * k * k)
+    _check("s", s, typenum, n_batch * k)
+    _check("info", info, cnp.NPY_INT32, n_batch)
+    if ut is not None:
+        _check("ut", ut, typenum, n_batch * k * k)
+        _check("vh", vh, typenum, n_batch * k * k)
+    cdef void* put = cnp.PyArray_DATA(ut) if ut is not None else NULL
+    cdef void* pvh = cnp.PyArray_DATA(vh) if vh is not None else NULL
+    cdef int* pinfo = <int*>cnp.PyArray_DATA(info)
+    cdef int nt = _threads_for(n_batch, 10 * k * k * k)
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _svd_square(k, n_batch, <double*>cnp.PyArray_DATA(a),
+                        <double*>cnp.PyArray_DATA(s), <double*>put, <double*>pvh, pinfo, nt)
+    else:
+        with nogil:
+            _svd_square(k, n_batch, <float*>cnp.PyArray_DATA(a),
+                        <float*>cnp.PyArray_DATA(s), <float*>put, <float*>pvh, pinfo, nt)
+
+
+cdef void _svd_square(Py_ssize_t k, Py_ssize_t n_batch, const real* a, real* s, real* ut,
+                      real* vh, int* info, int nt) noexcept nogil:
+    if k == 2:
+        _svd_lanes(<K2*>NULL, n_batch, a, s, ut, vh, info, nt)
+    elif k == 3:
+        _svd_lanes(<K3*>NULL, n_batch, a, s, ut, vh, info, nt)
+    elif k == 4:
+        _svd_lanes(<K4*>NULL, n_batch, a, s, ut, vh, info, nt)
+    elif k == 5:
+        _svd_lanes(<K5*>NULL, n_batch, a, s, ut, vh, info, nt)
+    elif k == 6:
+        _svd_lanes(<K6*>NULL, n_batch, a, s, ut, vh, info, nt)
+    elif k == 7:
+        _svd_lanes(<K7*>NULL, n_batch, a, s, ut, vh, info, nt)
+    elif k == 8:
+        _svd_lanes(<K8*>NULL, n_batch, a, s, ut, vh, info, nt)
+    else:
+        _svd_lanes(<K16*>NULL, n_batch, a, s, ut, vh, info, nt)
 
 
 cdef void _eigh_group(lanes_k* size, const real* a, bint lower, real* w, real* z,
                       int* info) noexcept nogil:
-    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj).
-    a is only read (symmetrised into a buffer that stays in L1)."""
-    cdef Py_ssize_t k = fixed_size(size), l, i, r
-    cdef real buf[16 * 16 * JLANES]
+    """JLANES eigenproblems of order k at once (syevj_lanes), or one by one (syevj,
+    on a copy).  a is only read: interleaved, then symmetrised lane by
+    lane; the eigenvectors leave by transposes and row copies in ascending order."""
+    cdef Py_ssize_t k = fixed_size(size), l, i, j
     cdef real x[16 * 16 * JLANES]
     cdef real zl[16 * 16 * JLANES]
-    cdef bint fits = True, vectors = z != NULL
+    cdef real buf[16 * 16 * JLANES]
+    cdef real ev[16 * JLANES]
+    cdef real rank[16 * JLANES]
+    cdef real m[16 * 16]
+    cdef bint fits, vectors = z != NULL
+    lanes_gather(size, a, k * k, x)
+    for i in range(k):                  # the given triangle over the other
+        for j in range(i + 1, k):
+            if lower:
+                for l in range(JLANES):
+                    x[(i * k + j) * JLANES + l] = x[(j * k + i) * JLANES + l]
+            else:
+                for l in range(JLANES):
+                    x[(j * k + i) * JLANES + l] = x[(i * k + j) * JLANES + l]
+    fits = lanes_fit(size, x, False) and syevj_lanes(size, x, zl if vectors else NULL) == 0
+    if not fits:
+        for l in range(JLANES):
+            memcpy(m, a + l * k * k, k * k * sizeof(real))
+            info[l] = syevj(k, m, lower, w + l * k, z + l * k * k if vectors else NULL)
+        return
+    for i in range(k):
+        for l in range(JLANES):
+            ev[i * JLANES + l] = x[(i * k + i) * JLANES + l]
+            rank[i * JLANES + l] = 0
+    # Ascending order, stable: lane l's eigenpair i goes to row rank[i*JLANES + l].
+    for i in range(k):
+        for j in range(k):
+            for l in range(JLANES):
+                rank[i * JLANES + l] += 1 if (ev[j * JLANES + l] < ev[i * JLANES + l] or (
+                    j < i and ev[j * JLANES + l] == ev[i * JLANES + l])) else 0
+    for i in range(k):
+        for l in range(JLANES):
+            w[l * k + <Py_ssize_t>rank[i * JLANES + l]] = ev[i * JLANES + l]
+    if vectors:
+        lanes_scatter(size, zl, buf, k * k)
+        _rows_by_rank(k, buf, rank, z)
     for l in range(JLANES):
-        _copy_symmetric(k, a + l * k * k, lower, buf + l * k * k)
-        fits = fits and lanes_fit(k, buf + l * k * k, False)
-    if fits:
-        _lanes_load(k, buf, x)
-        fits = syevj_lanes(size, x, zl if vectors else NULL) == 0
-    for l in range(JLANES):
-        if not fits:
-            info[l] = syevj(k, buf + l * k * k, True, w + l * k, z + l * k * k if vectors else NULL)
-            continue
-        for i in range(k):
-            w[l * k + i] = x[(i * k + i) * JLANES + l]
-            if vectors:
-                for r in range(k):
-                    z[(l * k + i) * k + r] = zl[(i * k + r) * JLANES + l]
-        sort_rows_asc(k, w + l * k, z + l * k * k if vectors else NULL)
         info[l] = 0
 
 
@@ -294,8 +449,8 @@ cdef void _eigh_lanes(lanes_k* size, Py_ssize_t n_batch, const real* a, bint low
         _eigh_group(size, a + b * k * k, lower, w + b * k,
                     z + b * k * k if vectors else NULL, info + b)
     for b in range(n_groups * JLANES, n_batch):
-        _copy_symmetric(k, a + b * k * k, lower, buf)
-        info[b] = syevj(k, buf, True, w + b * k, z + b * k * k if vectors else NULL)
+        memcpy(buf, a + b * k * k, k * k * sizeof(real))
+        info[b] = syevj(k, buf, lower, w + b * k, z + b * k * k if vectors else NULL)
 
 
 cdef void _eigh_stack(Py_ssize_t n_batch, Py_ssize_t n, const real* a, bint lower,

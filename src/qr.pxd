@@ -53,7 +53,7 @@ from libc.math cimport fabs, sqrt, copysign, hypot
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport QR_NB, QR_NB_Q, TSQR_BLOCK, TSQR_MAX_N
 from cython.parallel cimport prange, threadid
-from _memory cimport aligned_alloc64, aligned_free
+from _memory cimport aligned_alloc64, aligned_free, advise_huge_pages
 from gemm cimport fixed_k, gemm, imin
 from lu cimport fixed_size
 
@@ -648,10 +648,10 @@ cdef inline void householder_signs(Py_ssize_t n, real* u, Py_ssize_t ldu, real* 
 
 
 cdef inline real* _tsqr_slot(Py_ssize_t i, int tid, Py_ssize_t b, Py_ssize_t n, real* cb,
-                             const real* q) noexcept nogil:
-    """Where block i is factored: its own place when Q is formed (or i == 0), else the
-    buffer of thread tid (tsqr's workspace layout)."""
-    if q != NULL:
+                             bint keep) noexcept nogil:
+    """Where block i is factored: its own place when Q is wanted (or i == 0), else the
+    buffer of thread tid (tsqr_begin's workspace layout)."""
+    if keep:
         return cb + i * b * n
     if i == 0:
         return cb
@@ -663,17 +663,42 @@ cdef inline bint tsqr_fits(Py_ssize_t m, Py_ssize_t n) noexcept nogil:
     return 0 < n <= TSQR_MAX_N and m >= 2 * tsqr_rows(n)
 
 
+cdef struct TsqrState:
+    # What tsqr_begin keeps for tsqr_q: one allocation (tsqr_begin's layout), the
+    # row-block size and count, and whether every block's reflectors are kept.
+    void* cb
+    Py_ssize_t b
+    Py_ssize_t nblk
+    Py_ssize_t nkeep
+    bint keep
+
+
 cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
                      Py_ssize_t csa, real* r, real* q, int n_threads) noexcept nogil:
     """R (n x n, row-major) and, if q is not NULL, Q (m x n, row-major) of a tall A
-    (tsqr_fits(m, n)), equal to Householder QR's (module docstring).
+    (tsqr_fits(m, n)), equal to Householder QR's (module docstring): tsqr_begin,
+    tsqr_q, tsqr_end.  Returns INFO_OK or INFO_NO_MEMORY."""
+    cdef TsqrState st
+    cdef int info = tsqr_begin(m, n, a, rsa, csa, r, q != NULL, &st, n_threads)
+    if info == INFO_OK and q != NULL:
+        info = tsqr_q(m, n, &st, <real*>NULL, q, n_threads)
+    tsqr_end(&st)
+    return info
+
+
+cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
+                           Py_ssize_t csa, real* r, bint keep, TsqrState* st,
+                           int n_threads) noexcept nogil:
+    """R (n x n, row-major) of a tall A (tsqr_fits(m, n)), keeping in st what tsqr_q
+    needs to apply Q (keep) or only to fix R's signs; release st with tsqr_end (also
+    after a failure).
 
     # IN  A (m x n, any strides; only read)
     1. every block of tsqr_rows(n) rows: geqrf in cache, one thread per block;
     2. the stacked R factors (nblk*n x n): geqrf -> R_tsqr; its Q_s explicitly;
-    3. block i of Q_tsqr = H^(i) [Q_s block i; 0] (every block with q, else block 0);
-    4. signs from the top n x n of Q_tsqr; R = S R_tsqr, Q = Q_tsqr S.
-    Flops: 2mn^2 (+ 2mn^2 for Q) plus O(m n^2 / b) for the stack.
+    3. signs S from the top n x n of Q_tsqr (block 0's rows: H^(0) [Q_s block 0; 0]);
+       R = S R_tsqr (and Q = Q_tsqr S, tsqr_q).
+    Flops: 2mn^2 plus O(m n^2 / b) for the stack.
     Returns INFO_OK or INFO_NO_MEMORY.
     """
     cdef Py_ssize_t b = tsqr_rows(n), nblk = m // b, i, c, tsz = qr_t_size(n, n)
@@ -688,63 +713,105 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     cdef real* sgn
     cdef real* q0
     n_threads = <int>imin(n_threads, nblk)
+    st.b = b
+    st.nblk = nblk
+    st.keep = keep
     # The blocks' reflectors are kept for Q (all blocks: m x n), else only block 0's
     # (for the signs) plus one block buffer per thread (2b rows: the last block's).
-    nkeep = m * n if q != NULL else (b + 2 * b * n_threads) * n
+    nkeep = m * n if keep else (b + 2 * b * n_threads) * n
+    st.nkeep = nkeep
     # one allocation: blocks | taus | tbufs | stack | tau_s | Q_s | signs | Q block 0
+    # (| Q_s S Y for tsqr_q)
     cb = <real*>aligned_alloc64((nkeep + nblk * n + nblk * tsz + ns * n + n + ns * n + n
-                                 + (m - (nblk - 1) * b) * n) * sizeof(real))
+                                 + (m - (nblk - 1) * b) * n + (ns * n if keep else 0))
+                                * sizeof(real))
+    st.cb = cb
     if cb == NULL:
         return INFO_NO_MEMORY
-    taus = cb + nkeep
-    tbufs = taus + nblk * n
-    s = tbufs + nblk * tsz
-    tau_s = s + ns * n
-    qs = tau_s + n
-    sgn = qs + ns * n
-    q0 = sgn + n
+    if keep:                                # every block kept: m x n written once
+        advise_huge_pages(cb, nkeep * sizeof(real))
+    _tsqr_parts(m, n, st, &taus, &tbufs, &s, &tau_s, &qs, &sgn, &q0)
     if n_threads > 1:
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
             tid = threadid()
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, tid, b, n, cb, q),
-                           taus, tbufs, s, q != NULL or i == 0) != INFO_OK:
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, tid, b, n, cb, keep),
+                           taus, tbufs, s, keep or i == 0) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, 0, b, n, cb, q),
-                           taus, tbufs, s, q != NULL or i == 0) != INFO_OK:
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, 0, b, n, cb, keep),
+                           taus, tbufs, s, keep or i == 0) != INFO_OK:
                 failures += 1
-    if failures == 0 and geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) == INFO_OK \
-            and orgqr(ns, n, n, s, n, 1, tau_s, qs, n, 1, n_threads) == INFO_OK:
-        if q == NULL:
-            failures += _tsqr_q_block(0, b, nblk, m, n, cb, tbufs, qs, q0) != INFO_OK
-        elif n_threads > 1:
-            for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
-                if _tsqr_q_block(i, b, nblk, m, n, cb, tbufs, qs, q + i * b * n) != INFO_OK:
-                    failures += 1
-        else:
-            for i in range(nblk):
-                if _tsqr_q_block(i, b, nblk, m, n, cb, tbufs, qs, q + i * b * n) != INFO_OK:
-                    failures += 1
+    if failures or geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) != INFO_OK \
+            or orgqr(ns, n, n, s, n, 1, tau_s, qs, n, 1, n_threads) != INFO_OK \
+            or _tsqr_q_block(0, b, nblk, m, n, cb, tbufs, qs, q0) != INFO_OK:
+        return INFO_NO_MEMORY
+    for i in range(n):                      # R_tsqr, then the signs from Q's top
+        for c in range(n):
+            r[i * n + c] = s[i * n + c] if c >= i else 0
+    householder_signs(n, q0, n, sgn)
+    for i in range(n):
+        for c in range(n):
+            r[i * n + c] *= sgn[i]
+    return INFO_OK
+
+
+cdef inline int tsqr_q(Py_ssize_t m, Py_ssize_t n, TsqrState* st, const real* y,
+                       real* q, int n_threads) noexcept nogil:
+    """q (m x n, row-major) := Q Y for the Q of tsqr_begin(keep) and an n x n Y
+    (row-major; NULL: Q itself).  Block i of Q Y is H^(i) [(Q_s S Y) block i; 0]:
+    Y is folded into the small Q_s (nblk*n x n), so Q Y costs what Q does, where
+    forming Q and then multiplying by Y costs 2mn^2 flops more and a trip of the
+    m x n product through memory.  Returns INFO_OK or INFO_NO_MEMORY."""
+    cdef Py_ssize_t b = st.b, nblk = st.nblk, ns = nblk * n, i, c
+    cdef int failures = 0
+    cdef real* taus
+    cdef real* tbufs
+    cdef real* s
+    cdef real* tau_s
+    cdef real* qs
+    cdef real* sgn
+    cdef real* q0
+    cdef real* zs
+    _tsqr_parts(m, n, st, &taus, &tbufs, &s, &tau_s, &qs, &sgn, &q0)
+    zs = q0 + (m - (nblk - 1) * b) * n
+    for i in range(ns):                     # Q_s S
+        for c in range(n):
+            zs[i * n + c] = qs[i * n + c] * sgn[c]
+    if y != NULL:                           # (Q_s S) Y, through qs (no longer needed)
+        for i in range(ns * n):
+            qs[i] = zs[i]
+        if gemm(ns, n, n, 1, qs, n, 1, y, n, 1, 0, zs, n, 1, n_threads) != INFO_OK:
+            return INFO_NO_MEMORY
+    n_threads = <int>imin(n_threads, nblk)
+    if n_threads > 1:
+        for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
+            if _tsqr_q_block(i, b, nblk, m, n, <real*>st.cb, tbufs, zs, q + i * b * n) != INFO_OK:
+                failures += 1
     else:
-        failures += 1
-    if failures == 0:
-        for i in range(n):                  # R_tsqr, then the top of Q for the signs
-            for c in range(n):
-                r[i * n + c] = s[i * n + c] if c >= i else 0
-        if q != NULL:
-            for i in range(n * n):
-                q0[i] = q[i]
-        householder_signs(n, q0, n, sgn)
-        for i in range(n):
-            for c in range(n):
-                r[i * n + c] *= sgn[i]
-        if q != NULL:
-            for i in range(m):
-                for c in range(n):
-                    q[i * n + c] *= sgn[c]
-    aligned_free(cb)
+        for i in range(nblk):
+            if _tsqr_q_block(i, b, nblk, m, n, <real*>st.cb, tbufs, zs, q + i * b * n) != INFO_OK:
+                failures += 1
     return INFO_NO_MEMORY if failures else INFO_OK
+
+
+cdef inline void tsqr_end(TsqrState* st) noexcept nogil:
+    aligned_free(st.cb)
+    st.cb = NULL
+
+
+cdef inline void _tsqr_parts(Py_ssize_t m, Py_ssize_t n, const TsqrState* st, real** taus,
+                             real** tbufs, real** s, real** tau_s, real** qs, real** sgn,
+                             real** q0) noexcept nogil:
+    """The pieces of tsqr_begin's allocation (its layout)."""
+    cdef Py_ssize_t nblk = st.nblk, ns = nblk * n
+    taus[0] = <real*>st.cb + st.nkeep
+    tbufs[0] = taus[0] + nblk * n
+    s[0] = tbufs[0] + nblk * qr_t_size(n, n)
+    tau_s[0] = s[0] + ns * n
+    qs[0] = tau_s[0] + n
+    sgn[0] = qs[0] + ns * n
+    q0[0] = sgn[0] + n
 
 
 # ------------------------------------------------- stacks of small matrices, in lanes

@@ -616,14 +616,63 @@ def test_stacks_keep_relative_accuracy_on_graded(k, rng):
         assert np.max(np.abs(w[i] - ref) / ref) <= 1e-13
 
 
-@pytest.mark.parametrize("shape", [(2100, 30), (5000, 3), (2500, 60)], ids=str)
+@pytest.mark.parametrize("k", [2, 3, 8, 16])
+def test_svd_square_stack_reads_in_place(k, dtype, rng):
+    """Square stacks of the lane orders go to the driver as they are (only read): the
+    lanes take the rows of A as their columns.  A group with a matrix the lanes do
+    not take (rows graded beyond LANES_ROW_RATIO, zero, NaN) goes one by one to the
+    scalar kernel, which then gives what a single call gives, bit for bit; the
+    others of the group still get their SVD."""
+    a = _randn(rng, (8 * 3 + 5, k, k), dtype)
+    a[9] *= np.logspace(0, 6, k, dtype=dtype)[:, None]        # graded rows: group 1
+    a[17] = 0                                                   # group 2
+    a[26, 0, 0] = np.nan                                        # the remainder
+    before = a.copy()
+    with np.errstate(over="ignore"):       # the failed slice's unset entries, rounded
+        (u, s, vh), info = fl.svd(a, errors="info")
+        s_only = fl.svdvals(a, errors="nan")
+    np.testing.assert_array_equal(a, before)
+    assert list(np.flatnonzero(info)) == [26]
+    ok = info == 0
+    _assert_svd(a[ok], np.linalg._linalg.SVDResult(u[ok], s[ok], vh[ok]), True)
+    np.testing.assert_array_equal(s_only[ok], s[ok])
+    assert np.isnan(s_only[26]).all()
+    for i in (9, 17):
+        for x, y in zip((u[i], s[i], vh[i]), fl.svd(a[i])):
+            np.testing.assert_array_equal(x, y)
+    for i in (0, 8, 16, 25):
+        np.testing.assert_allclose(s[i], fl.svdvals(a[i]), rtol=20 * k * eps(dtype))
+
+
+@pytest.mark.parametrize("layout", ["C", "F", "reversed", "strided"])
+@pytest.mark.parametrize("shape", [(1, 17, 9), (3, 8, 8), (2, 100, 50), (1, 7, 3), (2, 5, 13)],
+                         ids=str)
+def test_copy_transposed(shape, layout, dtype, rng):
+    """The working stack of tall matrices (columns as rows): 8 x 8 shuffle tiles and
+    the copy_strided edges, every layout."""
+    from fastla._kernels import jacobi
+    n_batch, m, n = shape
+    base = _randn(rng, (n_batch, 2 * m, 2 * n), dtype)
+    a = {"C": np.ascontiguousarray(base[:, :m, :n]), "F": np.asfortranarray(base[:, :m, :n]),
+         "reversed": base[:, :m, :n][:, ::-1, ::-1], "strided": base[:, ::2, ::2]}[layout]
+    d = np.empty((n_batch, n, m), dtype)
+    jacobi.copy_transposed(a, d)
+    np.testing.assert_array_equal(d, np.swapaxes(a, -1, -2))
+
+
+@pytest.mark.parametrize("shape", [(2100, 30), (5000, 3), (2500, 60), (8800, 30)], ids=str)
 def test_tall_skinny_path(shape, dtype, rng):
     """Tall matrices without full U take the row-blocked QR (m >= 4n, m >= 2048);
-    lstsq takes U^T b from the kernel without forming U."""
+    lstsq takes U^T b from the kernel without forming U; with two TSQR row blocks
+    (8800 x 30) the thin U comes back over the working copy."""
     m, n = shape
     a = _randn(rng, shape, dtype)
     r = fl.svd(a, full_matrices=False)
     _assert_svd(a, r, False)
+    # Row blocks for TSQR: the thin U comes back over the working copy, row-major.
+    from fastla._kernels import jacobi
+    assert r.U.flags.c_contiguous == jacobi.u_over_a_applies(m, n)
+    _assert_svd(a.T, fl.svd(a.T, full_matrices=False), False)     # wide: V over it
     np.testing.assert_allclose(r.S, np.linalg.svd(a.astype(np.float64), compute_uv=False),
                                rtol=30 * m * eps(dtype))
     np.testing.assert_array_equal(fl.svdvals(a), r.S)
@@ -637,8 +686,12 @@ def test_tall_skinny_path(shape, dtype, rng):
     if dtype == np.float64 and n <= 30:
         d = 10.0 ** -rng.uniform(0, 20, m)
         g = d[:, None] * a
-        ref = fl.svd(g[:, :n], full_matrices=True).S      # whole-matrix QR path
-        assert np.max(np.abs(fl.svdvals(g) - ref) / ref) <= 1e-13
+        ref = (fl.svd(g, full_matrices=True).S if m < 4000   # whole-matrix QR path
+               else np.linalg.svd(g, compute_uv=False))
+        assert np.max(np.abs(fl.svdvals(g) - ref) / ref) <= (1e-13 if m < 4000 else 1e-6)
+        rg = fl.svd(g, full_matrices=False)                # U's rows put back in order
+        _assert_svd(g, rg, False)
+        np.testing.assert_array_equal(rg.S, fl.svdvals(g))
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 16, 17])

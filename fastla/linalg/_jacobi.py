@@ -59,20 +59,26 @@ def _svd(a, cdt, compute_uv, full_matrices):
             u[...] = np.eye(m, dtype=cdt)
             vh[...] = np.eye(n, dtype=cdt)
         return u, s, vh, info
+    if m == n and n in _jacobi.LANE_ORDERS:
+        return _svd_square(a, cdt, compute_uv, batch, info)
     tall = m >= n
     rows = max(m, n)
     # The kernel wants the k columns of the tall matrix M (A, or A^T when A is wide) as
     # the rows of a C-contiguous stack: A^T's rows for tall A, A's own rows for wide A.
-    w = working_copy(np.swapaxes(a, -1, -2) if tall else a, cdt)
+    w = _columns_as_rows(a, cdt) if tall else working_copy(a, cdt)
     s = np.empty((w.shape[0], k), dtype=cdt)
     flat_info = info.reshape(-1)
     if not compute_uv:
         _jacobi.svd_batched(w, s, None, None, flat_info)
         return None, s.reshape(batch + (k,)), None, info
-    ku = rows if full_matrices else k
-    ut = np.empty((w.shape[0], ku, rows), dtype=cdt)
     vmh = np.empty((w.shape[0], k, k), dtype=cdt)
-    _jacobi.svd_batched(w, s, ut, vmh, flat_info)
+    if not full_matrices and _jacobi.u_over_a_applies(rows, k):
+        # The thin U of a tall-skinny M comes back over the working stack, row-major.
+        _jacobi.svd_batched(w, s, None, vmh, flat_info, u_over_a=True)
+        ut = np.swapaxes(w.reshape(w.shape[0], rows, k), -1, -2)
+    else:
+        ut = np.empty((w.shape[0], rows if full_matrices else k, rows), dtype=cdt)
+        _jacobi.svd_batched(w, s, ut, vmh, flat_info)
     # M = U_M S V_M^T; for wide A = M^T, U = V_M and V^T = U_M^T.
     if tall:
         u, vh = np.swapaxes(ut, -1, -2), vmh
@@ -80,6 +86,40 @@ def _svd(a, cdt, compute_uv, full_matrices):
         u, vh = np.swapaxes(vmh, -1, -2), ut
     return (u.reshape(batch + u.shape[1:]), s.reshape(batch + (k,)),
             vh.reshape(batch + vh.shape[1:]), info)
+
+
+def _columns_as_rows(a, cdt, out=None):
+    """A new C-contiguous (N, n, m) stack of the stack a (..., m, n)'s transposes (the
+    working stack of svd_batched), or written into out (N, n, m)."""
+    *batch, m, n = a.shape
+    if out is None:
+        out = np.empty((math.prod(batch), n, m), dtype=cdt)
+    if a.dtype == cdt:
+        a3 = a.reshape(-1, m, n)
+        if not any(s % a.itemsize for s in a3.strides):
+            _jacobi.copy_transposed(a3, out)
+            return out
+    out.reshape(tuple(batch) + (n, m))[...] = np.swapaxes(a, -1, -2)
+    return out
+
+
+def _svd_square(a, cdt, compute_uv, batch, info):
+    """_svd of square matrices of the lane kernels' orders: the driver only reads a, so
+    a C-contiguous input of the compute dtype goes as it is (a working copy of a large
+    stack costs a fresh array's page faults)."""
+    k = a.shape[-1]
+    work = (a.reshape(-1, k, k) if a.dtype == cdt and a.flags.c_contiguous
+            else working_copy(a, cdt))
+    s = np.empty(batch + (k,), dtype=cdt)
+    ut = vh = None
+    if compute_uv:
+        ut = np.empty(batch + (k, k), dtype=cdt)
+        vh = np.empty(batch + (k, k), dtype=cdt)
+    _jacobi.svd_square_batched(work, s.reshape(-1, k),
+                               None if ut is None else ut.reshape(-1, k, k),
+                               None if vh is None else vh.reshape(-1, k, k),
+                               info.reshape(-1))
+    return None if ut is None else np.swapaxes(ut, -1, -2), s, vh, info
 
 
 def _finish(info, errors, message, results):
@@ -275,9 +315,8 @@ def lstsq(a, b, rcond=None):
         # working stack, which a tall a factors together with them ([a b] = QR
         # carries Q^T b).
         w = np.empty((math.prod(batch), n + n_rhs, m), dtype=cdt)
-        wv = w.reshape(batch + (n + n_rhs, m))
-        wv[..., :n, :] = np.swapaxes(a, -1, -2)
-        wv[..., n:, :] = np.swapaxes(b, -1, -2)
+        _columns_as_rows(a, cdt, w[:, :n, :])
+        _columns_as_rows(b, cdt, w[:, n:, :])
         s = np.empty((w.shape[0], n), dtype=cdt)
         vh = np.empty((w.shape[0], n, n), dtype=cdt)
         info = np.zeros(w.shape[0], dtype=np.int32)
