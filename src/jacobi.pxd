@@ -365,7 +365,7 @@ cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_
         matrices): svdvals 1.67 / 1.37 / 1.34 / 1.11x faster at n = 16 / 32 / 64 /
         96, svd 1.55 / 1.25 / 1.10 / 1.06x, despite about one sweep more; slower
         from n = 128 (0.96x), where the vector work hides the chain."""
-    cdef Py_ssize_t i, j, p, t, sweep, rotated, r, n_rounds = n - 1 + (n & 1), n_pairs
+    cdef Py_ssize_t i, j, t, sweep, rotated, r, n_rounds = n - 1 + (n & 1), n_pairs
     cdef Py_ssize_t pi[ROUND_ROBIN_MAX_LEN]
     cdef Py_ssize_t pj[ROUND_ROBIN_MAX_LEN]
     cdef real cp[ROUND_ROBIN_MAX_LEN]
@@ -404,15 +404,7 @@ cdef inline int jacobi_sweeps(Py_ssize_t n, Py_ssize_t len_x, real* x, Py_ssize_
                                        ldx, v, len_v, ldv, sq)
         else:
             for i in range(n - 1):
-                p = i
-                for j in range(i + 1, n):
-                    if sq[j] > sq[p]:
-                        p = j
-                if p != i:
-                    swap(len_x, x + i * ldx, x + p * ldx)
-                    if v != NULL:
-                        swap(len_v, v + i * ldv, v + p * ldv)
-                    sq[i], sq[p] = sq[p], sq[i]
+                largest_to_front(i, n, sq, x, len_x, ldx, v, len_v, ldv)
                 for j in range(i + 1, n):
                     rotated += rotate_pair(i, j, dot(len_x, x + i * ldx, x + j * ldx),
                                            len_x, x, ldx, v, len_v, ldv, sq, tol, tiny,
@@ -467,24 +459,32 @@ cdef inline void complete_orthonormal(Py_ssize_t n, Py_ssize_t k0, real* u,
             row += 1
 
 
+cdef inline void largest_to_front(Py_ssize_t i, Py_ssize_t n, real* s, real* x,
+                                  Py_ssize_t len_x, Py_ssize_t ldx, real* v,
+                                  Py_ssize_t len_v, Py_ssize_t ldv) noexcept nogil:
+    """Swap the largest of s[i:n] into s[i], and the rows of x and v (if not NULL)
+    alike: de Rijk's pivoting step, and one step of sort_rows_desc."""
+    cdef Py_ssize_t j, p = i
+    for j in range(i + 1, n):
+        if s[j] > s[p]:
+            p = j
+    if p != i:
+        s[i], s[p] = s[p], s[i]
+        if x != NULL:
+            swap(len_x, x + i * ldx, x + p * ldx)
+        if v != NULL:
+            swap(len_v, v + i * ldv, v + p * ldv)
+
+
 cdef inline void sort_rows_desc(Py_ssize_t n, real* s, real* x, Py_ssize_t len_x,
                                 Py_ssize_t ldx, real* v, Py_ssize_t len_v,
                                 Py_ssize_t ldv) noexcept nogil:
     """Sort s descending, permuting the rows of x and v (if not NULL) alike.  Selection
     sort: n^2/2 comparisons but at most n row swaps (de Rijk's order leaves s nearly
     sorted)."""
-    cdef Py_ssize_t i, j, p
+    cdef Py_ssize_t i
     for i in range(n - 1):
-        p = i
-        for j in range(i + 1, n):
-            if s[j] > s[p]:
-                p = j
-        if p != i:
-            s[i], s[p] = s[p], s[i]
-            if x != NULL:
-                swap(len_x, x + i * ldx, x + p * ldx)
-            if v != NULL:
-                swap(len_v, v + i * ldv, v + p * ldv)
+        largest_to_front(i, n, s, x, len_x, ldx, v, len_v, ldv)
 
 
 cdef inline void sort_by_exponent(Py_ssize_t m, const double* key, Py_ssize_t* perm,
