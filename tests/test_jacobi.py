@@ -9,6 +9,7 @@ and every eigenvalue of a graded positive definite matrix, to a relative error o
 """
 
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -473,9 +474,14 @@ def test_svd_small_call_equals_general_path(shape, full_matrices, layout, dtype,
 
 
 def test_cond_small_call_singular_and_zero_like_numpy():
-    for z in (np.zeros((3, 3)), np.zeros((2, 5)), np.array([[1.0, 0], [0, 0]]), np.eye(4)):
+    tiny64, tiny32 = np.diag([1.0, 1e-310]), np.diag([1.0, 1e-40]).astype(np.float32)
+    for z in (np.zeros((3, 3)), np.zeros((2, 5)), np.array([[1.0, 0], [0, 0]]), np.eye(4),
+              tiny64, tiny32):
         for p in (None, 2, -2):
-            assert fl.cond(z, p) == np.linalg.cond(z, p)
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")          # numpy's cond warns on nothing
+                c = fl.cond(z, p)
+            assert c == np.linalg.cond(z, p) and type(c) is type(np.linalg.cond(z, p))
 
 
 @pytest.mark.parametrize("shape,nrhs", [((1, 1), None), ((4, 4), None), ((8, 5), 3),

@@ -365,8 +365,14 @@ def cond(x, p=None):
     if p is None or p in {2, -2}:
         s = _jacobi.svd_2d(x, False, False, _float32_via_float64())    # one small matrix
         if s is not None:
-            num, den = (s[-1], s[0]) if p == -2 else (s[0], s[-1])
-            return num / den if den != 0 else s.dtype.type(np.inf)      # 0 / 0 too
+            # In Python floats, which overflow to Inf without numpy's warning (numpy
+            # divides under errstate); a float32 quotient rounded from the float64 one
+            # is the correctly rounded float32 quotient.
+            num, den = (float(s[-1]), float(s[0])) if p == -2 else (float(s[0]), float(s[-1]))
+            r = num / den if den != 0 else math.inf                     # 0 / 0 too
+            if r > float(np.finfo(s.dtype).max):
+                r = math.inf
+            return s.dtype.type(r)
         # numpy: NaN input raises (SVD did not converge), an Inf entry gives Inf; the
         # SVD of either fails here, so slices with Inf but no NaN become Inf below.
         s, info = svd(x, compute_uv=False, errors="info")
