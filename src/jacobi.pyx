@@ -578,21 +578,6 @@ cdef inline bint _small_square(object x, Py_ssize_t* n, int* typenum, bint f32) 
     return n[0] == cnp.PyArray_DIM(<cnp.ndarray>x, 1) and 0 < n[0] <= SMALL_CALL
 
 
-cdef inline void _load(cnp.ndarray a, Py_ssize_t n, bint transpose, double* w) noexcept:
-    """w := a (n x n, float64 or float32, any strides) row-major, or its transpose."""
-    cdef char* p = <char*>cnp.PyArray_DATA(a)
-    cdef Py_ssize_t rs = cnp.PyArray_STRIDE(a, 0), cs = cnp.PyArray_STRIDE(a, 1), i, j
-    cdef bint single = cnp.PyArray_TYPE(a) == cnp.NPY_FLOAT
-    if transpose:
-        rs, cs = cs, rs
-    for i in range(n):
-        for j in range(n):
-            if single:
-                w[i * n + j] = (<float*>(p + i * rs + j * cs))[0]
-            else:
-                w[i * n + j] = (<double*>(p + i * rs + j * cs))[0]
-
-
 cdef inline cnp.ndarray _result(int nd, Py_ssize_t n, int typenum, const double* x,
                                 bint transpose):
     """A new C-ordered (n,) or (n, n) array of typenum holding x (or x^T), rounded once
@@ -669,7 +654,10 @@ def eigh_2d(x, bint lower, bint vectors, bint f32):
     cdef double z[SMALL_CALL * SMALL_CALL]
     cdef double w[SMALL_CALL]
     cdef double work[SMALL_WORK]
-    _load(<cnp.ndarray>x, n, False, a)
+    cdef Py_ssize_t i, j
+    for i in range(n):
+        for j in range(n):
+            a[i * n + j] = _at(<cnp.ndarray>x, i, j)
     if eigh_one(n, a, lower, w, z if vectors else NULL,
                 work if syevj_chol_workspace(n) <= sizeof(work) else NULL) != 0:
         return None
