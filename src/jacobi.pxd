@@ -654,7 +654,7 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 for i in range(m):
                     tmp[i] = y[perm[i]]
                 memcpy(y, tmp, m * sizeof(real))
-        status = tsqr_begin(m, n + nrhs, a, 1, lda, rab, ku > 0, &ts, 1)
+        status = tsqr_begin(m, n + nrhs, a, 1, lda, n + nrhs, NULL, 0, 0, rab, ku > 0, &ts, 1)
         if status != INFO_OK or ku == 0:
             tsqr_end(&ts)
         if status != INFO_OK:
@@ -767,6 +767,150 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
     for i in range(n):
         s[i] = ldexp(s[i], expo)
     return INFO_OK
+
+
+# ------------------------------------------------------- tall matrices, only read
+
+cdef enum:
+    # gesvj_tall's status when A needs gesvj's own preparation (a working copy that
+    # is scaled or row-sorted in place); no kernel returns it otherwise.
+    INFO_PREPARE = -2
+    # Without that scaling, max|a_ij| must lie in [2^-SAFE_EXPONENT, 2^SAFE_EXPONENT]
+    # (see gesvj_tall).
+    SAFE_EXPONENT = 64
+
+
+cdef inline real max_abs(Py_ssize_t n, const real* x, real* nonfinite) noexcept nogil:
+    """max |x_i| over unit stride; nonfinite[0] becomes NaN if some x_i is Inf or NaN
+    (x_i - x_i is NaN exactly then).  In eight independent lanes, which vectorise:
+    a scan of a tall matrix's rows costs a read of it, not a branch per entry."""
+    cdef real part[8]
+    cdef real bad[8]
+    cdef real e, mx = 0, nf = 0
+    cdef Py_ssize_t i, t, n8 = n - n % 8
+    for t in range(8):
+        part[t] = 0
+        bad[t] = 0
+    for i in range(0, n8, 8):
+        for t in range(8):
+            e = fabs(x[i + t])
+            part[t] = e if e > part[t] else part[t]
+            bad[t] += e - e
+    for i in range(n8, n):
+        e = fabs(x[i])
+        mx = e if e > mx else mx
+        nf += e - e
+    for t in range(8):
+        mx = part[t] if part[t] > mx else mx
+        nf += bad[t]
+    nonfinite[0] += nf
+    return mx
+
+
+cdef inline size_t gesvj_tall_workspace(Py_ssize_t m, Py_ssize_t n,
+                                        Py_ssize_t nrhs) noexcept nogil:
+    """Bytes of workspace gesvj_tall needs (either precision)."""
+    cdef Py_ssize_t nt = n + nrhs
+    return (m * sizeof(double) + ((nt * nt + 3 * n * n + nrhs * n) * sizeof(double) + 63)
+            // 64 * 64 + gesvj_workspace(n, n, nrhs) + 64)
+
+
+cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
+                           Py_ssize_t csa, const real* b, Py_ssize_t rsb, Py_ssize_t csb,
+                           Py_ssize_t nrhs, real* s, real* vh, real* utb, real* res,
+                           real* u, void* work, int n_threads) noexcept nogil:
+    """gesvj's tall path for an A that is only read, any strides (element (i, j) at
+    a[i*rsa + j*csa]), so no working copy of it is made: the tall-skinny QR of
+    qr.pxd reads A's row blocks where they lie.  s (n): the singular values; vh
+    (n x n, or NULL): V^T; with nrhs right-hand sides B (m x nrhs, element (i, r) at
+    b[i*rsb + r*csb]; vh given), utb (n x nrhs, row-major) := U^T B and res (nrhs)
+    := the squared norms of the columns of B - A X for the least-squares X of a
+    full-rank A; u (m x n, row-major, or NULL; not with B): the thin U.
+    work: gesvj_tall_workspace bytes.
+
+    [A B] = Q_t [R_t C; 0 T] by one tall-skinny QR (GVL4 §5.3.3: C = Q_t^T B, and
+    the residual of B's column r is T's column r, as LAPACK's gelsd reports it), then
+    gesvj on the n x n R_t = U_R S V^T (its column pivoting, Jacobi, and C's U_R^T C),
+    and U = Q_t U_R by tsqr_q.  This is gesvj's own tall path with its step 1 moved
+    after the QR: a scaling by a power of two commutes exactly with every operation
+    of the QR unless something over- or underflows, which cannot happen when
+    max|a_ij| is within 2^+-SAFE_EXPONENT (squared column norms stay far inside the
+    range), so the scaling is applied to R_t instead of A.  Sorting rows cannot be
+    moved: when the row max-norms differ by more than ROW_SORT_RATIO (row-graded A),
+    or max|a_ij| is outside that range (or 0), A needs gesvj's in-place preparation
+    and the status is INFO_PREPARE, with nothing written.  Otherwise 0, n + 1 for a
+    non-finite entry of A, 1 when the sweeps did not converge, or INFO_NO_MEMORY.
+    Threads: n_threads for the QR's row blocks and tsqr_q."""
+    cdef Py_ssize_t i, j, r, nt = n + nrhs
+    cdef real e, nonfinite = 0
+    cdef double rmin = 0, rmax = 0
+    cdef int status
+    cdef TsqrState ts
+    cdef double* rowmax = <double*>work
+    cdef real* rab = <real*>(rowmax + m)      # R of [A B] ((n + nrhs)^2, row-major)
+    cdef real* rt = rab + nt * nt             # R_t by columns, for gesvj
+    cdef real* c = rt + n * n                 # C's columns as rows (nrhs x n)
+    cdef real* y = c + nrhs * n               # U_R's columns as rows (gesvj's ut)
+    cdef real* yr = y + n * n                 # U_R, row-major (tsqr_q's Y)
+    cdef void* inner = <void*>(<char*>rab + ((nt * nt + 3 * n * n + nrhs * n) * sizeof(real)
+                                             + 63) // 64 * 64)
+    if m < 4 * n or not tsqr_fits(m, nt) or (u != NULL and nrhs > 0):
+        return INFO_PREPARE
+    # 1. Finite check and row max-norms, along A's rows when they are contiguous.
+    if csa == 1:
+        for i in range(m):
+            rowmax[i] = max_abs(n, a + i * rsa, &nonfinite)
+        if nonfinite != 0:
+            return <int>n + 1
+    else:
+        for i in range(m):
+            rowmax[i] = 0
+        for j in range(n):
+            for i in range(m):
+                e = fabs(a[i * rsa + j * csa])
+                if not (e <= rowmax[i]):
+                    if not isfinite(e):
+                        return <int>n + 1
+                    rowmax[i] = e
+    rmin = rmax = rowmax[0]
+    for i in range(m):
+        rmin = rowmax[i] if rowmax[i] < rmin else rmin
+        rmax = rowmax[i] if rowmax[i] > rmax else rmax
+    if (rmax > ROW_SORT_RATIO * rmin or not (rmax <= ldexp(1.0, SAFE_EXPONENT))
+            or rmax < ldexp(1.0, -SAFE_EXPONENT)):
+        return INFO_PREPARE
+    # 2. [A B] = Q_t R, kept for U.
+    status = tsqr_begin(m, nt, a, rsa, csa, n, b, rsb, csb, rab, u != NULL, &ts, n_threads)
+    if status != INFO_OK or u == NULL:
+        tsqr_end(&ts)
+        if status != INFO_OK:
+            return status
+    for j in range(n):
+        for i in range(n):
+            rt[j * n + i] = rab[i * nt + j]
+    for r in range(nrhs):
+        for i in range(n):
+            c[r * n + i] = rab[i * nt + n + r]
+        res[r] = 0
+        for i in range(n, n + r + 1):
+            res[r] += rab[i * nt + n + r] * rab[i * nt + n + r]
+    # 3. The SVD of R_t (gesvj scales it, pivots its columns and runs the sweeps).
+    status = gesvj(n, n, rt, n, s, y if u != NULL else NULL, n if u != NULL else 0, vh,
+                   c if nrhs else NULL, nrhs, inner)
+    if status != INFO_OK:
+        tsqr_end(&ts)
+        return status
+    for i in range(n):
+        for r in range(nrhs):
+            utb[i * nrhs + r] = c[r * n + i]
+    # 4. U = Q_t U_R.
+    if u != NULL:
+        for i in range(n):
+            for j in range(n):
+                yr[i * n + j] = y[j * n + i]
+        status = tsqr_q(m, n, &ts, yr, u, n_threads)
+        tsqr_end(&ts)
+    return status
 
 
 # -------------------------------------------------------------- two-sided Jacobi

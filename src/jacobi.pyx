@@ -19,9 +19,10 @@ from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
-from qr cimport copy_strided
+from qr cimport copy_strided, tsqr_fits
 from cholesky cimport transpose8x8
 from jacobi cimport (JLANES, DBL_EPSILON, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace,
+                     gesvj_tall, gesvj_tall_workspace, INFO_PREPARE,
                      gesvj_lanes, use_tsqr, lanes_fit, lanes_gather, lanes_scatter, syevj,
                      syevj_lanes, eigh_one, syevj_chol_workspace)
 
@@ -332,6 +333,115 @@ def svd_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray ut, cnp.ndarray vh,
             _svd_stack(n_batch, m, n, <float*>cnp.PyArray_DATA(a),
                        <float*>cnp.PyArray_DATA(s), <float*>put, ku, <float*>pvh,
                        <float*>pbt, nrhs, lsa, lsb, pinfo)
+
+
+def svd_tall_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray vh, cnp.ndarray u,
+                     cnp.ndarray b, cnp.ndarray utb, cnp.ndarray res, cnp.ndarray info):
+    """SVDs of the tall matrices of the stack a (N, m, n), m >= 4n, only read (any
+    strides that are multiples of the item size), by jacobi.pxd gesvj_tall: s (N, n);
+    vh (N, n, n) V^T or None; u (N, m, n) the thin U or None; least squares: b
+    (N, m, nrhs, any such strides), utb (N, n, nrhs) := U^T b and res (N, nrhs) := the
+    squared residual norms for a full-rank matrix, with vh, without u.
+    info (N,) int32: gesvj's statuses, or INFO_PREPARE (-2) for a matrix that needs
+    the working-copy path (svd_batched), whose outputs are then left untouched."""
+    if cnp.PyArray_NDIM(a) != 3:
+        raise ValueError("jacobi driver: a must be an (N, m, n) stack")
+    cdef Py_ssize_t n_batch = a.shape[0], m = a.shape[1], n = a.shape[2], t
+    cdef Py_ssize_t nrhs = 0 if b is None else b.shape[2]
+    cdef int typenum = cnp.PyArray_TYPE(a)
+    if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
+        raise TypeError("jacobi driver: float32 or float64 arrays expected")
+    if n < 1 or m < 4 * n:
+        raise ValueError("jacobi driver: need m >= 4n >= 4")
+    if ((b is None) != (utb is None) or (b is None) != (res is None)
+            or (b is not None and (vh is None or u is not None))):
+        raise ValueError("jacobi driver: b, utb and res go together, with vh and without u")
+    _check("s", s, typenum, n_batch * n)
+    _check("info", info, cnp.NPY_INT32, n_batch)
+    if vh is not None:
+        _check("vh", vh, typenum, n_batch * n * n)
+    if u is not None:
+        _check("u", u, typenum, n_batch * m * n)
+    cdef Py_ssize_t st[6]
+    st[3] = st[4] = st[5] = 0
+    _element_strides(a, typenum, st)
+    if b is not None:
+        if cnp.PyArray_NDIM(b) != 3 or b.shape[0] != n_batch or b.shape[1] != m:
+            raise ValueError("jacobi driver: b must be an (N, m, nrhs) stack")
+        _element_strides(b, typenum, st + 3)
+        _check("utb", utb, typenum, n_batch * n * nrhs)
+        _check("res", res, typenum, n_batch * nrhs)
+    cdef char* pa = cnp.PyArray_BYTES(a)
+    cdef char* pb = cnp.PyArray_BYTES(b) if b is not None else NULL
+    cdef char* ps = cnp.PyArray_BYTES(s)
+    cdef char* pvh = cnp.PyArray_BYTES(vh) if vh is not None else NULL
+    cdef char* pu = cnp.PyArray_BYTES(u) if u is not None else NULL
+    cdef char* putb = cnp.PyArray_BYTES(utb) if utb is not None else NULL
+    cdef char* pres = cnp.PyArray_BYTES(res) if res is not None else NULL
+    if typenum == cnp.NPY_DOUBLE:
+        with nogil:
+            _svd_tall_stack(n_batch, m, n, <double*>pa, st, <double*>pb, nrhs,
+                            <double*>ps, <double*>pvh, <double*>pu, <double*>putb, <double*>pres,
+                            <int*>cnp.PyArray_DATA(info))
+    else:
+        with nogil:
+            _svd_tall_stack(n_batch, m, n, <float*>pa, st, <float*>pb, nrhs,
+                            <float*>ps, <float*>pvh, <float*>pu, <float*>putb, <float*>pres,
+                            <int*>cnp.PyArray_DATA(info))
+
+
+cdef int _element_strides(cnp.ndarray x, int typenum, Py_ssize_t* st) except -1:
+    """st[0:3] := x's three strides in elements (x of the working dtype)."""
+    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(x), i
+    if cnp.PyArray_TYPE(x) != typenum:
+        raise ValueError("jacobi driver: inputs must be of the working dtype")
+    for i in range(3):
+        st[i] = cnp.PyArray_STRIDE(x, i)
+        if st[i] % isz:
+            raise ValueError("jacobi driver: strides must be multiples of the item size")
+        st[i] //= isz
+    return 0
+
+
+cdef void _svd_tall_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const real* a,
+                          const Py_ssize_t* st, const real* b, Py_ssize_t nrhs, real* s,
+                          real* vh, real* u, real* utb, real* res, int* info) noexcept nogil:
+    """gesvj_tall on each matrix: one per thread for a stack, both threads inside the
+    QR of a single matrix.  st: a's element strides, then b's."""
+    cdef Py_ssize_t t
+    cdef void* work
+    cdef int nt = _threads_for(n_batch, 10 * n * n * m)
+    cdef size_t nbytes = gesvj_tall_workspace(m, n, nrhs)
+    if nt == 1:
+        work = malloc(nbytes)
+        for t in range(n_batch):
+            info[t] = INFO_NO_MEMORY if work == NULL else gesvj_tall(
+                m, n, a + t * st[0], st[1], st[2], b + t * st[3] if nrhs else NULL,
+                st[4], st[5], nrhs, s + t * n, vh + t * n * n if vh != NULL else NULL,
+                utb + t * n * nrhs if nrhs else NULL, res + t * nrhs if nrhs else NULL,
+                u + t * m * n if u != NULL else NULL,
+                work, max_threads() if n_batch == 1 else 1)
+        free(work)
+        return
+    with parallel(num_threads=nt):
+        work = malloc(nbytes)
+        for t in prange(n_batch, schedule="static"):
+            info[t] = INFO_NO_MEMORY if work == NULL else gesvj_tall(
+                m, n, a + t * st[0], st[1], st[2], b + t * st[3] if nrhs else NULL,
+                st[4], st[5], nrhs, s + t * n, vh + t * n * n if vh != NULL else NULL,
+                utb + t * n * nrhs if nrhs else NULL, res + t * nrhs if nrhs else NULL,
+                u + t * m * n if u != NULL else NULL,
+                work, 1)
+        free(work)
+
+
+# svd_tall_batched's status for a matrix that needs svd_batched's working copy.
+PREPARE = INFO_PREPARE
+
+
+def tall_applies(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs=0):
+    """Whether svd_tall_batched takes m x n matrices with nrhs right-hand sides."""
+    return n >= 1 and nrhs >= 0 and m >= 4 * n and tsqr_fits(m, n + nrhs)
 
 
 # The orders whose square stacks run the lane kernels (svd_square_batched).

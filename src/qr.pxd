@@ -598,10 +598,12 @@ cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
 
 cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
                             Py_ssize_t n, const real* a, Py_ssize_t rsa, Py_ssize_t csa,
+                            Py_ssize_t na, const real* e, Py_ssize_t rse, Py_ssize_t cse,
                             real* ci, real* taus, real* tbufs, real* s,
                             bint keep_t) noexcept nogil:
-    """Copy block i of A (rows i*b.., the last block takes the remainder) column-major
-    into ci, factor it there and copy its R into rows i*n.. of the stack s
+    """Copy block i of [A E] (rows i*b.., the last block takes the remainder; A's na
+    columns, then E's n - na) column-major into ci, factor it there and copy its R
+    into rows i*n.. of the stack s
     (n wide, zeros below the diagonal).  Column-major, because the block's n columns
     are long and its rows short: geqr2's reflectors then run as dot products and
     axpys along whole columns, the GEMMs of geqrf read V with unit stride.  The T
@@ -610,7 +612,9 @@ cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssiz
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
     cdef const real* ai = a + i * b * rsa
     cdef int info
-    copy_strided(rows, n, ai, rsa, csa, ci, 1, rows)
+    copy_strided(rows, na, ai, rsa, csa, ci, 1, rows)
+    if na < n:
+        copy_strided(rows, n - na, e + i * b * rse, rse, cse, ci + na * rows, 1, rows)
     info = geqrf(rows, n, ci, 1, rows, taus + i * n,
                  tbufs + i * qr_t_size(n, n) if keep_t else NULL, 1)
     for r in range(n):
@@ -679,7 +683,8 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     (tsqr_fits(m, n)), equal to Householder QR's (module docstring): tsqr_begin,
     tsqr_q, tsqr_end.  Returns INFO_OK or INFO_NO_MEMORY."""
     cdef TsqrState st
-    cdef int info = tsqr_begin(m, n, a, rsa, csa, r, q != NULL, &st, n_threads)
+    cdef int info = tsqr_begin(m, n, a, rsa, csa, n, NULL, 0, 0, r, q != NULL, &st,
+                               n_threads)
     if info == INFO_OK and q != NULL:
         info = tsqr_q(m, n, &st, <real*>NULL, q, n_threads)
     tsqr_end(&st)
@@ -687,13 +692,15 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
 
 
 cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
-                           Py_ssize_t csa, real* r, bint keep, TsqrState* st,
+                           Py_ssize_t csa, Py_ssize_t na, const real* e, Py_ssize_t rse,
+                           Py_ssize_t cse, real* r, bint keep, TsqrState* st,
                            int n_threads) noexcept nogil:
     """R (n x n, row-major) of a tall A (tsqr_fits(m, n)), keeping in st what tsqr_q
     needs to apply Q (keep) or only to fix R's signs; release st with tsqr_end (also
     after a failure).
 
-    # IN  A (m x n, any strides; only read)
+    # IN  A (m x n, any strides; only read): its first na columns at a, the other
+    #     n - na (e.g. least squares' right-hand sides) at e (strides rse, cse)
     1. every block of tsqr_rows(n) rows: geqrf in cache, one thread per block;
     2. the stacked R factors (nblk*n x n): geqrf -> R_tsqr; its Q_s explicitly;
     3. signs S from the top n x n of Q_tsqr (block 0's rows: H^(0) [Q_s block 0; 0]);
@@ -734,12 +741,14 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     if n_threads > 1:
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
             tid = threadid()
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, tid, b, n, cb, keep),
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse,
+                           _tsqr_slot(i, tid, b, n, cb, keep),
                            taus, tbufs, s, keep or i == 0) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, _tsqr_slot(i, 0, b, n, cb, keep),
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse,
+                           _tsqr_slot(i, 0, b, n, cb, keep),
                            taus, tbufs, s, keep or i == 0) != INFO_OK:
                 failures += 1
     if failures or geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) != INFO_OK \

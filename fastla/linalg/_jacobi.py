@@ -42,9 +42,10 @@ _EIG_FAILED = "Eigenvalues did not converge"
 _NOVALUE = np._NoValue
 
 
-def _svd(a, cdt, compute_uv, full_matrices):
+def _svd(a, cdt, compute_uv, full_matrices, in_place=True):
     """(u, s, vh, info) of the stack a (..., m, n) in the compute dtype cdt; u and vh are
-    None without compute_uv; info has a's batch shape."""
+    None without compute_uv; info has a's batch shape.  in_place: tall-skinny matrices
+    may be read where they lie (_svd_tall)."""
     *batch, m, n = a.shape
     batch = tuple(batch)
     k = min(m, n)
@@ -61,6 +62,8 @@ def _svd(a, cdt, compute_uv, full_matrices):
         return u, s, vh, info
     if m == n and n in _jacobi.LANE_ORDERS:
         return _svd_square(a, cdt, compute_uv, batch, info)
+    if in_place and _jacobi.tall_applies(m, n) and not (compute_uv and full_matrices):
+        return _svd_tall(a, cdt, compute_uv, batch, info)
     tall = m >= n
     rows = max(m, n)
     # The kernel wants the k columns of the tall matrix M (A, or A^T when A is wide) as
@@ -86,6 +89,39 @@ def _svd(a, cdt, compute_uv, full_matrices):
         u, vh = np.swapaxes(vmh, -1, -2), ut
     return (u.reshape(batch + u.shape[1:]), s.reshape(batch + (k,)),
             vh.reshape(batch + vh.shape[1:]), info)
+
+
+def _svd_tall(a, cdt, compute_uv, batch, info):
+    """_svd of tall-skinny matrices (no full U), read where they lie by the kernel:
+    no transposed working copy (a tenth of the time at 100000 x 50).  Matrices it
+    declines (row-graded, or entries far from 1: they need the working copy's
+    scaling and row sorting) go through the general path."""
+    *_, m, n = a.shape
+    a3 = _in_place_stack(a, cdt)
+    s = np.empty((a3.shape[0], n), dtype=cdt)
+    u = np.empty((a3.shape[0], m, n), dtype=cdt) if compute_uv else None
+    vh = np.empty((a3.shape[0], n, n), dtype=cdt) if compute_uv else None
+    flat_info = info.reshape(-1)
+    _jacobi.svd_tall_batched(a3, s, vh, u, None, None, None, flat_info)
+    redo = np.flatnonzero(flat_info == _jacobi.PREPARE)
+    if redo.size:
+        ur, s[redo], vhr, flat_info[redo] = _svd(a3[redo], cdt, compute_uv, False,
+                                                 in_place=False)
+        if compute_uv:
+            u[redo], vh[redo] = ur, vhr
+    s = s.reshape(batch + (n,))
+    if not compute_uv:
+        return None, s, None, info
+    return u.reshape(batch + (m, n)), s, vh.reshape(batch + (n, n)), info
+
+
+def _in_place_stack(a, cdt):
+    """The stack a (..., m, n) as an (N, m, n) array of dtype cdt that the kernels can
+    read where it lies (aligned, strides in whole elements): a itself when it is."""
+    a3 = np.asarray(a, dtype=cdt).reshape((-1,) + a.shape[-2:])
+    if not a3.flags.aligned or any(st % a3.itemsize for st in a3.strides):
+        a3 = a3.copy()
+    return a3
 
 
 def _columns_as_rows(a, cdt, out=None):
@@ -310,19 +346,27 @@ def lstsq(a, b, rcond=None):
     batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
     a = np.broadcast_to(a, batch + (m, n))
     b = np.broadcast_to(b, batch + (m, n_rhs)).astype(cdt)
+    resids = None
     if m >= n > 0 and n_rhs and math.prod(batch):
-        # The kernel returns U^T b without forming U: b's columns follow a's in one
-        # working stack, which a tall a factors together with them ([a b] = QR
-        # carries Q^T b).
-        w = np.empty((math.prod(batch), n + n_rhs, m), dtype=cdt)
-        _columns_as_rows(a, cdt, w[:, :n, :])
-        _columns_as_rows(b, cdt, w[:, n:, :])
-        s = np.empty((w.shape[0], n), dtype=cdt)
-        vh = np.empty((w.shape[0], n, n), dtype=cdt)
-        info = np.zeros(w.shape[0], dtype=np.int32)
-        _jacobi.svd_batched(w, s, None, vh, info, None, n_rhs)
+        # The kernels return U^T b without forming U.
+        a3 = _in_place_stack(a, cdt)
+        b3 = b.reshape(-1, m, n_rhs)
+        s = np.empty((a3.shape[0], n), dtype=cdt)
+        vh = np.empty((a3.shape[0], n, n), dtype=cdt)
+        utb = np.empty((a3.shape[0], n, n_rhs), dtype=cdt)
+        info = np.full(a3.shape[0], _jacobi.PREPARE, dtype=np.int32)
+        if _jacobi.tall_applies(m, n, n_rhs):
+            # Tall-skinny a, read where it lies: [a b] = QR carries Q^T b, and the
+            # residuals too.
+            resids = np.empty((a3.shape[0], n_rhs), dtype=cdt)
+            _jacobi.svd_tall_batched(a3, s, vh, None, b3, utb, resids, info)
+        redo = np.flatnonzero(info == _jacobi.PREPARE)
+        if redo.size:
+            s[redo], vh[redo], info[redo], utb[redo] = _lstsq_working_copy(a3[redo],
+                                                                           b3[redo], cdt)
+            resids = None
         s, vh, info = s.reshape(batch + (n,)), vh.reshape(batch + (n, n)), info.reshape(batch)
-        utb = np.swapaxes(w[:, n:, :n], -1, -2).reshape(batch + (n, n_rhs))
+        utb = utb.reshape(batch + (n, n_rhs))
     else:
         u, s, vh, info = _svd(a, cdt, True, False)
         utb = matmul(np.swapaxes(u, -1, -2), b)
@@ -336,8 +380,10 @@ def lstsq(a, b, rcond=None):
                       out=np.zeros_like(utb, dtype=s.dtype))
     x = matmul(np.swapaxes(vh, -1, -2), y)
     if m > n and np.all(rank == n):
-        r = b - matmul(a.astype(cdt, copy=False), x)
-        resids = np.einsum("...ij,...ij->...j", r, r).astype(dtype, copy=False)
+        if resids is None:
+            r = b - matmul(a.astype(cdt, copy=False), x)
+            resids = np.einsum("...ij,...ij->...j", r, r)
+        resids = resids.reshape(batch + (n_rhs,)).astype(dtype, copy=False)
     else:
         resids = np.array([], dtype=dtype)
     if is_1d:
@@ -345,6 +391,22 @@ def lstsq(a, b, rcond=None):
     if not batch:
         rank = rank[()]
     return wrap(x.astype(dtype)), wrap(resids), rank, s.astype(dtype, copy=False)
+
+
+def _lstsq_working_copy(a3, b3, cdt):
+    """(s, vh, info, U^T b) for the stacks a3 (N, m, n), m >= n, and b3 (N, m, nrhs):
+    b's columns follow a's in one working stack, which a tall a factors together
+    with them ([a b] = QR carries Q^T b)."""
+    *_, m, n = a3.shape
+    n_rhs = b3.shape[-1]
+    w = np.empty((a3.shape[0], n + n_rhs, m), dtype=cdt)
+    _columns_as_rows(a3, cdt, w[:, :n, :])
+    _columns_as_rows(b3, cdt, w[:, n:, :])
+    s = np.empty((w.shape[0], n), dtype=cdt)
+    vh = np.empty((w.shape[0], n, n), dtype=cdt)
+    info = np.zeros(w.shape[0], dtype=np.int32)
+    _jacobi.svd_batched(w, s, None, vh, info, None, n_rhs)
+    return s, vh, info, np.swapaxes(w[:, n:, :n], -1, -2)
 
 
 def _nuclear(x):
