@@ -14,7 +14,9 @@ SVD (gesvj), M = U S V^T with M m x n, m >= n (callers transpose wide matrices):
      the safeguard of Drmac & Bujanovic (LAPACK Working Note 176, 2008).  Tall
      matrices (m >= 4n, no full U) are first factored by qr.pxd's tall-skinny QR,
      A = Q_t R_t, and the column pivoting runs on R_t; least squares factors [A B]
-     there, whose R carries Q_t^T B.
+     there, whose R carries Q_t^T B.  gesvj_tall does this reading the caller's A
+     where it lies (no working copy; the scaling of step 1 moves onto R_t), unless
+     A's rows need sorting.
   3. One-sided Jacobi on X = R^T (Hestenes 1958; Demmel & Veselic, SIAM J. Matrix
      Anal. Appl. 13(4), 1992): rotate pairs of columns (x_i, x_j) until every pair
      satisfies |x_i^T x_j| <= tol ||x_i|| ||x_j|| (tol = 4 sqrt(n + 16) u).  This relative
@@ -654,7 +656,8 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 for i in range(m):
                     tmp[i] = y[perm[i]]
                 memcpy(y, tmp, m * sizeof(real))
-        status = tsqr_begin(m, n + nrhs, a, 1, lda, n + nrhs, NULL, 0, 0, rab, ku > 0, &ts, 1)
+        status = tsqr_begin(m, n + nrhs, a, 1, lda, n + nrhs, NULL, 0, 0, rab, ku > 0, False,
+                            &ts, 1)
         if status != INFO_OK or ku == 0:
             tsqr_end(&ts)
         if status != INFO_OK:
@@ -880,7 +883,8 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
             or rmax < ldexp(1.0, -SAFE_EXPONENT)):
         return INFO_PREPARE
     # 2. [A B] = Q_t R, kept for U.
-    status = tsqr_begin(m, nt, a, rsa, csa, n, b, rsb, csb, rab, u != NULL, &ts, n_threads)
+    status = tsqr_begin(m, nt, a, rsa, csa, n, b, rsb, csb, rab, u != NULL, False, &ts,
+                        n_threads)
     if status != INFO_OK or u == NULL:
         tsqr_end(&ts)
         if status != INFO_OK:

@@ -683,7 +683,7 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     (tsqr_fits(m, n)), equal to Householder QR's (module docstring): tsqr_begin,
     tsqr_q, tsqr_end.  Returns INFO_OK or INFO_NO_MEMORY."""
     cdef TsqrState st
-    cdef int info = tsqr_begin(m, n, a, rsa, csa, n, NULL, 0, 0, r, q != NULL, &st,
+    cdef int info = tsqr_begin(m, n, a, rsa, csa, n, NULL, 0, 0, r, q != NULL, True, &st,
                                n_threads)
     if info == INFO_OK and q != NULL:
         info = tsqr_q(m, n, &st, <real*>NULL, q, n_threads)
@@ -693,7 +693,7 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
 
 cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
                            Py_ssize_t csa, Py_ssize_t na, const real* e, Py_ssize_t rse,
-                           Py_ssize_t cse, real* r, bint keep, TsqrState* st,
+                           Py_ssize_t cse, real* r, bint keep, bint signs, TsqrState* st,
                            int n_threads) noexcept nogil:
     """R (n x n, row-major) of a tall A (tsqr_fits(m, n)), keeping in st what tsqr_q
     needs to apply Q (keep) or only to fix R's signs; release st with tsqr_end (also
@@ -703,8 +703,10 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     #     n - na (e.g. least squares' right-hand sides) at e (strides rse, cse)
     1. every block of tsqr_rows(n) rows: geqrf in cache, one thread per block;
     2. the stacked R factors (nblk*n x n): geqrf -> R_tsqr; its Q_s explicitly;
-    3. signs S from the top n x n of Q_tsqr (block 0's rows: H^(0) [Q_s block 0; 0]);
-       R = S R_tsqr (and Q = Q_tsqr S, tsqr_q).
+    3. if signs: S from the top n x n of Q_tsqr (block 0's rows: H^(0) [Q_s block 0;
+       0]), R = S R_tsqr and Q = Q_tsqr S (tsqr_q), Householder QR's R; else S = I, for
+       users that need R only up to its rows' signs (the SVD): step 3 forms block 0
+       of Q, which at n = 5 took half the time.
     Flops: 2mn^2 plus O(m n^2 / b) for the stack.
     Returns INFO_OK or INFO_NO_MEMORY.
     """
@@ -743,22 +745,28 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
             tid = threadid()
             if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse,
                            _tsqr_slot(i, tid, b, n, cb, keep),
-                           taus, tbufs, s, keep or i == 0) != INFO_OK:
+                           taus, tbufs, s, keep or (signs and i == 0)) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
             if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse,
                            _tsqr_slot(i, 0, b, n, cb, keep),
-                           taus, tbufs, s, keep or i == 0) != INFO_OK:
+                           taus, tbufs, s, keep or (signs and i == 0)) != INFO_OK:
                 failures += 1
-    if failures or geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) != INFO_OK \
-            or orgqr(ns, n, n, s, n, 1, tau_s, qs, n, 1, n_threads) != INFO_OK \
-            or _tsqr_q_block(0, b, nblk, m, n, cb, tbufs, qs, q0) != INFO_OK:
+    if failures or geqrf(ns, n, s, n, 1, tau_s, NULL, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    if (keep or signs) and orgqr(ns, n, n, s, n, 1, tau_s, qs, n, 1, n_threads) != INFO_OK:
+        return INFO_NO_MEMORY
+    if signs and _tsqr_q_block(0, b, nblk, m, n, cb, tbufs, qs, q0) != INFO_OK:
         return INFO_NO_MEMORY
     for i in range(n):                      # R_tsqr, then the signs from Q's top
         for c in range(n):
             r[i * n + c] = s[i * n + c] if c >= i else 0
-    householder_signs(n, q0, n, sgn)
+    if signs:
+        householder_signs(n, q0, n, sgn)
+    else:
+        for i in range(n):
+            sgn[i] = 1
     for i in range(n):
         for c in range(n):
             r[i * n + c] *= sgn[i]
