@@ -656,8 +656,8 @@ cdef inline int gesvj(Py_ssize_t m, Py_ssize_t n, real* a, Py_ssize_t lda, real*
                 for i in range(m):
                     tmp[i] = y[perm[i]]
                 memcpy(y, tmp, m * sizeof(real))
-        status = tsqr_begin(m, n + nrhs, a, 1, lda, n + nrhs, NULL, 0, 0, rab, ku > 0, False,
-                            &ts, 1)
+        status = tsqr_begin(m, n + nrhs, a, 1, lda, n + nrhs, NULL, 0, 0, NULL, rab, ku > 0,
+                            False, &ts, 1)
         if status != INFO_OK or ku == 0:
             tsqr_end(&ts)
         if status != INFO_OK:
@@ -814,8 +814,9 @@ cdef inline size_t gesvj_tall_workspace(Py_ssize_t m, Py_ssize_t n,
                                         Py_ssize_t nrhs) noexcept nogil:
     """Bytes of workspace gesvj_tall needs (either precision)."""
     cdef Py_ssize_t nt = n + nrhs
-    return (m * sizeof(double) + ((nt * nt + 3 * n * n + nrhs * n) * sizeof(double) + 63)
-            // 64 * 64 + gesvj_workspace(n, n, nrhs) + 64)
+    return ((m + (2 * m + EXP_BUCKETS) * sizeof(Py_ssize_t) // sizeof(double)) * sizeof(double)
+            + ((nt * nt + 3 * n * n + nrhs * n) * sizeof(double) + 63) // 64 * 64
+            + gesvj_workspace(n, n, nrhs) + 64)
 
 
 cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
@@ -838,9 +839,10 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     after the QR: a scaling by a power of two commutes exactly with every operation
     of the QR unless something over- or underflows, which cannot happen when
     max|a_ij| is within 2^+-SAFE_EXPONENT (squared column norms stay far inside the
-    range), so the scaling is applied to R_t instead of A.  Sorting rows cannot be
-    moved: when the row max-norms differ by more than ROW_SORT_RATIO (row-graded A),
-    or max|a_ij| is outside that range (or 0), A needs gesvj's in-place preparation
+    range), so the scaling is applied to R_t instead of A.  The rows are sorted as
+    gesvj's step 1 sorts them (row max-norms differing by more than ROW_SORT_RATIO)
+    by having the QR read them in sorted order; U's rows are put back in A's order.
+    When max|a_ij| is outside that range (or 0), A needs gesvj's in-place preparation
     and the status is INFO_PREPARE, with nothing written.  Otherwise 0, n + 1 for a
     non-finite entry of A, 1 when the sweeps did not converge, or INFO_NO_MEMORY.
     Threads: n_threads for the QR's row blocks and tsqr_q."""
@@ -849,8 +851,12 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     cdef double rmin = 0, rmax = 0
     cdef int status
     cdef TsqrState ts
+    cdef bint sort_rows
     cdef double* rowmax = <double*>work
-    cdef real* rab = <real*>(rowmax + m)      # R of [A B] ((n + nrhs)^2, row-major)
+    cdef Py_ssize_t* perm = <Py_ssize_t*>(rowmax + m)      # the sorted order of the rows
+    cdef Py_ssize_t* inv = perm + m                          # its inverse
+    cdef Py_ssize_t* count = inv + m
+    cdef real* rab = <real*>(count + EXP_BUCKETS)   # R of [A B] ((n + nrhs)^2, row-major)
     cdef real* rt = rab + nt * nt             # R_t by columns, for gesvj
     cdef real* c = rt + n * n                 # C's columns as rows (nrhs x n)
     cdef real* y = c + nrhs * n               # U_R's columns as rows (gesvj's ut)
@@ -879,12 +885,14 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     for i in range(m):
         rmin = rowmax[i] if rowmax[i] < rmin else rmin
         rmax = rowmax[i] if rowmax[i] > rmax else rmax
-    if (rmax > ROW_SORT_RATIO * rmin or not (rmax <= ldexp(1.0, SAFE_EXPONENT))
-            or rmax < ldexp(1.0, -SAFE_EXPONENT)):
+    if not (rmax <= ldexp(1.0, SAFE_EXPONENT)) or rmax < ldexp(1.0, -SAFE_EXPONENT):
         return INFO_PREPARE
-    # 2. [A B] = Q_t R, kept for U.
-    status = tsqr_begin(m, nt, a, rsa, csa, n, b, rsb, csb, rab, u != NULL, False, &ts,
-                        n_threads)
+    sort_rows = rmax > ROW_SORT_RATIO * rmin
+    if sort_rows:
+        sort_by_exponent(m, rowmax, perm, count)
+    # 2. [A B] = Q_t R (of the rows in sorted order), kept for U.
+    status = tsqr_begin(m, nt, a, rsa, csa, n, b, rsb, csb, perm if sort_rows else NULL,
+                        rab, u != NULL, False, &ts, n_threads)
     if status != INFO_OK or u == NULL:
         tsqr_end(&ts)
         if status != INFO_OK:
@@ -914,7 +922,31 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
                 yr[i * n + j] = y[j * n + i]
         status = tsqr_q(m, n, &ts, yr, u, n_threads)
         tsqr_end(&ts)
+        if sort_rows:
+            unsort_rows(m, n, u, perm, inv, rt)
     return status
+
+
+cdef inline void unsort_rows(Py_ssize_t m, Py_ssize_t n, real* x, const Py_ssize_t* perm,
+                             Py_ssize_t* inv, real* row) noexcept nogil:
+    """Row perm[i] of the row-major m x n x := its row i, in place: along the cycles of
+    the permutation, one row (n entries, in `row`) held aside per cycle.  inv: m
+    entries of workspace."""
+    cdef Py_ssize_t i, j, k
+    for i in range(m):
+        inv[perm[i]] = i
+    for i in range(m):
+        if inv[i] < 0 or inv[i] == i:
+            continue
+        memcpy(row, x + i * n, n * sizeof(real))        # x[i] is to receive x[inv[i]]
+        j = i
+        while inv[j] != i:
+            k = inv[j]
+            memcpy(x + j * n, x + k * n, n * sizeof(real))
+            inv[j] = -1
+            j = k
+        memcpy(x + j * n, row, n * sizeof(real))
+        inv[j] = -1
 
 
 # -------------------------------------------------------------- two-sided Jacobi

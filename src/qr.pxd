@@ -342,6 +342,21 @@ cdef inline void copy_strided(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssiz
         for j in range(n):
             d[i * rsd + j * csd] = a[i * rsa + j * csa]
 
+cdef inline void gather_rows(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
+                             Py_ssize_t csa, const Py_ssize_t* rows, real* d,
+                             Py_ssize_t ldd) noexcept nogil:
+    """D (m x n, column-major, leading dimension ldd) := rows rows[0..m-1] of A (any
+    strides), in tiles of 8 rows as copy_strided's, so each column of D is written
+    in runs of 8."""
+    cdef Py_ssize_t i, i0, j, t, m8 = m - m % 8
+    for i0 in range(0, m8, 8):
+        for j in range(n):
+            for t in range(8):
+                d[j * ldd + i0 + t] = a[rows[i0 + t] * rsa + j * csa]
+    for i in range(m8, m):
+        for j in range(n):
+            d[j * ldd + i] = a[rows[i] * rsa + j * csa]
+
 cdef inline void v_explicit(Py_ssize_t b, real* a, Py_ssize_t rsa, Py_ssize_t csa,
                             real* saved) noexcept nogil:
     """Make the b x b top of V (at a) explicit for the GEMM: unit diagonal, zeros above;
@@ -599,11 +614,12 @@ cdef inline Py_ssize_t tsqr_rows(Py_ssize_t n) noexcept nogil:
 cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssize_t m,
                             Py_ssize_t n, const real* a, Py_ssize_t rsa, Py_ssize_t csa,
                             Py_ssize_t na, const real* e, Py_ssize_t rse, Py_ssize_t cse,
-                            real* ci, real* taus, real* tbufs, real* s,
-                            bint keep_t) noexcept nogil:
+                            const Py_ssize_t* perm, real* ci, real* taus, real* tbufs,
+                            real* s, bint keep_t) noexcept nogil:
     """Copy block i of [A E] (rows i*b.., the last block takes the remainder; A's na
-    columns, then E's n - na) column-major into ci, factor it there and copy its R
-    into rows i*n.. of the stack s
+    columns, then E's n - na; row r is row perm[r] of the input when perm is not
+    NULL) column-major into ci, factor it there and copy its R into rows i*n.. of
+    the stack s
     (n wide, zeros below the diagonal).  Column-major, because the block's n columns
     are long and its rows short: geqr2's reflectors then run as dot products and
     axpys along whole columns, the GEMMs of geqrf read V with unit stride.  The T
@@ -612,9 +628,14 @@ cdef inline int _tsqr_block(Py_ssize_t i, Py_ssize_t b, Py_ssize_t nblk, Py_ssiz
     cdef Py_ssize_t rows = b if i < nblk - 1 else m - (nblk - 1) * b, r, c
     cdef const real* ai = a + i * b * rsa
     cdef int info
-    copy_strided(rows, na, ai, rsa, csa, ci, 1, rows)
-    if na < n:
-        copy_strided(rows, n - na, e + i * b * rse, rse, cse, ci + na * rows, 1, rows)
+    if perm != NULL:
+        gather_rows(rows, na, a, rsa, csa, perm + i * b, ci, rows)
+        if na < n:
+            gather_rows(rows, n - na, e, rse, cse, perm + i * b, ci + na * rows, rows)
+    else:
+        copy_strided(rows, na, ai, rsa, csa, ci, 1, rows)
+        if na < n:
+            copy_strided(rows, n - na, e + i * b * rse, rse, cse, ci + na * rows, 1, rows)
     info = geqrf(rows, n, ci, 1, rows, taus + i * n,
                  tbufs + i * qr_t_size(n, n) if keep_t else NULL, 1)
     for r in range(n):
@@ -683,8 +704,8 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
     (tsqr_fits(m, n)), equal to Householder QR's (module docstring): tsqr_begin,
     tsqr_q, tsqr_end.  Returns INFO_OK or INFO_NO_MEMORY."""
     cdef TsqrState st
-    cdef int info = tsqr_begin(m, n, a, rsa, csa, n, NULL, 0, 0, r, q != NULL, True, &st,
-                               n_threads)
+    cdef int info = tsqr_begin(m, n, a, rsa, csa, n, NULL, 0, 0, NULL, r, q != NULL, True,
+                               &st, n_threads)
     if info == INFO_OK and q != NULL:
         info = tsqr_q(m, n, &st, <real*>NULL, q, n_threads)
     tsqr_end(&st)
@@ -693,14 +714,15 @@ cdef inline int tsqr(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
 
 cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t rsa,
                            Py_ssize_t csa, Py_ssize_t na, const real* e, Py_ssize_t rse,
-                           Py_ssize_t cse, real* r, bint keep, bint signs, TsqrState* st,
-                           int n_threads) noexcept nogil:
+                           Py_ssize_t cse, const Py_ssize_t* perm, real* r, bint keep,
+                           bint signs, TsqrState* st, int n_threads) noexcept nogil:
     """R (n x n, row-major) of a tall A (tsqr_fits(m, n)), keeping in st what tsqr_q
     needs to apply Q (keep) or only to fix R's signs; release st with tsqr_end (also
     after a failure).
 
     # IN  A (m x n, any strides; only read): its first na columns at a, the other
-    #     n - na (e.g. least squares' right-hand sides) at e (strides rse, cse)
+    #     n - na (e.g. least squares' right-hand sides) at e (strides rse, cse);
+    #     with perm (not NULL), row i of the factored matrix is row perm[i] of [A E]
     1. every block of tsqr_rows(n) rows: geqrf in cache, one thread per block;
     2. the stacked R factors (nblk*n x n): geqrf -> R_tsqr; its Q_s explicitly;
     3. if signs: S from the top n x n of Q_tsqr (block 0's rows: H^(0) [Q_s block 0;
@@ -743,13 +765,13 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     if n_threads > 1:
         for i in prange(nblk, num_threads=n_threads, schedule='dynamic'):
             tid = threadid()
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse,
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse, perm,
                            _tsqr_slot(i, tid, b, n, cb, keep),
                            taus, tbufs, s, keep or (signs and i == 0)) != INFO_OK:
                 failures += 1
     else:
         for i in range(nblk):
-            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse,
+            if _tsqr_block(i, b, nblk, m, n, a, rsa, csa, na, e, rse, cse, perm,
                            _tsqr_slot(i, 0, b, n, cb, keep),
                            taus, tbufs, s, keep or (signs and i == 0)) != INFO_OK:
                 failures += 1

@@ -834,9 +834,10 @@ def test_large_rank_deficient(dtype_, rng):
 @pytest.mark.parametrize("layout", LAYOUTS)
 def test_tall_path_reads_input_in_place(layout, dtype, rng, monkeypatch):
     """Tall-skinny matrices without full U are read where they lie (jacobi.pxd
-    gesvj_tall): every layout, a stack whose slices the kernel declines (row-graded,
-    or entries beyond 2^64) fall back to the working copy, and the answers agree with
-    the working-copy path; the input is unchanged."""
+    gesvj_tall), row-graded ones in sorted row order (U's rows put back): every
+    layout; a slice the kernel declines (entries beyond 2^64) falls back to the
+    working copy; the answers agree with the working-copy path; the input is
+    unchanged."""
     from fastla._kernels import jacobi
     m, n = 9000, 40
     base = _randn(rng, (4, m, n), dtype)
@@ -847,7 +848,7 @@ def test_tall_path_reads_input_in_place(layout, dtype, rng, monkeypatch):
     info = np.empty(4, np.int32)
     jacobi.svd_tall_batched(np.ascontiguousarray(base), np.empty((4, n), dtype), None, None,
                             None, None, None, info)
-    assert list(info) == [0, jacobi.PREPARE, jacobi.PREPARE, 0]
+    assert list(info) == [0, 0, jacobi.PREPARE, 0]
     r = fl.svd(a, full_matrices=False)
     s_only = fl.svdvals(a)
     b = _randn(rng, (4, m, 2), dtype)
