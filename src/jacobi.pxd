@@ -932,20 +932,23 @@ cdef inline void unsort_rows(Py_ssize_t m, Py_ssize_t n, real* x, const Py_ssize
     """Row perm[i] of the row-major m x n x := its row i, in place: along the cycles of
     the permutation, one row (n entries, in `row`) held aside per cycle.  inv: m
     entries of workspace."""
-    cdef Py_ssize_t i, j, k
+    cdef Py_ssize_t i, j, k, c
     for i in range(m):
         inv[perm[i]] = i
     for i in range(m):
         if inv[i] < 0 or inv[i] == i:
             continue
-        memcpy(row, x + i * n, n * sizeof(real))        # x[i] is to receive x[inv[i]]
+        for c in range(n):                  # x[i] is to receive x[inv[i]]; rows are
+            row[c] = x[i * n + c]           # short: loops, not memcpy calls
         j = i
         while inv[j] != i:
             k = inv[j]
-            memcpy(x + j * n, x + k * n, n * sizeof(real))
+            for c in range(n):
+                x[j * n + c] = x[k * n + c]
             inv[j] = -1
             j = k
-        memcpy(x + j * n, row, n * sizeof(real))
+        for c in range(n):
+            x[j * n + c] = row[c]
         inv[j] = -1
 
 
