@@ -19,10 +19,10 @@ from _blocking cimport PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16
 from lu cimport fixed_size
-from qr cimport copy_strided, tsqr_fits
+from qr cimport copy_strided
 from cholesky cimport transpose8x8
 from jacobi cimport (JLANES, DBL_EPSILON, DBL_MIN, FLT_MIN, eps_of, gesvj, gesvj_workspace,
-                     gesvj_tall, gesvj_tall_workspace, INFO_PREPARE,
+                     gesvj_tall, gesvj_tall_workspace, tall_fits, INFO_PREPARE,
                      gesvj_lanes, use_tsqr, lanes_fit, lanes_gather, lanes_scatter, syevj,
                      syevj_lanes, eigh_one, syevj_chol_workspace)
 
@@ -439,9 +439,10 @@ cdef void _svd_tall_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const 
 PREPARE = INFO_PREPARE
 
 
-def tall_applies(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs=0):
-    """Whether svd_tall_batched takes m x n matrices with nrhs right-hand sides."""
-    return n >= 1 and nrhs >= 0 and m >= 4 * n and tsqr_fits(m, n + nrhs)
+def tall_applies(Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs=0, bint want_u=False):
+    """Whether svd_tall_batched takes m x n matrices with nrhs right-hand sides (and
+    computes their thin U if want_u)."""
+    return tall_fits(m, n, nrhs, want_u)
 
 
 # The orders whose square stacks run the lane kernels (svd_square_batched).

@@ -732,7 +732,7 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     Flops: 2mn^2 plus O(m n^2 / b) for the stack.
     Returns INFO_OK or INFO_NO_MEMORY.
     """
-    cdef Py_ssize_t b = tsqr_rows(n), nblk = m // b, i, c, tsz = qr_t_size(n, n)
+    cdef Py_ssize_t b = imin(tsqr_rows(n), m), nblk = m // b, i, c, tsz = qr_t_size(n, n)
     cdef Py_ssize_t ns = nblk * n, nkeep
     cdef int failures = 0, tid
     cdef real* cb

@@ -681,7 +681,10 @@ def test_tall_skinny_path(shape, dtype, rng):
     _assert_svd(a.T, fl.svd(a.T, full_matrices=False), False)     # wide: V over it
     np.testing.assert_allclose(r.S, np.linalg.svd(a.astype(np.float64), compute_uv=False),
                                rtol=30 * m * eps(dtype))
-    np.testing.assert_array_equal(fl.svdvals(a), r.S)
+    # svdvals may take the in-place tall path where the thin U does not (one row
+    # block): the same values to rounding (numpy's gesdd with and without vectors
+    # differs in the last bits too).
+    np.testing.assert_allclose(fl.svdvals(a), r.S, rtol=10 * n * eps(dtype))
     b = _randn(rng, (m, 2), dtype)
     x, res, rank, s = fl.lstsq(a, b)
     xn, resn, rankn, sn = np.linalg.lstsq(a, b)
@@ -697,7 +700,7 @@ def test_tall_skinny_path(shape, dtype, rng):
         assert np.max(np.abs(fl.svdvals(g) - ref) / ref) <= (1e-13 if m < 4000 else 1e-6)
         rg = fl.svd(g, full_matrices=False)                # U's rows put back in order
         _assert_svd(g, rg, False)
-        np.testing.assert_array_equal(rg.S, fl.svdvals(g))
+        np.testing.assert_allclose(rg.S, fl.svdvals(g), rtol=1e-13)
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4, 7, 16, 17])

@@ -62,7 +62,8 @@ def _svd(a, cdt, compute_uv, full_matrices, in_place=True):
         return u, s, vh, info
     if m == n and n in _jacobi.LANE_ORDERS:
         return _svd_square(a, cdt, compute_uv, batch, info)
-    if in_place and _jacobi.tall_applies(m, n) and not (compute_uv and full_matrices):
+    if (in_place and not (compute_uv and full_matrices)
+            and _jacobi.tall_applies(m, n, 0, compute_uv)):
         return _svd_tall(a, cdt, compute_uv, batch, info)
     tall = m >= n
     rows = max(m, n)
