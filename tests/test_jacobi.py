@@ -863,6 +863,11 @@ def test_tall_path_reads_input_in_place(layout, dtype, rng, monkeypatch):
     _assert_svd(a, r, False)
     tol = 30 * n * eps(dtype)
     np.testing.assert_allclose(r.S, r_copy.S, rtol=tol)
+    wide = np.swapaxes(a, -1, -2)                # through its transpose, in place too
+    r_wide = fl.svd(wide, full_matrices=False)
+    _assert_svd(wide, r_wide, False)
+    np.testing.assert_allclose(r_wide.S, r.S, rtol=tol)
+    np.testing.assert_allclose(fl.svdvals(wide), r.S, rtol=tol)
     np.testing.assert_allclose(s_only, r.S, rtol=tol)
     np.testing.assert_allclose(s_ls, r.S, rtol=tol)
     assert np.all(rank == n)

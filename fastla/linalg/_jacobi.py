@@ -62,9 +62,15 @@ def _svd(a, cdt, compute_uv, full_matrices, in_place=True):
         return u, s, vh, info
     if m == n and n in _jacobi.LANE_ORDERS:
         return _svd_square(a, cdt, compute_uv, batch, info)
-    if (in_place and not (compute_uv and full_matrices)
-            and _jacobi.tall_applies(m, n, 0, compute_uv)):
-        return _svd_tall(a, cdt, compute_uv, batch, info)
+    if in_place and not (compute_uv and full_matrices):
+        if _jacobi.tall_applies(m, n, 0, compute_uv):
+            return _svd_tall(a, cdt, compute_uv, batch, info)
+        if _jacobi.tall_applies(n, m, 0, compute_uv):
+            # Wide: through the transpose, a view.  A^T = U S V^T gives A = V S U^T.
+            ut, s, vt, info = _svd_tall(np.swapaxes(a, -1, -2), cdt, compute_uv, batch, info)
+            if not compute_uv:
+                return None, s, None, info
+            return np.swapaxes(vt, -1, -2), s, np.swapaxes(ut, -1, -2), info
     tall = m >= n
     rows = max(m, n)
     # The kernel wants the k columns of the tall matrix M (A, or A^T when A is wide) as
@@ -93,10 +99,10 @@ def _svd(a, cdt, compute_uv, full_matrices, in_place=True):
 
 
 def _svd_tall(a, cdt, compute_uv, batch, info):
-    """_svd of tall-skinny matrices (no full U), read where they lie by the kernel:
-    no transposed working copy (a tenth of the time at 100000 x 50).  Matrices it
-    declines (row-graded, or entries far from 1: they need the working copy's
-    scaling and row sorting) go through the general path."""
+    """_svd of tall-skinny matrices (no full U), read where they lie by the kernel
+    (jacobi.pxd gesvj_tall): no transposed working copy, no pass to scale it.
+    Matrices it declines (entries beyond 2^+-64, which need the working copy's
+    scaling) go through the general path."""
     *_, m, n = a.shape
     a3 = _in_place_stack(a, cdt)
     s = np.empty((a3.shape[0], n), dtype=cdt)
