@@ -779,9 +779,10 @@ cdef enum:
     # gesvj_tall's status when A needs gesvj's own preparation (a working copy that
     # is scaled or row-sorted in place); no kernel returns it otherwise.
     INFO_PREPARE = -2
-    # Without that scaling, max|a_ij| must lie in [2^-SAFE_EXPONENT, 2^SAFE_EXPONENT]
-    # (see gesvj_tall).
+    # Without that scaling, max|a_ij| must lie in [2^-e, 2^e], e = SAFE_EXPONENT for
+    # doubles and SAFE_EXPONENT_F32 for floats (see gesvj_tall).
     SAFE_EXPONENT = 64
+    SAFE_EXPONENT_F32 = 24
     TALL_MIN_SIZE = 16384      # entries of A from which gesvj_tall takes one row block
 
 
@@ -855,8 +856,9 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     and U = Q_t U_R by tsqr_q.  This is gesvj's own tall path with its step 1 moved
     after the QR: a scaling by a power of two commutes exactly with every operation
     of the QR unless something over- or underflows, which cannot happen when
-    max|a_ij| is within 2^+-SAFE_EXPONENT (squared column norms stay far inside the
-    range), so the scaling is applied to R_t instead of A.  The rows are sorted as
+    max|a_ij| is within 2^+-SAFE_EXPONENT (2^+-SAFE_EXPONENT_F32 for floats: squared
+    column norms of up to 2^40 rows stay far inside the range), so the scaling is
+    applied to R_t instead of A.  The rows are sorted as
     gesvj's step 1 sorts them (row max-norms differing by more than ROW_SORT_RATIO)
     by having the QR read them in sorted order; U's rows are put back in A's order.
     When max|a_ij| is outside that range (or 0), A needs gesvj's in-place preparation
@@ -869,6 +871,7 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     cdef int status
     cdef TsqrState ts
     cdef bint sort_rows
+    cdef int safe
     cdef double* rowmax = <double*>work
     cdef Py_ssize_t* perm = <Py_ssize_t*>(rowmax + m)      # the sorted order of the rows
     cdef Py_ssize_t* inv = perm + m                          # its inverse
@@ -902,7 +905,8 @@ cdef inline int gesvj_tall(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
     for i in range(m):
         rmin = rowmax[i] if rowmax[i] < rmin else rmin
         rmax = rowmax[i] if rowmax[i] > rmax else rmax
-    if not (rmax <= ldexp(1.0, SAFE_EXPONENT)) or rmax < ldexp(1.0, -SAFE_EXPONENT):
+    safe = SAFE_EXPONENT if real is double else SAFE_EXPONENT_F32
+    if not (rmax <= ldexp(1.0, safe)) or rmax < ldexp(1.0, -safe):
         return INFO_PREPARE
     sort_rows = rmax > ROW_SORT_RATIO * rmin
     if sort_rows:
