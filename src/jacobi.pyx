@@ -415,24 +415,28 @@ cdef void _svd_tall_stack(Py_ssize_t n_batch, Py_ssize_t m, Py_ssize_t n, const 
     if nt == 1:
         work = malloc(nbytes)
         for t in range(n_batch):
-            info[t] = INFO_NO_MEMORY if work == NULL else gesvj_tall(
-                m, n, a + t * st[0], st[1], st[2], b + t * st[3] if nrhs else NULL,
-                st[4], st[5], nrhs, s + t * n, vh + t * n * n if vh != NULL else NULL,
-                utb + t * n * nrhs if nrhs else NULL, res + t * nrhs if nrhs else NULL,
-                u + t * m * n if u != NULL else NULL,
-                work, max_threads() if n_batch == 1 else 1)
+            info[t] = _svd_tall_one(t, m, n, a, st, b, nrhs, s, vh, u, utb, res, work,
+                                    max_threads() if n_batch == 1 else 1)
         free(work)
         return
     with parallel(num_threads=nt):
         work = malloc(nbytes)
         for t in prange(n_batch, schedule="static"):
-            info[t] = INFO_NO_MEMORY if work == NULL else gesvj_tall(
-                m, n, a + t * st[0], st[1], st[2], b + t * st[3] if nrhs else NULL,
-                st[4], st[5], nrhs, s + t * n, vh + t * n * n if vh != NULL else NULL,
-                utb + t * n * nrhs if nrhs else NULL, res + t * nrhs if nrhs else NULL,
-                u + t * m * n if u != NULL else NULL,
-                work, 1)
+            info[t] = _svd_tall_one(t, m, n, a, st, b, nrhs, s, vh, u, utb, res, work, 1)
         free(work)
+
+
+cdef inline int _svd_tall_one(Py_ssize_t t, Py_ssize_t m, Py_ssize_t n, const real* a,
+                              const Py_ssize_t* st, const real* b, Py_ssize_t nrhs,
+                              real* s, real* vh, real* u, real* utb, real* res, void* work,
+                              int n_threads) noexcept nogil:
+    """gesvj_tall on matrix t of _svd_tall_stack's operands."""
+    if work == NULL:
+        return INFO_NO_MEMORY
+    return gesvj_tall(m, n, a + t * st[0], st[1], st[2], b + t * st[3] if nrhs else NULL,
+                      st[4], st[5], nrhs, s + t * n, vh + t * n * n if vh != NULL else NULL,
+                      utb + t * n * nrhs if nrhs else NULL, res + t * nrhs if nrhs else NULL,
+                      u + t * m * n if u != NULL else NULL, work, n_threads)
 
 
 # svd_tall_batched's status for a matrix that needs svd_batched's working copy.
