@@ -892,3 +892,20 @@ def test_tall_path_residuals_like_numpy(rng):
     bad[12345, 7] = np.nan
     with pytest.raises(fastla.LinAlgError):
         fl.svdvals(bad)
+
+
+@pytest.mark.parametrize("shape", [(4, 30, 7), (4, 9000, 40), (4, 40, 9000), (4, 5, 5), (4, 20, 20)],
+                         ids=str)
+def test_info_policy_failed_slice_is_nan(shape, dtype, rng):
+    """errors='info': a slice whose SVD failed (a NaN entry) comes back NaN, not the
+    unwritten memory of its outputs (whose rounding to float32 could also warn), on
+    every path (lanes, general, tall in place, wide); the other slices are intact."""
+    a = _randn(rng, shape, dtype)
+    a[2, 1, 1] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for compute_uv in (True, False):
+            r, info = fl.svd(a, full_matrices=False, compute_uv=compute_uv, errors="info")
+            assert list(np.flatnonzero(info)) == [2]
+            for x in (r if compute_uv else (r,)):
+                assert np.isnan(x[2]).all() and np.isfinite(x[[0, 1, 3]]).all()

@@ -191,6 +191,11 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, *, errors="rais
     assert_stacked_2d(a)
     dtype = result_dtype(a)
     u, s, vh, info = _svd(a, compute_dtype(dtype), compute_uv, full_matrices)
+    failed = info != 0
+    if failed.any():        # the kernels leave a failed slice's outputs unwritten
+        for r in (u, s, vh):
+            if r is not None:
+                r[failed] = np.nan
     if not compute_uv:
         return _finish(info, errors, _SVD_FAILED, (s.astype(dtype, copy=False),))
     out = apply_policy(info, errors, _SVD_FAILED, (u.astype(dtype, copy=False),
