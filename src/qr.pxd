@@ -716,9 +716,10 @@ cdef inline int tsqr_begin(Py_ssize_t m, Py_ssize_t n, const real* a, Py_ssize_t
                            Py_ssize_t csa, Py_ssize_t na, const real* e, Py_ssize_t rse,
                            Py_ssize_t cse, const Py_ssize_t* perm, real* r, bint keep,
                            bint signs, TsqrState* st, int n_threads) noexcept nogil:
-    """R (n x n, row-major) of a tall A (tsqr_fits(m, n)), keeping in st what tsqr_q
-    needs to apply Q (keep) or only to fix R's signs; release st with tsqr_end (also
-    after a failure).
+    """R (n x n, row-major) of a tall A (tsqr_fits(m, n); a single row block, m below
+    tsqr_rows(n), works too: that is geqrf on a column-major copy), keeping in st
+    what tsqr_q needs to apply Q (keep) or only to fix R's signs; release st with
+    tsqr_end (also after a failure).
 
     # IN  A (m x n, any strides; only read): its first na columns at a, the other
     #     n - na (e.g. least squares' right-hand sides) at e (strides rse, cse);
