@@ -513,8 +513,181 @@ cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
 
 
+# Vectors of 64 bytes (8 doubles or 16 floats: one zmm) by GCC's vector extensions
+# (clang has them too), compiled to AVX-512, AVX2 or SSE as -march allows; comparisons
+# give all-ones or all-zero lanes, kept in the floating type, and select by bit
+# operations.  Element alignment, so a vector may start at any lane of the caller's
+# interleaved arrays.  Cython takes these types for double and float, so arithmetic
+# (a - l * p, 1 / p) is written as for scalars; comparisons and selects need the
+# helpers.
+cdef extern from *:
+    """
+    typedef double fastla_vd __attribute__((vector_size(64), aligned(8)));
+    typedef long long fastla_vd_bits __attribute__((vector_size(64), aligned(8)));
+    typedef float fastla_vf __attribute__((vector_size(64), aligned(4)));
+    typedef int fastla_vf_bits __attribute__((vector_size(64), aligned(4)));
+    #define FASTLA_VECTOR_OPS(V, B, S, N, MAGNITUDE)                                     \\
+    static inline V V##_splat(S s) { V z = {0}; return s - z; }  /* s - 0: keeps -0.0 */ \\
+    static inline V V##_sel(V m, V a, V b) { return (V)(((B)m & (B)a) | (~(B)m & (B)b)); } \\
+    static inline V V##_or(V a, V b) { return (V)((B)a | (B)b); }                       \\
+    static inline V V##_and(V a, V b) { return (V)((B)a & (B)b); }                      \\
+    static inline V V##_eq(V a, V b) { return (V)(a == b); }                            \\
+    static inline V V##_gt(V a, V b) { return (V)(a > b); }                             \\
+    static inline V V##_abs(V a) { B z = {0}; return (V)((B)a & (z + MAGNITUDE)); }     \\
+    static inline int V##_any(V m) {                                                   \\
+        B b = (B)m; int i, r = 0;                                                      \\
+        for (i = 0; i < N; i++) r |= b[i] != 0;                                        \\
+        return r;                                                                      \\
+    }
+    FASTLA_VECTOR_OPS(fastla_vd, fastla_vd_bits, double, 8, 0x7fffffffffffffffLL)
+    FASTLA_VECTOR_OPS(fastla_vf, fastla_vf_bits, float, 16, 0x7fffffff)
+    """
+    ctypedef double vd "fastla_vd"
+    ctypedef float vf "fastla_vf"
+    vd vd_splat "fastla_vd_splat"(double) noexcept nogil
+    vd vd_sel "fastla_vd_sel"(vd, vd, vd) noexcept nogil
+    vd vd_or "fastla_vd_or"(vd, vd) noexcept nogil
+    vd vd_and "fastla_vd_and"(vd, vd) noexcept nogil
+    vd vd_eq "fastla_vd_eq"(vd, vd) noexcept nogil
+    vd vd_gt "fastla_vd_gt"(vd, vd) noexcept nogil
+    vd vd_abs "fastla_vd_abs"(vd) noexcept nogil
+    bint vd_any "fastla_vd_any"(vd) noexcept nogil
+    vf vf_splat "fastla_vf_splat"(float) noexcept nogil
+    vf vf_sel "fastla_vf_sel"(vf, vf, vf) noexcept nogil
+    vf vf_or "fastla_vf_or"(vf, vf) noexcept nogil
+    vf vf_and "fastla_vf_and"(vf, vf) noexcept nogil
+    vf vf_eq "fastla_vf_eq"(vf, vf) noexcept nogil
+    vf vf_gt "fastla_vf_gt"(vf, vf) noexcept nogil
+    vf vf_abs "fastla_vf_abs"(vf) noexcept nogil
+    bint vf_any "fastla_vf_any"(vf) noexcept nogil
+
+ctypedef fused vec:
+    vd
+    vf
+
+
+cdef inline vec splat(vec* like, double s) noexcept nogil:
+    if vec is vd:
+        return vd_splat(s)
+    else:
+        return vf_splat(<float>s)
+
+
+cdef inline vec select(vec m, vec a, vec b) noexcept nogil:
+    """a in the lanes where m is set, else b."""
+    if vec is vd:
+        return vd_sel(m, a, b)
+    else:
+        return vf_sel(m, a, b)
+
+
+cdef inline vec either(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_or(a, b)
+    else:
+        return vf_or(a, b)
+
+
+cdef inline vec both(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_and(a, b)
+    else:
+        return vf_and(a, b)
+
+
+cdef inline vec equal(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_eq(a, b)
+    else:
+        return vf_eq(a, b)
+
+
+cdef inline vec greater(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_gt(a, b)
+    else:
+        return vf_gt(a, b)
+
+
+cdef inline vec vabs(vec a) noexcept nogil:
+    if vec is vd:
+        return vd_abs(a)
+    else:
+        return vf_abs(a)
+
+
+cdef inline bint any_set(vec m) noexcept nogil:
+    if vec is vd:
+        return vd_any(m)
+    else:
+        return vf_any(m)
+
+
+cdef inline Py_ssize_t vectors_per_element(vec* like) noexcept nogil:
+    """LANES / the lanes of one vector: the vectors that hold one element of a group."""
+    if vec is vd:
+        return LANES // 8
+    else:
+        return LANES // 16
+
+
+# Tags for the step index of eliminate_step, as fixed_k (gemm.pxd) is for k: each step
+# of the elimination is its own specialisation, called once, in which j is a literal.
+cdef struct J0:
+    char unused
+cdef struct J1:
+    char unused
+cdef struct J2:
+    char unused
+cdef struct J3:
+    char unused
+cdef struct J4:
+    char unused
+cdef struct J5:
+    char unused
+cdef struct J6:
+    char unused
+cdef struct J7:
+    char unused
+cdef struct JN:             # j a run-time value (steps 8.. of k = 16)
+    char unused
+
+ctypedef fused step_j:
+    J0
+    J1
+    J2
+    J3
+    J4
+    J5
+    J6
+    J7
+    JN
+
+
+cdef inline Py_ssize_t step_index(step_j* tag, Py_ssize_t j) noexcept nogil:
+    """The step of a step_j tag: a literal, or j for JN."""
+    if step_j is J0:
+        return 0
+    elif step_j is J1:
+        return 1
+    elif step_j is J2:
+        return 2
+    elif step_j is J3:
+        return 3
+    elif step_j is J4:
+        return 4
+    elif step_j is J5:
+        return 5
+    elif step_j is J6:
+        return 6
+    elif step_j is J7:
+        return 7
+    else:
+        return j
+
+
 cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
-                                 real* piv, int* info, bint keep_l, bint careful) noexcept nogil:
+                                 real* piv, int* info, bint keep_l) noexcept nogil:
     """Gaussian elimination with partial pivoting (GVL4 Alg. 3.4.1 and §3.4.3) on the
     LANES interleaved k x k matrices of x, applied at the same time to their
     right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]); k a compile-time constant.
@@ -524,135 +697,164 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
     #     piv[j*LANES + l] (the pivot row of step j, as a real: one vector per step),
     #     info[l] (first zero pivot, 1-based, or 0)
     Returns whether some pivot is so small (< the smallest normal) that its reciprocal
-    would overflow.  LAPACK's rule then forms that lane's multipliers by division, and
-    the caller's substitution must divide too: `careful` does so (in the lanes and
-    steps whose pivot is that small, so every other lane gets the same bits either
-    way); without it the multipliers are always products with the reciprocal, and a
-    True result means the caller must load the group again and repeat with careful.
-    Such pivots are rare, so the common path carries no per-step test across the
-    lanes: the pivot classes are or-ed into per-lane accumulators (one vector blend a
-    step) and reduced once, at the end.
-
-    The pivot row differs between lanes, so the search keeps a per-lane maximum and
-    row, and the interchange is a compare/blend: the pivot row is gathered once into
-    prow, and every row below j takes row j's old entries in the lanes that chose it,
-    in the same pass that subtracts l_ij * prow (swap and rank-1 update fused).  The
-    columns left of j hold L; they are interchanged only if keep_l (solve, inv and det
-    never read L again).
+    would overflow.  LAPACK's rule then forms that lane's multipliers by division
+    (done here, in the lanes and steps whose pivot is that small: every other lane
+    gets the same bits either way), and the caller's substitution must divide too.
     """
-    cdef Py_ssize_t k = fixed_size(size), j, i, c, c0, l
-    cdef real best[LANES]
-    cdef real vmax[LANES]
-    cdef real r[LANES]
-    cdef real lij[LANES]
-    cdef real tiny_seen[LANES]
-    cdef real zero_seen[LANES]
-    cdef real prow[16 * LANES]
-    cdef real pb[16 * LANES]
-    cdef real v, u, w, fi, tiny, tiny_sum = 0, zero_sum = 0
+    cdef int seen
+    cdef Py_ssize_t k = fixed_size(size), j, l
     if real is double:
-        tiny = DBL_MIN
+        seen = eliminate_vectors(size, <vd*>x, nb, <vd*>y, <vd*>rdiag, <vd*>piv, keep_l)
     else:
-        tiny = FLT_MIN
+        seen = eliminate_vectors(size, <vf*>x, nb, <vf*>y, <vf*>rdiag, <vf*>piv, keep_l)
     for l in range(LANES):
         info[l] = 0
-        tiny_seen[l] = 0
-        zero_seen[l] = 0
-    for j in range(k):
-        # The first largest |x_ij| per lane: a strictly larger value replaces the
-        # candidate, so ties keep the first row, and NaN never wins over a number.
-        for l in range(LANES):
-            v = fabs(x[(j * k + j) * LANES + l])
-            vmax[l] = v if v == v else -1
-            best[l] = j
-        for i in range(j + 1, k):
-            fi = i
-            for l in range(LANES):
-                v = fabs(x[(i * k + j) * LANES + l])
-                u = vmax[l]
-                w = best[l]
-                best[l] = fi if v > u else w
-                vmax[l] = v if v > u else u
-        # The pivot rows, gathered by blending (columns j.. of x, or all if keep_l;
-        # all of y).
-        c0 = 0 if keep_l else j
-        for c in range(c0, k):
-            for l in range(LANES):
-                prow[c * LANES + l] = x[(j * k + c) * LANES + l]
-        for c in range(nb):
-            for l in range(LANES):
-                pb[c * LANES + l] = y[(j * nb + c) * LANES + l]
-        for i in range(j + 1, k):
-            fi = i
-            for c in range(c0, k):
-                for l in range(LANES):
-                    v = x[(i * k + c) * LANES + l]
-                    u = prow[c * LANES + l]
-                    prow[c * LANES + l] = v if best[l] == fi else u
-            for c in range(nb):
-                for l in range(LANES):
-                    v = y[(i * nb + c) * LANES + l]
-                    u = pb[c * LANES + l]
-                    pb[c * LANES + l] = v if best[l] == fi else u
-        # Reciprocals (one vector division) and the pivot classes, accumulated per lane.
-        for l in range(LANES):
-            v = prow[j * LANES + l]
-            r[l] = 1 / (v if v != 0 else 1)     # zero pivot: the column below is zero, keep it
-            rdiag[j * LANES + l] = r[l]
-            w = fabs(v)
-            tiny_seen[l] = 1 if v != 0 and w < tiny else tiny_seen[l]
-            zero_seen[l] = 1 if v == 0 else zero_seen[l]
-        for i in range(j + 1, k):
-            fi = i
-            for l in range(LANES):
-                v = x[(j * k + j) * LANES + l]
-                u = x[(i * k + j) * LANES + l]
-                lij[l] = (v if best[l] == fi else u) * r[l]
-            if careful:                          # in lanes where 1/pivot would overflow: divide
-                for l in range(LANES):
-                    v = x[(j * k + j) * LANES + l]
-                    u = x[(i * k + j) * LANES + l]
-                    w = prow[j * LANES + l]
-                    v = v if best[l] == fi else u
-                    lij[l] = v / w if w != 0 and fabs(w) < tiny else lij[l]
-            if keep_l:
-                for c in range(j):
-                    for l in range(LANES):
-                        v = x[(j * k + c) * LANES + l]
-                        u = x[(i * k + c) * LANES + l]
-                        x[(i * k + c) * LANES + l] = v if best[l] == fi else u
-                for l in range(LANES):
-                    x[(i * k + j) * LANES + l] = lij[l]
-            # row i := (row j if this lane's pivot row is i, else row i) - l_ij * prow
-            for c in range(j + 1, k):
-                for l in range(LANES):
-                    v = x[(j * k + c) * LANES + l]
-                    u = x[(i * k + c) * LANES + l]
-                    x[(i * k + c) * LANES + l] = (v if best[l] == fi else u) \
-                        - lij[l] * prow[c * LANES + l]
-            for c in range(nb):
-                for l in range(LANES):
-                    v = y[(j * nb + c) * LANES + l]
-                    u = y[(i * nb + c) * LANES + l]
-                    y[(i * nb + c) * LANES + l] = (v if best[l] == fi else u) \
-                        - lij[l] * pb[c * LANES + l]
-        for c in range(c0, k):
-            for l in range(LANES):
-                x[(j * k + c) * LANES + l] = prow[c * LANES + l]
-        for c in range(nb):
-            for l in range(LANES):
-                y[(j * nb + c) * LANES + l] = pb[c * LANES + l]
-        for l in range(LANES):
-            piv[j * LANES + l] = best[l]
-    for l in range(LANES):
-        tiny_sum += tiny_seen[l]
-        zero_sum += zero_seen[l]
-    if zero_sum != 0:                            # the first zero pivot of each lane
+    if seen & 2:                                 # the first zero pivot of each lane
         for l in range(LANES):
             for j in range(k - 1, -1, -1):
                 if x[(j * k + j) * LANES + l] == 0:
                     info[l] = <int>(j + 1)
-    return tiny_sum != 0
+    return seen & 1
+
+
+cdef inline int eliminate_vectors(fixed_k* size, vec* x, Py_ssize_t nb, vec* y, vec* rdiag,
+                                  vec* piv, bint keep_l) noexcept nogil:
+    """eliminate_lanes on vectors: element (i, c) of the group is the H vectors
+    x[(i*k + c)*H + h], h < H, whose lanes run the elimination independently, one h
+    after the other.  Returns 1 if a pivot below the smallest normal was seen, plus 2
+    if a zero pivot was.
+
+    The steps are written out, each its own specialisation (step_j) called once, so
+    that GCC inlines every one (a function called once is inlined whatever its size;
+    one function called k times is not, past the module's growth limits), j and k are
+    literals in each, every loop of a step has a known trip count and is unrolled, and
+    the step's pivot row and row j become registers.  Steps past the eighth (k = 16)
+    loop.
+    """
+    cdef Py_ssize_t k = fixed_size(size), h, j, H = vectors_per_element(x)
+    cdef vec prow[16]
+    cdef vec rowj[16]
+    cdef vec pb[16]
+    cdef vec tiny_seen, zero_seen
+    cdef int seen = 0
+    for h in range(H):
+        tiny_seen = splat(x, 0)
+        zero_seen = tiny_seen
+        if k > 0:
+            eliminate_step(<J0*>NULL, size, x, nb, y, rdiag, piv, h, 0, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 1:
+            eliminate_step(<J1*>NULL, size, x, nb, y, rdiag, piv, h, 1, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 2:
+            eliminate_step(<J2*>NULL, size, x, nb, y, rdiag, piv, h, 2, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 3:
+            eliminate_step(<J3*>NULL, size, x, nb, y, rdiag, piv, h, 3, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 4:
+            eliminate_step(<J4*>NULL, size, x, nb, y, rdiag, piv, h, 4, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 5:
+            eliminate_step(<J5*>NULL, size, x, nb, y, rdiag, piv, h, 5, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 6:
+            eliminate_step(<J6*>NULL, size, x, nb, y, rdiag, piv, h, 6, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 7:
+            eliminate_step(<J7*>NULL, size, x, nb, y, rdiag, piv, h, 7, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        for j in range(8, k):
+            eliminate_step(<JN*>NULL, size, x, nb, y, rdiag, piv, h, j, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        seen |= any_set(tiny_seen) | 2 * any_set(zero_seen)
+    return seen
+
+
+cdef inline void eliminate_step(step_j* tag, fixed_k* size, vec* x, Py_ssize_t nb, vec* y,
+                                vec* rdiag, vec* piv, Py_ssize_t h, Py_ssize_t jn, bint keep_l,
+                                vec* prow, vec* rowj, vec* pb, vec* tiny_seen,
+                                vec* zero_seen) noexcept nogil:
+    """Step j of eliminate_vectors on the lanes of vector h (prow, rowj, pb: the
+    caller's scratch, k vectors each).
+
+    The pivot row differs between lanes, so the search keeps a per-lane maximum and
+    row, and the interchange is a select: the pivot row is gathered into prow (beside
+    row j's old entries, rowj), and every row below j takes row j's old entries in the
+    lanes that chose it, in the same pass that subtracts l_ij * prow (swap and rank-1
+    update fused).  The columns left of j hold L; they are interchanged only if keep_l
+    (solve, inv and det never read L again).
+    """
+    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(x), i, c
+    cdef Py_ssize_t j = step_index(tag, jn)
+    cdef vec vmax, best, v, m, p, r, lij, tiny_p
+    cdef vec zero = splat(x, 0), one = splat(x, 1)
+    cdef bint tiny_any
+    # The first largest |x_ij| per lane: a strictly larger value replaces the
+    # candidate, so ties keep the first row, and NaN never wins over a number.
+    vmax = vabs(x[(j * k + j) * H + h])
+    vmax = select(equal(vmax, vmax), vmax, splat(x, -1))
+    best = splat(x, j)
+    for i in range(j + 1, k):
+        v = vabs(x[(i * k + j) * H + h])
+        m = greater(v, vmax)
+        best = select(m, splat(x, i), best)
+        vmax = select(m, v, vmax)
+    # The pivot rows, gathered by selects (columns j.. of x, and those of L if keep_l;
+    # all of y).  Every trip count is a literal once j is one (keep_l is a separate
+    # loop, not a variable start).
+    for c in range(j, k):
+        rowj[c] = x[(j * k + c) * H + h]
+        prow[c] = rowj[c]
+    if keep_l:
+        for c in range(j):
+            rowj[c] = x[(j * k + c) * H + h]
+            prow[c] = rowj[c]
+    for c in range(nb):
+        pb[c] = y[(j * nb + c) * H + h]
+    for i in range(j + 1, k):
+        m = equal(best, splat(x, i))
+        for c in range(j, k):
+            prow[c] = select(m, x[(i * k + c) * H + h], prow[c])
+        if keep_l:
+            for c in range(j):
+                prow[c] = select(m, x[(i * k + c) * H + h], prow[c])
+        for c in range(nb):
+            pb[c] = select(m, y[(i * nb + c) * H + h], pb[c])
+    # One division per step (a zero pivot leaves the zero column below it as it is),
+    # and the pivot classes, accumulated per lane.
+    p = prow[j]
+    r = one / select(equal(p, zero), one, p)
+    rdiag[j * H + h] = r
+    v = vabs(p)
+    tiny_p = both(greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), v), greater(v, zero))
+    tiny_any = any_set(tiny_p)                   # rare: one test per step, not per row
+    tiny_seen[0] = either(tiny_seen[0], tiny_p)
+    zero_seen[0] = either(zero_seen[0], equal(p, zero))
+    for i in range(j + 1, k):
+        m = equal(best, splat(x, i))
+        v = select(m, rowj[j], x[(i * k + j) * H + h])
+        lij = v * r
+        if tiny_any:                             # in lanes where 1/pivot would overflow: divide
+            lij = select(tiny_p, v / p, lij)
+        if keep_l:
+            for c in range(j):
+                x[(i * k + c) * H + h] = select(m, rowj[c], x[(i * k + c) * H + h])
+            x[(i * k + j) * H + h] = lij
+        # row i := (row j if this lane's pivot row is i, else row i) - l_ij * prow
+        for c in range(j + 1, k):
+            x[(i * k + c) * H + h] = select(m, rowj[c], x[(i * k + c) * H + h]) - lij * prow[c]
+        for c in range(nb):
+            y[(i * nb + c) * H + h] = select(m, y[(j * nb + c) * H + h],
+                                             y[(i * nb + c) * H + h]) - lij * pb[c]
+    for c in range(j, k):
+        x[(j * k + c) * H + h] = prow[c]
+    if keep_l:
+        for c in range(j):
+            x[(j * k + c) * H + h] = prow[c]
+    for c in range(nb):
+        y[(j * nb + c) * H + h] = pb[c]
+    piv[j * H + h] = best
 
 
 cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, const real* rdiag,

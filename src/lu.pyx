@@ -149,11 +149,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                     keep_l |= lane_integral[l]
             width = nrhs if op == SOLVE else (n if op == INV else 0)
             _load_rhs(op, count, n, width, src + t * n * width, y)
-            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l, False)
-            if divide:                       # a pivot below the smallest normal: again, dividing
-                _load_square(size, count, a + t * n * n, x)
-                _load_rhs(op, count, n, width, src + t * n * width, y)
-                eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l, True)
+            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l)
             for l in range(count):
                 info[t + l] = linfo[l]
             if op == FACTOR:                 # only the factorization returns its pivots
