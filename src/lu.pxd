@@ -39,8 +39,10 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
   choice and row interchange become compares and blends.  The elimination is applied
   to the right-hand sides as it goes (the augmented matrix [A | B]), which
   leaves U x = L^-1 P b for one back substitution.  Compiled per literal k (the
-  fixed_k tags of gemm.pxd), so every loop has a known trip count.  Inverse = solve
-  with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the plain getf2.
+  fixed_k tags of gemm.pxd), so every loop has a known trip count; the elimination's
+  steps are written out on vector types, so each step's pivot row stays in registers.
+  Inverse = solve with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the
+  plain getf2.
 - det: the product of U's diagonal times the sign of P, accumulated as mantissa and
   binary exponent (det_from_lu), so it overflows or underflows only when the
   determinant itself is outside the floating range.  For integer-valued A the result
@@ -491,23 +493,30 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 #
 # LANES = 16: two zmm of doubles per element (the build prefers 512-bit vectors), so
 # two independent dependency chains hide the latency of the short loops (the pivot
-# division above all).  Measured (one thread, 100000 x k x k float64, ns per matrix,
-# inv / solve / det): 8 lanes k = 2: 11 / 11 / 11, k = 4: 44 / 28 / 27, k = 8: 233 /
-# 132 / 120; 16 lanes k = 2: 10 / 9 / 10, k = 4: 39 / 22 / 20, k = 8: 238 / 130 / 118.
-# A select must read both of its operands unconditionally (load, then choose): GCC
-# does not vectorise `x[i] if m else y[i]` over local arrays (a conditional load).
+# division above all); with 8 lanes the autovectorised kernels were no faster at any
+# k and up to a third slower at k = 4.  The substitution and det loop over the lanes of
+# plain arrays, which GCC vectorises; a select there must read both of its operands
+# unconditionally (load, then choose): GCC does not vectorise `x[i] if m else y[i]`
+# over local arrays (a conditional load).
 #
-# Where the time goes (AMD Zen 4, 512-bit operations double-pumped; one thread, ns per
-# matrix in cache, solve with one right-hand side): k = 2: load 1.1, elimination 3,
-# substitution 0.2, store 0.6; k = 8: load of A 8 (block transposes; 14 element by
-# element), elimination 59, substitution 8, store 4.  The elimination keeps every
-# element in memory between vector operations (3-4 loads and a store per element and
-# step: compare, blend, multiply-add), so it is bound by loads and stores, not by the
-# arithmetic; vectors of 256 bits instead of 512 change it by under 5 % either way.
-# Streaming 100000 matrices of k = 8 adds ~50 ns per matrix over the in-cache time
-# (DRAM; software prefetch of the next group did not help measurably).  Keeping
-# each step's pivot row in registers would need vector types the autovectoriser does
-# not give (GCC vector extensions or intrinsics): the next step for k = 8.
+# The elimination is written on GCC vector types instead (eliminate_vectors), because
+# the autovectoriser keeps every local array in memory between vector operations:
+# 3-4 loads and a store per element and step, bound by loads and stores (59 ns per
+# 8 x 8 matrix in cache).  Vector-typed locals indexed by literals become registers,
+# so the pivot row and row j of a step stay in registers, which needs every loop of
+# a step to have a literal trip count: the steps are written out, one specialisation
+# per step (step_j) called once, which GCC inlines whatever its size.  The same step
+# as one function called k times stayed a call (GCC's growth limits for this large
+# module), and a loop over j kept the pivot row in memory: both no faster than the
+# autovectorised kernel.  Measured (AMD Zen 4, one thread, float64, 100000 x k x k
+# from memory, ms, det / solve / inv): k = 8 autovectorised 12.0 / 14.2 / 28.0,
+# vector steps 10.5 / 12.1 / 26.8, and reading A by gather_ahead (cholesky.pxd; a
+# sequential copy first, the block transposes from there) 8.2 / 10.3 / 24.6; k = 4
+# 2.1 / 2.5 / 4.3 -> 2.1 / 2.1 / 3.7; k = 16 58 / 69 / 157 -> 47 / 58 / 152.  In
+# cache (1024 matrices) k = 8 det 78 -> 64-69 ns per matrix, of which the
+# elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).  Still
+# left: the right-hand sides (y, nb a run-time value) stay in memory, so inv (nb = k)
+# gains least.
 
 cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
