@@ -531,6 +531,9 @@ cdef enum:
 # helpers.
 cdef extern from *:
     """
+    /* Without AVX-512, GCC notes that returning these types changes the ABI: true of
+       exported functions, but these are all static (inline) within one module. */
+    #pragma GCC diagnostic ignored "-Wpsabi"
     typedef double fastla_vd __attribute__((vector_size(64), aligned(8)));
     typedef long long fastla_vd_bits __attribute__((vector_size(64), aligned(8)));
     typedef float fastla_vf __attribute__((vector_size(64), aligned(4)));
