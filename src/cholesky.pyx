@@ -16,7 +16,6 @@ numpy's gufunc does.
 cimport numpy as cnp
 from cython.parallel cimport prange
 from libc.math cimport NAN
-from libc.string cimport memcpy
 
 from _types cimport real
 from _blocking cimport CHOL_NB, SYRK_NB, CHOL_SMALL_CALL, PARALLEL_MIN_MNK
@@ -25,7 +24,8 @@ from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin
 from lu cimport LANES, lanes_store
 from _memory cimport STREAM_MIN_BYTES, stream_copy, store_fence
 from cholesky cimport (potrf, potrs, zero_strict_upper, potf2_lanes, lanes_transpose,
-                       lanes_zero_strict_upper, lanes_gather, lanes_scatter)
+                       lanes_zero_strict_upper, lanes_scatter,
+                       gather_ahead, GATHER_RUN)
 
 cnp.import_array()
 
@@ -74,9 +74,6 @@ cdef enum:
     # Matrices per OpenMP work item (a multiple of LANES), taken dynamically: a thread
     # slowed by a shared core then holds up one item, not half the batch (lu.pyx).
     CHOL_CHUNK = 64 * LANES
-    # Input read ahead into a stack buffer, in elements (16 KiB of doubles), for
-    # k = 7, 8: see _factor_chunk.
-    CHOL_READ = 2048
 
 
 cdef void _factor_chunk(chol_size* size, bint upper, bint clean, bint stream, Py_ssize_t n,
@@ -91,37 +88,23 @@ cdef void _factor_chunk(chol_size* size, bint upper, bint clean, bint stream, Py
     Reading src once and writing a once is the whole memory traffic: stacks of small
     matrices are bound by it, not by the flops.  stream: full groups are written with
     streaming stores (_memory.pxd), through a row-major copy in tmp.
-    For k = 7, 8, a stack of consecutive row-major matrices is first copied, CHOL_READ
-    elements at a time, into the buffer `run` by one sequential memcpy, and the groups
-    are gathered from there: the gather's transposes read eight matrices at once, about
-    512 bytes apart, which from memory ran at a third of a sequential read's bandwidth
-    (k = 8 on a Zen 4, one thread: 46 ns per matrix for the gather alone, 25 with the
-    copy first; software prefetches of the next group did not help; the whole stack
-    100000 x 8 x 8 12-15 % faster).  At k <= 5 it was slower (the transposes' rows are
-    128-200 bytes apart, nearly sequential already), at k = 6 and 16 no different.
+    A stack of consecutive row-major matrices is gathered by gather_ahead (for k = 7, 8
+    through a sequential copy: see there).
     """
-    cdef Py_ssize_t g, t, l, count, i, j, k = n, r0 = first
-    cdef Py_ssize_t per = CHOL_READ // (k * k) // LANES * LANES
+    cdef Py_ssize_t g, t, l, count, i, j, k = n, r0 = -1
     cdef bint rows = sb == k * k and rs == k and cs == 1
-    cdef bint ahead = rows and 7 <= k <= 8
     cdef const real* st
     cdef real* at
     cdef real x[16 * 16 * LANES]
     cdef real tmp[16 * 16 * LANES]
-    cdef real run[CHOL_READ]
+    cdef real run[GATHER_RUN]
     cdef int linfo[LANES]
     if chol_size is not KN:
         for g in range((last - first + LANES - 1) // LANES):
             t = first + g * LANES
             count = imin(LANES, last - t)
-            if count == LANES and ahead:
-                if t == first or t - r0 >= per:      # the next run of full groups
-                    r0 = t
-                    memcpy(run, src + t * sb, imin(per, (last - t) // LANES * LANES)
-                           * k * k * sizeof(real))
-                lanes_gather(size, run + (t - r0) * k * k, x)
-            elif count == LANES and rows:
-                lanes_gather(size, src + t * sb, x)
+            if count == LANES and rows:
+                gather_ahead(size, src, t, last, &r0, run, x)
             else:
                 for l in range(LANES):
                     st = src + (t + l) * sb

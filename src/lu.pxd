@@ -39,8 +39,10 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
   choice and row interchange become compares and blends.  The elimination is applied
   to the right-hand sides as it goes (the augmented matrix [A | B]), which
   leaves U x = L^-1 P b for one back substitution.  Compiled per literal k (the
-  fixed_k tags of gemm.pxd), so every loop has a known trip count.  Inverse = solve
-  with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the plain getf2.
+  fixed_k tags of gemm.pxd), so every loop has a known trip count; the elimination's
+  steps are written out on vector types, so each step's pivot row stays in registers.
+  Inverse = solve with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the
+  plain getf2.
 - det: the product of U's diagonal times the sign of P, accumulated as mantissa and
   binary exponent (det_from_lu), so it overflows or underflows only when the
   determinant itself is outside the floating range.  For integer-valued A the result
@@ -491,30 +493,213 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 #
 # LANES = 16: two zmm of doubles per element (the build prefers 512-bit vectors), so
 # two independent dependency chains hide the latency of the short loops (the pivot
-# division above all).  Measured (one thread, 100000 x k x k float64, ns per matrix,
-# inv / solve / det): 8 lanes k = 2: 11 / 11 / 11, k = 4: 44 / 28 / 27, k = 8: 233 /
-# 132 / 120; 16 lanes k = 2: 10 / 9 / 10, k = 4: 39 / 22 / 20, k = 8: 238 / 130 / 118.
-# A select must read both of its operands unconditionally (load, then choose): GCC
-# does not vectorise `x[i] if m else y[i]` over local arrays (a conditional load).
+# division above all); with 8 lanes the autovectorised kernels were no faster at any
+# k and up to a third slower at k = 4.  The substitution and det loop over the lanes of
+# plain arrays, which GCC vectorises; a select there must read both of its operands
+# unconditionally (load, then choose): GCC does not vectorise `x[i] if m else y[i]`
+# over local arrays (a conditional load).
 #
-# Where the time goes (AMD Zen 4, 512-bit operations double-pumped; one thread, ns per
-# matrix in cache, solve with one right-hand side): k = 2: load 1.1, elimination 3,
-# substitution 0.2, store 0.6; k = 8: load of A 8 (block transposes; 14 element by
-# element), elimination 59, substitution 8, store 4.  The elimination keeps every
-# element in memory between vector operations (3-4 loads and a store per element and
-# step: compare, blend, multiply-add), so it is bound by loads and stores, not by the
-# arithmetic; vectors of 256 bits instead of 512 change it by under 5 % either way.
-# Streaming 100000 matrices of k = 8 adds ~50 ns per matrix over the in-cache time
-# (DRAM; software prefetch of the next group did not help measurably).  Keeping
-# each step's pivot row in registers would need vector types the autovectoriser does
-# not give (GCC vector extensions or intrinsics): the next step for k = 8.
+# The elimination is written on GCC vector types instead (eliminate_vectors), because
+# the autovectoriser keeps every local array in memory between vector operations:
+# 3-4 loads and a store per element and step, bound by loads and stores (59 ns per
+# 8 x 8 matrix in cache).  Vector-typed locals indexed by literals become registers,
+# so the pivot row and row j of a step stay in registers, which needs every loop of
+# a step to have a literal trip count: the steps are written out, one specialisation
+# per step (step_j) called once, which GCC inlines whatever its size.  The same step
+# as one function called k times stayed a call (GCC's growth limits for this large
+# module), and a loop over j kept the pivot row in memory: both no faster than the
+# autovectorised kernel.  Measured (AMD Zen 4, one thread, float64, 100000 x k x k
+# from memory, ms, det / solve / inv): k = 8 autovectorised 12.0 / 14.2 / 28.0,
+# vector steps 10.5 / 12.1 / 26.8, and reading A by gather_ahead (cholesky.pxd; a
+# sequential copy first, the block transposes from there) 8.2 / 10.3 / 24.6; k = 4
+# 2.1 / 2.5 / 4.3 -> 2.1 / 2.1 / 3.7; k = 16 58 / 69 / 157 -> 47 / 58 / 152.  In
+# cache (1024 matrices) k = 8 det 78 -> 64-69 ns per matrix, of which the
+# elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).  Still
+# left: the right-hand sides (y, nb a run-time value) stay in memory, so inv (nb = k)
+# gains least.
 
 cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
 
 
+# Vectors of 64 bytes (8 doubles or 16 floats: one zmm) by GCC's vector extensions
+# (clang has them too), compiled to AVX-512, AVX2 or SSE as -march allows; comparisons
+# give all-ones or all-zero lanes, kept in the floating type, and select by bit
+# operations.  Element alignment, so a vector may start at any lane of the caller's
+# interleaved arrays.  Cython takes these types for double and float, so arithmetic
+# (a - l * p, 1 / p) is written as for scalars; comparisons and selects need the
+# helpers.
+cdef extern from *:
+    """
+    /* Without AVX-512, GCC notes that returning these types changes the ABI: true of
+       exported functions, but these are all static (inline) within one module. */
+    #pragma GCC diagnostic ignored "-Wpsabi"
+    typedef double fastla_vd __attribute__((vector_size(64), aligned(8)));
+    typedef long long fastla_vd_bits __attribute__((vector_size(64), aligned(8)));
+    typedef float fastla_vf __attribute__((vector_size(64), aligned(4)));
+    typedef int fastla_vf_bits __attribute__((vector_size(64), aligned(4)));
+    #define FASTLA_VECTOR_OPS(V, B, S, N, MAGNITUDE)                                     \\
+    static inline V V##_splat(S s) { V z = {0}; return s - z; }  /* s - 0: keeps -0.0 */ \\
+    static inline V V##_sel(V m, V a, V b) { return (V)(((B)m & (B)a) | (~(B)m & (B)b)); } \\
+    static inline V V##_or(V a, V b) { return (V)((B)a | (B)b); }                       \\
+    static inline V V##_and(V a, V b) { return (V)((B)a & (B)b); }                      \\
+    static inline V V##_eq(V a, V b) { return (V)(a == b); }                            \\
+    static inline V V##_gt(V a, V b) { return (V)(a > b); }                             \\
+    static inline V V##_abs(V a) { B z = {0}; return (V)((B)a & (z + MAGNITUDE)); }     \\
+    static inline int V##_any(V m) {                                                   \\
+        B b = (B)m; int i, r = 0;                                                      \\
+        for (i = 0; i < N; i++) r |= b[i] != 0;                                        \\
+        return r;                                                                      \\
+    }
+    FASTLA_VECTOR_OPS(fastla_vd, fastla_vd_bits, double, 8, 0x7fffffffffffffffLL)
+    FASTLA_VECTOR_OPS(fastla_vf, fastla_vf_bits, float, 16, 0x7fffffff)
+    """
+    ctypedef double vd "fastla_vd"
+    ctypedef float vf "fastla_vf"
+    vd vd_splat "fastla_vd_splat"(double) noexcept nogil
+    vd vd_sel "fastla_vd_sel"(vd, vd, vd) noexcept nogil
+    vd vd_or "fastla_vd_or"(vd, vd) noexcept nogil
+    vd vd_and "fastla_vd_and"(vd, vd) noexcept nogil
+    vd vd_eq "fastla_vd_eq"(vd, vd) noexcept nogil
+    vd vd_gt "fastla_vd_gt"(vd, vd) noexcept nogil
+    vd vd_abs "fastla_vd_abs"(vd) noexcept nogil
+    bint vd_any "fastla_vd_any"(vd) noexcept nogil
+    vf vf_splat "fastla_vf_splat"(float) noexcept nogil
+    vf vf_sel "fastla_vf_sel"(vf, vf, vf) noexcept nogil
+    vf vf_or "fastla_vf_or"(vf, vf) noexcept nogil
+    vf vf_and "fastla_vf_and"(vf, vf) noexcept nogil
+    vf vf_eq "fastla_vf_eq"(vf, vf) noexcept nogil
+    vf vf_gt "fastla_vf_gt"(vf, vf) noexcept nogil
+    vf vf_abs "fastla_vf_abs"(vf) noexcept nogil
+    bint vf_any "fastla_vf_any"(vf) noexcept nogil
+
+ctypedef fused vec:
+    vd
+    vf
+
+
+cdef inline vec splat(vec* like, double s) noexcept nogil:
+    if vec is vd:
+        return vd_splat(s)
+    else:
+        return vf_splat(<float>s)
+
+
+cdef inline vec select(vec m, vec a, vec b) noexcept nogil:
+    """a in the lanes where m is set, else b."""
+    if vec is vd:
+        return vd_sel(m, a, b)
+    else:
+        return vf_sel(m, a, b)
+
+
+cdef inline vec either(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_or(a, b)
+    else:
+        return vf_or(a, b)
+
+
+cdef inline vec both(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_and(a, b)
+    else:
+        return vf_and(a, b)
+
+
+cdef inline vec equal(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_eq(a, b)
+    else:
+        return vf_eq(a, b)
+
+
+cdef inline vec greater(vec a, vec b) noexcept nogil:
+    if vec is vd:
+        return vd_gt(a, b)
+    else:
+        return vf_gt(a, b)
+
+
+cdef inline vec vabs(vec a) noexcept nogil:
+    if vec is vd:
+        return vd_abs(a)
+    else:
+        return vf_abs(a)
+
+
+cdef inline bint any_set(vec m) noexcept nogil:
+    if vec is vd:
+        return vd_any(m)
+    else:
+        return vf_any(m)
+
+
+cdef inline Py_ssize_t vectors_per_element(vec* like) noexcept nogil:
+    """LANES / the lanes of one vector: the vectors that hold one element of a group."""
+    if vec is vd:
+        return LANES // 8
+    else:
+        return LANES // 16
+
+
+# Tags for the step index of eliminate_step, as fixed_k (gemm.pxd) is for k: each step
+# of the elimination is its own specialisation, called once, in which j is a literal.
+cdef struct J0:
+    char unused
+cdef struct J1:
+    char unused
+cdef struct J2:
+    char unused
+cdef struct J3:
+    char unused
+cdef struct J4:
+    char unused
+cdef struct J5:
+    char unused
+cdef struct J6:
+    char unused
+cdef struct J7:
+    char unused
+cdef struct JN:             # j a run-time value (steps 8.. of k = 16)
+    char unused
+
+ctypedef fused step_j:
+    J0
+    J1
+    J2
+    J3
+    J4
+    J5
+    J6
+    J7
+    JN
+
+
+cdef inline Py_ssize_t step_index(step_j* tag, Py_ssize_t j) noexcept nogil:
+    """The step of a step_j tag: a literal, or j for JN."""
+    if step_j is J0:
+        return 0
+    elif step_j is J1:
+        return 1
+    elif step_j is J2:
+        return 2
+    elif step_j is J3:
+        return 3
+    elif step_j is J4:
+        return 4
+    elif step_j is J5:
+        return 5
+    elif step_j is J6:
+        return 6
+    elif step_j is J7:
+        return 7
+    else:
+        return j
+
+
 cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
-                                 real* piv, int* info, bint keep_l, bint careful) noexcept nogil:
+                                 real* piv, int* info, bint keep_l) noexcept nogil:
     """Gaussian elimination with partial pivoting (GVL4 Alg. 3.4.1 and §3.4.3) on the
     LANES interleaved k x k matrices of x, applied at the same time to their
     right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]); k a compile-time constant.
@@ -524,135 +709,164 @@ cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y,
     #     piv[j*LANES + l] (the pivot row of step j, as a real: one vector per step),
     #     info[l] (first zero pivot, 1-based, or 0)
     Returns whether some pivot is so small (< the smallest normal) that its reciprocal
-    would overflow.  LAPACK's rule then forms that lane's multipliers by division, and
-    the caller's substitution must divide too: `careful` does so (in the lanes and
-    steps whose pivot is that small, so every other lane gets the same bits either
-    way); without it the multipliers are always products with the reciprocal, and a
-    True result means the caller must load the group again and repeat with careful.
-    Such pivots are rare, so the common path carries no per-step test across the
-    lanes: the pivot classes are or-ed into per-lane accumulators (one vector blend a
-    step) and reduced once, at the end.
-
-    The pivot row differs between lanes, so the search keeps a per-lane maximum and
-    row, and the interchange is a compare/blend: the pivot row is gathered once into
-    prow, and every row below j takes row j's old entries in the lanes that chose it,
-    in the same pass that subtracts l_ij * prow (swap and rank-1 update fused).  The
-    columns left of j hold L; they are interchanged only if keep_l (solve, inv and det
-    never read L again).
+    would overflow.  LAPACK's rule then forms that lane's multipliers by division
+    (done here, in the lanes and steps whose pivot is that small: every other lane
+    gets the same bits either way), and the caller's substitution must divide too.
     """
-    cdef Py_ssize_t k = fixed_size(size), j, i, c, c0, l
-    cdef real best[LANES]
-    cdef real vmax[LANES]
-    cdef real r[LANES]
-    cdef real lij[LANES]
-    cdef real tiny_seen[LANES]
-    cdef real zero_seen[LANES]
-    cdef real prow[16 * LANES]
-    cdef real pb[16 * LANES]
-    cdef real v, u, w, fi, tiny, tiny_sum = 0, zero_sum = 0
+    cdef int seen
+    cdef Py_ssize_t k = fixed_size(size), j, l
     if real is double:
-        tiny = DBL_MIN
+        seen = eliminate_vectors(size, <vd*>x, nb, <vd*>y, <vd*>rdiag, <vd*>piv, keep_l)
     else:
-        tiny = FLT_MIN
+        seen = eliminate_vectors(size, <vf*>x, nb, <vf*>y, <vf*>rdiag, <vf*>piv, keep_l)
     for l in range(LANES):
         info[l] = 0
-        tiny_seen[l] = 0
-        zero_seen[l] = 0
-    for j in range(k):
-        # The first largest |x_ij| per lane: a strictly larger value replaces the
-        # candidate, so ties keep the first row, and NaN never wins over a number.
-        for l in range(LANES):
-            v = fabs(x[(j * k + j) * LANES + l])
-            vmax[l] = v if v == v else -1
-            best[l] = j
-        for i in range(j + 1, k):
-            fi = i
-            for l in range(LANES):
-                v = fabs(x[(i * k + j) * LANES + l])
-                u = vmax[l]
-                w = best[l]
-                best[l] = fi if v > u else w
-                vmax[l] = v if v > u else u
-        # The pivot rows, gathered by blending (columns j.. of x, or all if keep_l;
-        # all of y).
-        c0 = 0 if keep_l else j
-        for c in range(c0, k):
-            for l in range(LANES):
-                prow[c * LANES + l] = x[(j * k + c) * LANES + l]
-        for c in range(nb):
-            for l in range(LANES):
-                pb[c * LANES + l] = y[(j * nb + c) * LANES + l]
-        for i in range(j + 1, k):
-            fi = i
-            for c in range(c0, k):
-                for l in range(LANES):
-                    v = x[(i * k + c) * LANES + l]
-                    u = prow[c * LANES + l]
-                    prow[c * LANES + l] = v if best[l] == fi else u
-            for c in range(nb):
-                for l in range(LANES):
-                    v = y[(i * nb + c) * LANES + l]
-                    u = pb[c * LANES + l]
-                    pb[c * LANES + l] = v if best[l] == fi else u
-        # Reciprocals (one vector division) and the pivot classes, accumulated per lane.
-        for l in range(LANES):
-            v = prow[j * LANES + l]
-            r[l] = 1 / (v if v != 0 else 1)     # zero pivot: the column below is zero, keep it
-            rdiag[j * LANES + l] = r[l]
-            w = fabs(v)
-            tiny_seen[l] = 1 if v != 0 and w < tiny else tiny_seen[l]
-            zero_seen[l] = 1 if v == 0 else zero_seen[l]
-        for i in range(j + 1, k):
-            fi = i
-            for l in range(LANES):
-                v = x[(j * k + j) * LANES + l]
-                u = x[(i * k + j) * LANES + l]
-                lij[l] = (v if best[l] == fi else u) * r[l]
-            if careful:                          # in lanes where 1/pivot would overflow: divide
-                for l in range(LANES):
-                    v = x[(j * k + j) * LANES + l]
-                    u = x[(i * k + j) * LANES + l]
-                    w = prow[j * LANES + l]
-                    v = v if best[l] == fi else u
-                    lij[l] = v / w if w != 0 and fabs(w) < tiny else lij[l]
-            if keep_l:
-                for c in range(j):
-                    for l in range(LANES):
-                        v = x[(j * k + c) * LANES + l]
-                        u = x[(i * k + c) * LANES + l]
-                        x[(i * k + c) * LANES + l] = v if best[l] == fi else u
-                for l in range(LANES):
-                    x[(i * k + j) * LANES + l] = lij[l]
-            # row i := (row j if this lane's pivot row is i, else row i) - l_ij * prow
-            for c in range(j + 1, k):
-                for l in range(LANES):
-                    v = x[(j * k + c) * LANES + l]
-                    u = x[(i * k + c) * LANES + l]
-                    x[(i * k + c) * LANES + l] = (v if best[l] == fi else u) \
-                        - lij[l] * prow[c * LANES + l]
-            for c in range(nb):
-                for l in range(LANES):
-                    v = y[(j * nb + c) * LANES + l]
-                    u = y[(i * nb + c) * LANES + l]
-                    y[(i * nb + c) * LANES + l] = (v if best[l] == fi else u) \
-                        - lij[l] * pb[c * LANES + l]
-        for c in range(c0, k):
-            for l in range(LANES):
-                x[(j * k + c) * LANES + l] = prow[c * LANES + l]
-        for c in range(nb):
-            for l in range(LANES):
-                y[(j * nb + c) * LANES + l] = pb[c * LANES + l]
-        for l in range(LANES):
-            piv[j * LANES + l] = best[l]
-    for l in range(LANES):
-        tiny_sum += tiny_seen[l]
-        zero_sum += zero_seen[l]
-    if zero_sum != 0:                            # the first zero pivot of each lane
+    if seen & 2:                                 # the first zero pivot of each lane
         for l in range(LANES):
             for j in range(k - 1, -1, -1):
                 if x[(j * k + j) * LANES + l] == 0:
                     info[l] = <int>(j + 1)
-    return tiny_sum != 0
+    return seen & 1
+
+
+cdef inline int eliminate_vectors(fixed_k* size, vec* x, Py_ssize_t nb, vec* y, vec* rdiag,
+                                  vec* piv, bint keep_l) noexcept nogil:
+    """eliminate_lanes on vectors: element (i, c) of the group is the H vectors
+    x[(i*k + c)*H + h], h < H, whose lanes run the elimination independently, one h
+    after the other.  Returns 1 if a pivot below the smallest normal was seen, plus 2
+    if a zero pivot was.
+
+    The steps are written out, each its own specialisation (step_j) called once, so
+    that GCC inlines every one (a function called once is inlined whatever its size;
+    one function called k times is not, past the module's growth limits), j and k are
+    literals in each, every loop of a step has a known trip count and is unrolled, and
+    the step's pivot row and row j become registers.  Steps past the eighth (k = 16)
+    loop.
+    """
+    cdef Py_ssize_t k = fixed_size(size), h, j, H = vectors_per_element(x)
+    cdef vec prow[16]
+    cdef vec rowj[16]
+    cdef vec pb[16]
+    cdef vec tiny_seen, zero_seen
+    cdef int seen = 0
+    for h in range(H):
+        tiny_seen = splat(x, 0)
+        zero_seen = tiny_seen
+        if k > 0:
+            eliminate_step(<J0*>NULL, size, x, nb, y, rdiag, piv, h, 0, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 1:
+            eliminate_step(<J1*>NULL, size, x, nb, y, rdiag, piv, h, 1, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 2:
+            eliminate_step(<J2*>NULL, size, x, nb, y, rdiag, piv, h, 2, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 3:
+            eliminate_step(<J3*>NULL, size, x, nb, y, rdiag, piv, h, 3, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 4:
+            eliminate_step(<J4*>NULL, size, x, nb, y, rdiag, piv, h, 4, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 5:
+            eliminate_step(<J5*>NULL, size, x, nb, y, rdiag, piv, h, 5, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 6:
+            eliminate_step(<J6*>NULL, size, x, nb, y, rdiag, piv, h, 6, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        if k > 7:
+            eliminate_step(<J7*>NULL, size, x, nb, y, rdiag, piv, h, 7, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        for j in range(8, k):
+            eliminate_step(<JN*>NULL, size, x, nb, y, rdiag, piv, h, j, keep_l, prow, rowj, pb,
+                           &tiny_seen, &zero_seen)
+        seen |= any_set(tiny_seen) | 2 * any_set(zero_seen)
+    return seen
+
+
+cdef inline void eliminate_step(step_j* tag, fixed_k* size, vec* x, Py_ssize_t nb, vec* y,
+                                vec* rdiag, vec* piv, Py_ssize_t h, Py_ssize_t jn, bint keep_l,
+                                vec* prow, vec* rowj, vec* pb, vec* tiny_seen,
+                                vec* zero_seen) noexcept nogil:
+    """Step j of eliminate_vectors on the lanes of vector h (prow, rowj, pb: the
+    caller's scratch, k vectors each).
+
+    The pivot row differs between lanes, so the search keeps a per-lane maximum and
+    row, and the interchange is a select: the pivot row is gathered into prow (beside
+    row j's old entries, rowj), and every row below j takes row j's old entries in the
+    lanes that chose it, in the same pass that subtracts l_ij * prow (swap and rank-1
+    update fused).  The columns left of j hold L; they are interchanged only if keep_l
+    (solve, inv and det never read L again).
+    """
+    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(x), i, c
+    cdef Py_ssize_t j = step_index(tag, jn)
+    cdef vec vmax, best, v, m, p, r, lij, tiny_p
+    cdef vec zero = splat(x, 0), one = splat(x, 1)
+    cdef bint tiny_any
+    # The first largest |x_ij| per lane: a strictly larger value replaces the
+    # candidate, so ties keep the first row, and NaN never wins over a number.
+    vmax = vabs(x[(j * k + j) * H + h])
+    vmax = select(equal(vmax, vmax), vmax, splat(x, -1))
+    best = splat(x, j)
+    for i in range(j + 1, k):
+        v = vabs(x[(i * k + j) * H + h])
+        m = greater(v, vmax)
+        best = select(m, splat(x, i), best)
+        vmax = select(m, v, vmax)
+    # The pivot rows, gathered by selects (columns j.. of x, and those of L if keep_l;
+    # all of y).  Every trip count is a literal once j is one (keep_l is a separate
+    # loop, not a variable start).
+    for c in range(j, k):
+        rowj[c] = x[(j * k + c) * H + h]
+        prow[c] = rowj[c]
+    if keep_l:
+        for c in range(j):
+            rowj[c] = x[(j * k + c) * H + h]
+            prow[c] = rowj[c]
+    for c in range(nb):
+        pb[c] = y[(j * nb + c) * H + h]
+    for i in range(j + 1, k):
+        m = equal(best, splat(x, i))
+        for c in range(j, k):
+            prow[c] = select(m, x[(i * k + c) * H + h], prow[c])
+        if keep_l:
+            for c in range(j):
+                prow[c] = select(m, x[(i * k + c) * H + h], prow[c])
+        for c in range(nb):
+            pb[c] = select(m, y[(i * nb + c) * H + h], pb[c])
+    # One division per step (a zero pivot leaves the zero column below it as it is),
+    # and the pivot classes, accumulated per lane.
+    p = prow[j]
+    r = one / select(equal(p, zero), one, p)
+    rdiag[j * H + h] = r
+    v = vabs(p)
+    tiny_p = both(greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), v), greater(v, zero))
+    tiny_any = any_set(tiny_p)                   # rare: one test per step, not per row
+    tiny_seen[0] = either(tiny_seen[0], tiny_p)
+    zero_seen[0] = either(zero_seen[0], equal(p, zero))
+    for i in range(j + 1, k):
+        m = equal(best, splat(x, i))
+        v = select(m, rowj[j], x[(i * k + j) * H + h])
+        lij = v * r
+        if tiny_any:                             # in lanes where 1/pivot would overflow: divide
+            lij = select(tiny_p, v / p, lij)
+        if keep_l:
+            for c in range(j):
+                x[(i * k + c) * H + h] = select(m, rowj[c], x[(i * k + c) * H + h])
+            x[(i * k + j) * H + h] = lij
+        # row i := (row j if this lane's pivot row is i, else row i) - l_ij * prow
+        for c in range(j + 1, k):
+            x[(i * k + c) * H + h] = select(m, rowj[c], x[(i * k + c) * H + h]) - lij * prow[c]
+        for c in range(nb):
+            y[(i * nb + c) * H + h] = select(m, y[(j * nb + c) * H + h],
+                                             y[(i * nb + c) * H + h]) - lij * pb[c]
+    for c in range(j, k):
+        x[(j * k + c) * H + h] = prow[c]
+    if keep_l:
+        for c in range(j):
+            x[(j * k + c) * H + h] = prow[c]
+    for c in range(nb):
+        y[(j * nb + c) * H + h] = pb[c]
+    piv[j * H + h] = best
 
 
 cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, const real* rdiag,

@@ -23,7 +23,7 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin
-from cholesky cimport lanes_gather, lanes_scatter
+from cholesky cimport lanes_scatter, gather_ahead, GATHER_RUN
 from lu cimport (LANES, fixed_size, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
                  lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
                  slogdet_from_lu)
@@ -108,7 +108,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     array costs no page faults), the general size uses it as workspace.
     fortran (GETRS only): each a[t] is stored column-major.
     """
-    cdef Py_ssize_t g, t, l, i, count, width, kmin = imin(m, n)
+    cdef Py_ssize_t g, t, l, i, count, width, kmin = imin(m, n), r0 = -1
     cdef real* at
     cdef real* w = NULL
     cdef int* pt
@@ -125,6 +125,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     cdef int linfo[LANES]
     cdef double ldet[LANES]
     cdef bint lok[LANES]
+    cdef real run[GATHER_RUN]
     if real is double:
         eps = 2.220446049250313e-16
     else:
@@ -133,7 +134,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
         for g in range((last - first + LANES - 1) // LANES):
             t = first + g * LANES
             count = imin(LANES, last - t)
-            _load_square(size, count, a + t * n * n, x)
+            _load_square(size, count, a, t, last, &r0, run, x)
             if op == GETRS:                  # the group's pivots; padding lanes: none
                 for l in range(LANES):
                     for i in range(n):
@@ -149,11 +150,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                     keep_l |= lane_integral[l]
             width = nrhs if op == SOLVE else (n if op == INV else 0)
             _load_rhs(op, count, n, width, src + t * n * width, y)
-            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l, False)
-            if divide:                       # a pivot below the smallest normal: again, dividing
-                _load_square(size, count, a + t * n * n, x)
-                _load_rhs(op, count, n, width, src + t * n * width, y)
-                eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l, True)
+            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l)
             for l in range(count):
                 info[t + l] = linfo[l]
             if op == FACTOR:                 # only the factorization returns its pivots
@@ -224,16 +221,18 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
         free(w)
 
 
-cdef inline void _load_square(fixed_k* size, Py_ssize_t count, const real* a,
-                              real* x) noexcept nogil:
-    """x := count consecutive row-major k x k matrices at a, interleaved (padding lanes:
-    the identity): a full group by 8 x 8 block transposes where k^2 is a multiple of 8
-    (k = 4, 8, 16: in cache about twice as fast as lanes_load, measured)."""
+cdef inline void _load_square(fixed_k* size, Py_ssize_t count, const real* a, Py_ssize_t t,
+                              Py_ssize_t last, Py_ssize_t* r0, real* run, real* x) noexcept nogil:
+    """x := the count consecutive row-major k x k matrices t.. of the stack at a (< last),
+    interleaved (padding lanes: the identity): a full group by gather_ahead (8 x 8 block
+    transposes; for k = 7, 8 from a sequential copy, run and r0), which against
+    lanes_load made the stacks 100000 x k x k 5-40 % faster at k = 3-8 (k = 2 has no
+    whole block)."""
     cdef Py_ssize_t k = fixed_size(size)
-    if count == LANES and k * k % 8 == 0:
-        lanes_gather(size, a, x)
+    if count == LANES and k >= 3:
+        gather_ahead(size, a, t, last, r0, run, x)
     else:
-        lanes_load(count, k, k, a, x, True)
+        lanes_load(count, k, k, a + t * k * k, x, True)
 
 
 cdef inline void _load_rhs(Op op, Py_ssize_t count, Py_ssize_t n, Py_ssize_t width,
@@ -248,9 +247,10 @@ cdef inline void _load_rhs(Op op, Py_ssize_t count, Py_ssize_t n, Py_ssize_t wid
 cdef inline void _store_square(fixed_k* size, Py_ssize_t count, const real* x,
                                real* a) noexcept nogil:
     """The first count interleaved k x k matrices of x to row-major storage at a:
-    the inverse of _load_square."""
+    the inverse of _load_square (by lanes_scatter for k >= 5: k = 3 was slower from
+    memory, k = 5-7 4-10 % faster in cache, measured)."""
     cdef Py_ssize_t k = fixed_size(size)
-    if count == LANES and k * k % 8 == 0:
+    if count == LANES and k >= 5:
         lanes_scatter(size, x, a)
     else:
         lanes_store(count, k, k, x, a)

@@ -143,10 +143,10 @@ def test_stacks_equal_loop(k, n_batch, dtype, rng):
 @pytest.mark.parametrize("k", [2, 3, 4, 8, 16])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_stacks_subnormal_pivot(k, dtype, rng):
-    """A slice whose pivots are subnormal (1/pivot overflows) makes its full group of
-    lanes repeat the elimination with LAPACK's division rule: that slice gets the
-    single call's factors and solution, and every other slice of the group the same
-    bits as in a stack without it."""
+    """A slice whose pivots are subnormal (1/pivot overflows) takes LAPACK's division
+    rule in the steps where they occur (its lanes only): that slice gets the single
+    call's factors and solution, and every other slice of the group the same bits as
+    in a stack without it."""
     eps_, tiny = eps(dtype), np.finfo(dtype).tiny
     a = _randn(rng, (20, k, k), dtype)
     b = _randn(rng, (20, k, 2), dtype)
