@@ -361,22 +361,24 @@ def lstsq(a, b, rcond=None):
     resids = None
     if m >= n > 0 and n_rhs and math.prod(batch):
         # The kernels return U^T b without forming U.
-        a3 = _in_place_stack(a, cdt)
-        b3 = b.reshape(-1, m, n_rhs)
-        s = np.empty((a3.shape[0], n), dtype=cdt)
-        vh = np.empty((a3.shape[0], n, n), dtype=cdt)
-        utb = np.empty((a3.shape[0], n, n_rhs), dtype=cdt)
-        info = np.full(a3.shape[0], _jacobi.PREPARE, dtype=np.int32)
         if _jacobi.tall_applies(m, n, n_rhs):
             # Tall-skinny a, read where it lies: [a b] = QR carries Q^T b, and the
             # residuals too.
+            a3 = _in_place_stack(a, cdt)
+            b3 = b.reshape(-1, m, n_rhs)
+            s = np.empty((a3.shape[0], n), dtype=cdt)
+            vh = np.empty((a3.shape[0], n, n), dtype=cdt)
+            utb = np.empty((a3.shape[0], n, n_rhs), dtype=cdt)
             resids = np.empty((a3.shape[0], n_rhs), dtype=cdt)
+            info = np.zeros(a3.shape[0], dtype=np.int32)
             _jacobi.svd_tall_batched(a3, s, vh, None, b3, utb, resids, info)
-        redo = np.flatnonzero(info == _jacobi.PREPARE)
-        if redo.size:
-            s[redo], vh[redo], info[redo], utb[redo] = _lstsq_working_copy(a3[redo],
-                                                                           b3[redo], cdt)
-            resids = None
+            redo = np.flatnonzero(info == _jacobi.PREPARE)
+            if redo.size:
+                s[redo], vh[redo], info[redo], utb[redo] = _lstsq_working_copy(
+                    a3[redo], b3[redo], cdt)
+                resids = None
+        else:
+            s, vh, info, utb = _lstsq_working_copy(a, b, cdt)
         s, vh, info = s.reshape(batch + (n,)), vh.reshape(batch + (n, n)), info.reshape(batch)
         utb = utb.reshape(batch + (n, n_rhs))
     else:
@@ -405,15 +407,15 @@ def lstsq(a, b, rcond=None):
     return wrap(x.astype(dtype)), wrap(resids), rank, s.astype(dtype, copy=False)
 
 
-def _lstsq_working_copy(a3, b3, cdt):
-    """(s, vh, info, U^T b) for the stacks a3 (N, m, n), m >= n, and b3 (N, m, nrhs):
-    b's columns follow a's in one working stack, which a tall a factors together
-    with them ([a b] = QR carries Q^T b)."""
-    *_, m, n = a3.shape
-    n_rhs = b3.shape[-1]
-    w = np.empty((a3.shape[0], n + n_rhs, m), dtype=cdt)
-    _columns_as_rows(a3, cdt, w[:, :n, :])
-    _columns_as_rows(b3, cdt, w[:, n:, :])
+def _lstsq_working_copy(a, b, cdt):
+    """(s, vh, info, U^T b), flat over the batch, for the stacks a (..., m, n), m >= n,
+    and b (..., m, nrhs) of one batch shape: b's columns follow a's in one working
+    stack, which a tall a factors together with them ([a b] = QR carries Q^T b)."""
+    *batch, m, n = a.shape
+    n_rhs = b.shape[-1]
+    w = np.empty((math.prod(batch), n + n_rhs, m), dtype=cdt)
+    _columns_as_rows(a, cdt, w[:, :n, :])
+    _columns_as_rows(b, cdt, w[:, n:, :])
     s = np.empty((w.shape[0], n), dtype=cdt)
     vh = np.empty((w.shape[0], n, n), dtype=cdt)
     info = np.zeros(w.shape[0], dtype=np.int32)
