@@ -208,8 +208,7 @@ def copy_transposed(cnp.ndarray src, cnp.ndarray dst):
     hold a tall matrix's columns as rows.  By qr.pxd's copy_strided, 8-row tiles
     whose writes stay in L1, or 8 x 8 tiles by vector shuffles (numpy's transposing
     copy of a 100000 x 50 matrix took a tenth of the thin SVD's time)."""
-    cdef int typenum = cnp.PyArray_TYPE(src), i
-    cdef Py_ssize_t isz = cnp.PyArray_ITEMSIZE(src)
+    cdef int typenum = cnp.PyArray_TYPE(src)
     cdef Py_ssize_t st[6]
     if (cnp.PyArray_NDIM(src) != 3 or cnp.PyArray_NDIM(dst) != 3
             or cnp.PyArray_TYPE(dst) != typenum
@@ -220,13 +219,8 @@ def copy_transposed(cnp.ndarray src, cnp.ndarray dst):
             or not cnp.PyArray_ISWRITEABLE(dst)):
         raise ValueError("jacobi driver: copy_transposed needs (N, m, n) -> (N, n, m), "
                          "one floating dtype")
-    for i in range(3):
-        st[i] = cnp.PyArray_STRIDE(src, i)
-        st[3 + i] = cnp.PyArray_STRIDE(dst, i)
-        if st[i] % isz or st[3 + i] % isz:
-            raise ValueError("jacobi driver: strides must be multiples of the item size")
-        st[i] //= isz
-        st[3 + i] //= isz
+    _element_strides(src, typenum, st)
+    _element_strides(dst, typenum, st + 3)
     cdef Py_ssize_t n_batch = src.shape[0], m = src.shape[1], n = src.shape[2]
     if typenum == cnp.NPY_DOUBLE:
         with nogil:
@@ -346,7 +340,7 @@ def svd_tall_batched(cnp.ndarray a, cnp.ndarray s, cnp.ndarray vh, cnp.ndarray u
     the working-copy path (svd_batched), whose outputs are then left untouched."""
     if cnp.PyArray_NDIM(a) != 3:
         raise ValueError("jacobi driver: a must be an (N, m, n) stack")
-    cdef Py_ssize_t n_batch = a.shape[0], m = a.shape[1], n = a.shape[2], t
+    cdef Py_ssize_t n_batch = a.shape[0], m = a.shape[1], n = a.shape[2]
     cdef Py_ssize_t nrhs = 0 if b is None else b.shape[2]
     cdef int typenum = cnp.PyArray_TYPE(a)
     if typenum != cnp.NPY_DOUBLE and typenum != cnp.NPY_FLOAT:
