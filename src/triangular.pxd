@@ -45,6 +45,7 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _blocking cimport (GEMM_NR_D, GEMM_NR_S, GEMM_NR_MAX, TRSM_NB, TRSM_MIN_RHS,
                         PARALLEL_MIN_MNK)
 from gemm cimport gemm
+from _memory cimport prefetch_run, ROW_AHEAD_BYTES
 
 
 cdef inline Py_ssize_t _iabs(Py_ssize_t x) noexcept nogil:
@@ -215,6 +216,26 @@ cdef inline void _lower_by_rows(bint unit, Py_ssize_t m, Py_ssize_t n,
                     bg[i * rsb + j * csb] = tile[i * w_full + j]
 
 
+cdef inline void _fetch_next(bint saxpy, Py_ssize_t m, Py_ssize_t k, const real* a,
+                             Py_ssize_t rsa, Py_ssize_t csa) noexcept nogil:
+    """Prefetch the start of what step k + 1 of _lower_by_columns reads: column k + 1
+    below the diagonal (saxpy) or row k + 1 left of it, from its lowest address, where
+    _axpy and _dot begin when the stride is -1 or 1.  Each is its own short stream,
+    which the hardware prefetcher picks up only after its first lines (_memory.pxd)."""
+    cdef const real* p
+    if saxpy and rsa == 1:
+        p = a + (k + 2) + (k + 1) * csa
+    elif saxpy and rsa == -1:
+        p = a - (m - 1) + (k + 1) * csa
+    elif not saxpy and csa == 1:
+        p = a + (k + 1) * rsa
+    elif not saxpy and csa == -1:
+        p = a + (k + 1) * rsa - k
+    else:
+        return
+    prefetch_run(p, ROW_AHEAD_BYTES)
+
+
 cdef inline void _lower_by_columns(bint unit, Py_ssize_t m, Py_ssize_t n,
                                    const real* a, Py_ssize_t rsa, Py_ssize_t csa,
                                    real* b, Py_ssize_t rsb, Py_ssize_t csb) noexcept nogil:
@@ -227,6 +248,8 @@ cdef inline void _lower_by_columns(bint unit, Py_ssize_t m, Py_ssize_t n,
     for j in range(n):
         bj = b + j * csb
         for k in range(m):
+            if k + 1 < m:
+                _fetch_next(saxpy, m, k, a, rsa, csa)
             if saxpy:
                 if not unit:
                     bj[k * rsb] /= a[k * (rsa + csa)]
