@@ -21,6 +21,7 @@ from _memory cimport aligned_alloc64, aligned_free
 from _threads cimport max_threads
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
 from lu cimport fixed_size
+from cholesky cimport gather_ahead, lanes_scatter, GATHER_RUN
 from qr cimport (QR_LANES, geqr2, org2r, geqrf, orgqr, geqr2_lanes, org2r_lanes,
                 tsqr, tsqr_fits)
 
@@ -161,14 +162,23 @@ cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t r
     # OUT r (N, k, k): R with zeros below (raw: the geqrf factors); q (N, k, k) or NULL;
     #     tau (N, k) or NULL -- all C-contiguous
     """
-    cdef Py_ssize_t k = fixed_size(size), g, t, l, i, j, count, kk = k * k
+    cdef Py_ssize_t k = fixed_size(size), g, t, l, i, j, count, kk = k * k, r0 = -1
     cdef double x[16 * 16 * QR_LANES]
     cdef double y[16 * 16 * QR_LANES]
     cdef double tv[16 * QR_LANES]
+    cdef double run[GATHER_RUN]
+    # float64 groups of k >= 7 move by 8 x 8 block transposes (cholesky.pxd; LANES ==
+    # QR_LANES), reading consecutive row-major matrices through gather_ahead: the
+    # element loops below were a third of 100000 x 8 x 8 qr's time (one thread, ns per
+    # matrix, 'r' / 'reduced': k = 8 215 / 400 -> 194 / 355, k = 16 981 / 1682 ->
+    # 796 / 1456); k = 4-6 were no faster.
+    cdef bint blocks = real is double and k >= 7 and sb == kk and rs == k and cs == 1
     for g in range((last - first + QR_LANES - 1) // QR_LANES):
         t = first + g * QR_LANES
         count = imin(QR_LANES, last - t)
-        if count == QR_LANES and cs == 1 and rs == k:
+        if count == QR_LANES and blocks:
+            gather_ahead(size, <const double*>a, t, last, &r0, run, x)
+        elif count == QR_LANES and cs == 1 and rs == k:
             for l in range(QR_LANES):             # rows contiguous: one run per matrix
                 for i in range(kk):
                     x[i * QR_LANES + l] = a[(t + l) * sb + i]
@@ -182,16 +192,22 @@ cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t r
         geqr2_lanes(size, x, tv)
         if q != NULL:
             org2r_lanes(size, x, tv, y)
-            for l in range(count):
-                for i in range(kk):
-                    q[(t + l) * kk + i] = <real>y[i * QR_LANES + l]
+            if count == QR_LANES and blocks:
+                lanes_scatter(size, y, <double*>q + t * kk)
+            else:
+                for l in range(count):
+                    for i in range(kk):
+                        q[(t + l) * kk + i] = <real>y[i * QR_LANES + l]
         if not raw:
             for i in range(1, k):                 # R: zeros below the diagonal
                 for j in range(i * k * QR_LANES, (i * k + i) * QR_LANES):
                     x[j] = 0
-        for l in range(count):
-            for i in range(kk):
-                r[(t + l) * kk + i] = <real>x[i * QR_LANES + l]
+        if count == QR_LANES and blocks:
+            lanes_scatter(size, x, <double*>r + t * kk)
+        else:
+            for l in range(count):
+                for i in range(kk):
+                    r[(t + l) * kk + i] = <real>x[i * QR_LANES + l]
         if tau != NULL:
             for l in range(count):
                 for j in range(k):
