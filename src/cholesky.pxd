@@ -67,7 +67,14 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §4.2):
   L1 or L2, one to four groups ahead, spread over the stages) and prefetches for
   writing changed nothing; streaming stores gain 20 % into a reused output and lose
   3-5 % into a fresh one.  One thread stays near 2.5x numpy at k = 8; the 5x target
-  needs the second core.
+  needs the second core.  Rechecked on the same machine (one thread, 100000 x 8 x 8,
+  ~145 ns per matrix): perf puts the kernel's zeroing of the fresh output's pages
+  (clear_page, at the first store to each huge page) at ~40 ns and the sequential
+  read of the input at ~34; prefetching the input 32-512 matrices ahead (to L1 or L2)
+  and touching the output's pages before the loop changed nothing (+-3 %).  A stack
+  of 40000, whose freed output glibc hands back without new pages, takes ~80 ns.
+  5x numpy is 64 ns, where a bare a.copy() takes 48-68; two threads copying into a
+  fresh array take no less (~50), so two threads reach ~3.2-3.5x.
 
 NaN and Inf: only a pivot `d <= 0` is a failure, so a NaN pivot propagates into the
 factor as IEEE arithmetic dictates, exactly as numpy.linalg.cholesky does on OpenBLAS
