@@ -15,6 +15,7 @@ import pytest
 import scipy.linalg as sl
 
 import fastla
+import fastla._validate
 import fastla.linalg as fl
 from _residuals import LAYOUTS, as_layout, eps, spd_matrix
 
@@ -439,6 +440,29 @@ def test_large_stacks_equal_small_ones(k, dtype, threads, rng):
     np.testing.assert_array_equal(info, np.concatenate([p[2] for p in parts]))
     np.testing.assert_array_equal(c, np.concatenate([p[0] for p in parts]))
     assert np.flatnonzero(info).tolist() == [3, n_batch - 1] and np.isnan(c[3]).all()
+
+
+@pytest.mark.parametrize("k", [3, 8, 16])
+@pytest.mark.parametrize("upper", [False, True])
+def test_float32_stacks_in_widened_chunks(k, upper, rng):
+    """float32 computed in float64 goes one widened chunk at a time
+    (_validate.widened_chunks): the float64 factors rounded, bit for bit, across chunk
+    boundaries and a partial last chunk, failed slices NaN in any chunk, from a
+    strided view, the input unchanged."""
+    step = fastla._validate.widened_chunks(10**9, k, k)[0][1]
+    n_batch = 2 * step + 7
+    a = spd_matrix(rng, (n_batch, k, k), np.float64).astype(np.float32)
+    bad = [1, step, n_batch - 1]                  # first chunk, second's first, last
+    a[bad, k - 1, k - 1] = -1
+    view = np.swapaxes(np.stack([a, a]), 0, 1)[:, 1]          # strided batch
+    before = view.copy()
+    r, info = fl.cholesky(view, upper=upper, errors="info")
+    assert r.dtype == np.float32 and r.shape == a.shape
+    np.testing.assert_array_equal(view, before)
+    ref, ref_info = fl.cholesky(a.astype(np.float64), upper=upper, errors="info")
+    np.testing.assert_array_equal(info, ref_info)
+    np.testing.assert_array_equal(r, ref.astype(np.float32))
+    assert np.flatnonzero(info).tolist() == bad and np.isnan(r[bad]).all()
 
 
 @pytest.mark.parametrize("n", [1, 5, 9, 33, 64, 65])
