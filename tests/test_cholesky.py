@@ -15,7 +15,6 @@ import pytest
 import scipy.linalg as sl
 
 import fastla
-import fastla._validate
 import fastla.linalg as fl
 from _residuals import LAYOUTS, as_layout, eps, spd_matrix
 
@@ -445,11 +444,11 @@ def test_large_stacks_equal_small_ones(k, dtype, threads, rng):
 @pytest.mark.parametrize("k", [3, 8, 16])
 @pytest.mark.parametrize("upper", [False, True])
 def test_float32_stacks_in_widened_chunks(k, upper, rng):
-    """float32 computed in float64 goes one widened chunk at a time
-    (_validate.widened_chunks): the float64 factors rounded, bit for bit, across chunk
-    boundaries and a partial last chunk, failed slices NaN in any chunk, from a
-    strided view, the input unchanged."""
-    step = fastla._validate.widened_chunks(10**9, k, k)[0][1]
+    """float32 computed in float64 goes through the driver's widened path, work items
+    of 2 MiB of float64 (cholesky.pyx, WIDEN_ITEM_BYTES): the float64 factors rounded,
+    bit for bit, across item boundaries and a partial last item, failed slices NaN in
+    any item, from a strided view, the input unchanged, on one and two threads."""
+    step = (2 * 2**20) // (8 * k * k) // 16 * 16
     n_batch = 2 * step + 7
     a = spd_matrix(rng, (n_batch, k, k), np.float64).astype(np.float32)
     bad = [1, step, n_batch - 1]                  # first chunk, second's first, last
@@ -457,6 +456,11 @@ def test_float32_stacks_in_widened_chunks(k, upper, rng):
     view = np.swapaxes(np.stack([a, a]), 0, 1)[:, 1]          # strided batch
     before = view.copy()
     r, info = fl.cholesky(view, upper=upper, errors="info")
+    if threadpoolctl is not None:
+        with threadpoolctl.threadpool_limits(1):
+            r1, info1 = fl.cholesky(a, upper=upper, errors="info")
+        np.testing.assert_array_equal(r1, r)
+        np.testing.assert_array_equal(info1, info)
     assert r.dtype == np.float32 and r.shape == a.shape
     np.testing.assert_array_equal(view, before)
     ref, ref_info = fl.cholesky(a.astype(np.float64), upper=upper, errors="info")

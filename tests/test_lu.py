@@ -16,6 +16,7 @@ import pytest
 import scipy.linalg as sl
 
 import fastla
+import fastla._validate
 import fastla.linalg as fl
 from _residuals import LAYOUTS, as_layout, eps
 
@@ -764,3 +765,40 @@ def test_lu_solve_single_call_matches_scipy(n, trans, rng):
     with pytest.raises(ValueError, match="infs or NaNs"):
         fl.lu_solve(fl.lu_factor(a), bad)
     assert np.isnan(fl.lu_solve(fl.lu_factor(a), bad, check_finite=False)).all()
+
+
+@pytest.mark.parametrize("k", [3, 8, 16])
+@pytest.mark.parametrize("src", [np.float32, np.int16])
+def test_widened_chunks_equal_float64(k, src, rng):
+    """float32 and integer stacks computed in float64 go one widened chunk at a time
+    (_validate.widened_chunks): the float64 results rounded to the result dtype, bit
+    for bit, across chunk boundaries and a partial last chunk, singular slices in
+    any chunk, from a strided view, the inputs unchanged."""
+    step = fastla._validate.widened_chunks(10**9, k, k)[0][1]
+    n_batch = 2 * step + 7
+    a = (rng.integers(-3, 4, (n_batch, k, k)) + 10 * np.eye(k, dtype=int) if src == np.int16
+         else _randn(rng, (n_batch, k, k))).astype(src)
+    b = (rng.integers(-3, 4, (n_batch, k, 2)) if src == np.int16
+         else _randn(rng, (n_batch, k, 2))).astype(src)
+    bad = [1, step, n_batch - 1]                 # first chunk, second's first, last
+    a[bad] = 0
+    a[bad, :, 0] = 1                             # rank one: singular
+    view = np.swapaxes(np.stack([a, a]), 0, 1)[:, 1]
+    before = view.copy()
+    dtype = np.float32 if src == np.float32 else np.float64
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    np.testing.assert_array_equal(fl.det(view), fl.det(a64).astype(dtype))
+    s, l = fl.slogdet(view)
+    s64, l64 = fl.slogdet(a64)
+    np.testing.assert_array_equal(s, s64.astype(dtype))
+    np.testing.assert_array_equal(l, l64.astype(dtype))
+    for f, args, args64 in ((fl.inv, (view,), (a64,)), (fl.solve, (view, b), (a64, b64))):
+        r, info = f(*args, errors="info")
+        r64, info64 = f(*args64, errors="info")
+        assert r.dtype == dtype and np.flatnonzero(info).tolist() == bad
+        np.testing.assert_array_equal(info, info64)
+        np.testing.assert_array_equal(r, r64.astype(dtype))
+        assert np.isnan(r[bad]).all()
+        with pytest.raises(np.linalg.LinAlgError, match="^Singular matrix"):
+            f(*args)
+    np.testing.assert_array_equal(view, before)

@@ -14,16 +14,13 @@ cho_factor, or follows the keyword-only errors='nan' | 'info' policy on stacks
 (fastla/_errors.py); failed slices are NaN in the results.
 """
 
-import math
-
 import numpy as np
 
 from .._config import get_float32_compute
 from .._errors import apply_policy, check_errors_arg, raise_for_status
 from .._kernels import cholesky as _chol
 from .._validate import (as_arrays, assert_stacked_2d, assert_stacked_square, compute_dtype,
-                         kernel_operand, result_dtype, scipy_result_dtype, widened_chunks,
-                         working_copy)
+                         kernel_operand, result_dtype, scipy_result_dtype, working_copy)
 
 __all__ = ["cholesky", "cho_factor", "cho_solve"]
 
@@ -31,39 +28,23 @@ _NOT_PD = "Matrix is not positive definite"
 
 
 def _potrf(a, dtype, upper, clean):
-    """(factors as a new (..., n, n) array of `dtype`, info) of the stack a.  The kernel
+    """(factors as a new (..., n, n) array of `dtype` (float32 if widened), info) of the
+    stack a.  The kernel
     reads a where it lies (any element strides), or factors a converted copy in place;
-    float32 computed in float64 goes by widened chunks and comes back as float32."""
+    small float32 matrices computed in float64 come back as float32 (the driver's
+    widened path: no float64 copy of the whole stack)."""
     n = a.shape[-1]
-    if a.dtype == np.float32 and dtype == np.float64:
-        return _potrf_widened(a, upper, clean)
-    src = kernel_operand(a, dtype)
+    widen = a.dtype == np.float32 and dtype == np.float64 and n <= _chol.WIDEN_MAX_N
+    src = kernel_operand(a, a.dtype if widen else dtype)
     if src is not a and src.flags.c_contiguous:
         out = src                                   # a fresh copy: factor it in place
     else:
-        out = np.empty(a.shape, dtype=dtype)
+        out = np.empty(a.shape, dtype=src.dtype)
     info = np.zeros(a.shape[:-2], dtype=np.int32)
     if out.size:
         _chol.potrf_batched(src.reshape(-1, n, n), out.reshape(-1, n, n), upper, clean,
-                            info.reshape(-1))
+                            info.reshape(-1), widen)
     return out, info
-
-
-def _potrf_widened(a, upper, clean):
-    """_potrf of a float32 stack in float64, one widened chunk at a time: (float32
-    factors, info)."""
-    n = a.shape[-1]
-    a3 = a.reshape((math.prod(a.shape[:-2]), n, n))
-    out = np.empty(a3.shape, dtype=np.float32)
-    info = np.zeros(a3.shape[0], dtype=np.int32)
-    chunks = widened_chunks(a3.shape[0], n, n)
-    w = np.empty((chunks[0][1] if chunks else 0, n, n))
-    for c0, c1 in chunks:
-        wc = w[:c1 - c0]
-        wc[...] = a3[c0:c1]
-        _chol.potrf_batched(wc, wc, upper, clean, info[c0:c1])
-        out[c0:c1] = wc
-    return out.reshape(a.shape), info.reshape(a.shape[:-2])
 
 
 def cholesky(a, /, *, upper=False, errors="raise"):

@@ -24,7 +24,7 @@ from .._errors import apply_policy, check_errors_arg, raise_for_status
 from .._config import get_float32_compute
 from .._kernels import lu as _lu
 from .._validate import (as_arrays, assert_stacked_2d, assert_stacked_square, compute_dtype,
-                         result_dtype, scipy_result_dtype, working_copy)
+                         result_dtype, scipy_result_dtype, widened_chunks, working_copy)
 from ._gemm import matmul
 
 __all__ = ["solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve", "tensorinv",
@@ -41,6 +41,23 @@ def _read_stack(a, dtype, batch=None):
             and (batch is None or a.shape[:-2] == tuple(batch)):
         return a.reshape((-1,) + a.shape[-2:]), False
     return working_copy(a, dtype, batch), True
+
+
+def _by_widened_chunks(run, *stacks):
+    """run(c0, c1, *copies) for each widened chunk (_validate.widened_chunks) of the
+    (N, m, n) stacks, given float64 copies of their chunks in reused buffers: how
+    float32 (or integer) stacks computed in float64 are read, instead of as a whole
+    float64 copy (a new array twice the float32 bytes; 100000 x 8 x 8 float32 det,
+    one thread: 151 -> 76 ns per matrix, numpy 613)."""
+    chunks = widened_chunks(stacks[0].shape[0], *stacks[0].shape[1:])
+    if not chunks:
+        return
+    buffers = [np.empty((chunks[0][1],) + s.shape[1:]) for s in stacks]
+    for c0, c1 in chunks:
+        copies = [w[:c1 - c0] for w in buffers]
+        for w, s in zip(copies, stacks):
+            w[...] = s[c0:c1]
+        run(c0, c1, *copies)
 
 
 def _status(n_batch, kmin):
@@ -108,6 +125,19 @@ def solve(a, b, *, errors="raise"):
     batch = _broadcast_batch(a, b, b_core, b_core)
     k = b_core[1] if len(b_core) == 2 else 1
     bm = b if b.ndim > 1 else b[:, None]
+    compute = compute_dtype(dtype)
+    if (a.dtype != compute or b.dtype != compute) and n and k \
+            and a.shape[:-2] == bm.shape[:-2] == batch:
+        # no broadcasting: both stacks by widened chunks, x written once in its dtype
+        x = np.empty(batch + b_core, dtype=dtype)
+        x3 = x.reshape(-1, n, k)
+        piv, info = _status(x3.shape[0], n)
+
+        def run(c0, c1, aw, bw):
+            _lu.solve_batched(aw, bw, piv[c0:c1], info[c0:c1], True)
+            x3[c0:c1] = bw
+        _by_widened_chunks(run, a.reshape(-1, n, n), bm.reshape(x3.shape))
+        return _finish(info, batch, errors, (x,), wrap)
     if bm.size:
         rhs, copied = _read_stack(bm, compute_dtype(dtype), batch)
     else:
@@ -153,12 +183,24 @@ def inv(a, *, errors="raise"):
     dtype = result_dtype(a)
     n = a.shape[-1]
     batch = a.shape[:-2]
-    out = np.empty(a.shape, dtype=compute_dtype(dtype))
+    compute = compute_dtype(dtype)
+    out = np.empty(a.shape, dtype=dtype)
     piv, info = _status(out.size and out.size // (n * n), n)
-    if out.size:
-        aw, scratch = _read_stack(a, out.dtype)
+    if out.size and a.dtype != compute:
+        out3 = out.reshape(-1, n, n)
+        x = out3 if out.dtype == compute else \
+            np.empty((widened_chunks(len(out3), n, n)[0][1], n, n), dtype=compute)
+
+        def run(c0, c1, w):
+            xc = out3[c0:c1] if x is out3 else x[:c1 - c0]
+            _lu.inv_batched(w, xc, piv[c0:c1], info[c0:c1], True)
+            if x is not out3:
+                out3[c0:c1] = xc
+        _by_widened_chunks(run, a.reshape(out3.shape))
+    elif out.size:
+        aw, scratch = _read_stack(a, compute)
         _lu.inv_batched(aw, out.reshape(-1, n, n), piv, info, scratch)
-    return _finish(info, batch, errors, (out.astype(dtype, copy=False),), wrap)
+    return _finish(info, batch, errors, (out,), wrap)
 
 
 def _det_parts(a, slog):
@@ -174,11 +216,16 @@ def _det_parts(a, slog):
     r2 = np.zeros(n_batch)
     if n and n_batch:
         piv, info = _status(n_batch, n)
-        aw, scratch = _read_stack(a, compute_dtype(dtype))
-        if slog:
-            _lu.slogdet_batched(aw, r1, r2, piv, info, scratch)
+
+        def run(c0, c1, aw, scratch=True):
+            if slog:
+                _lu.slogdet_batched(aw, r1[c0:c1], r2[c0:c1], piv[c0:c1], info[c0:c1], scratch)
+            else:
+                _lu.det_batched(aw, r1[c0:c1], piv[c0:c1], info[c0:c1], scratch)
+        if a.dtype != compute_dtype(dtype):
+            _by_widened_chunks(run, a.reshape(n_batch, n, n))
         else:
-            _lu.det_batched(aw, r1, piv, info, scratch)
+            run(0, n_batch, *_read_stack(a, a.dtype))
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     return dtype, r1.reshape(batch), r2.reshape(batch)
