@@ -17,7 +17,7 @@ from ._config import get_float32_compute
 __all__ = [
     "LinAlgError", "as_arrays", "result_dtype", "scipy_result_dtype", "compute_dtype",
     "assert_stacked_2d", "assert_stacked_square", "kernel_operand", "batch_layout",
-    "working_copy", "widened_chunks",
+    "working_copy",
 ]
 
 LinAlgError = np.linalg.LinAlgError
@@ -166,21 +166,3 @@ def working_copy(a, dtype, batch_shape=None):
     work = np.empty((math.prod(a.shape[:-2]),) + core, dtype=dtype)
     work.reshape(a.shape)[...] = a
     return work
-
-
-# A float32 stack computed in float64 goes through one float64 buffer of about this
-# size, a chunk of matrices at a time (widened_chunks), rather than through a float64
-# copy of the whole stack and a whole float64 result, rounded afterwards: those are
-# new arrays, twice the float32 bytes each, written once from memory.  100000 x 8 x 8
-# float32 cholesky, one thread: 181 -> 73 ns per matrix (numpy 413); 0.5-16 MiB
-# chunks were within 10 % of each other.
-WIDEN_CHUNK_BYTES = 2 << 20
-
-
-def widened_chunks(n_batch, m, n):
-    """(start, stop) ranges covering a stack of n_batch m x n matrices, each a chunk
-    whose float64 copy is about WIDEN_CHUNK_BYTES (whole groups of 16 matrices, the
-    lane kernels' width)."""
-    step = max(16, WIDEN_CHUNK_BYTES // (8 * max(m * n, 1)) // 16 * 16)
-    return [(c0, min(c0 + step, n_batch)) for c0 in range(0, n_batch, step)]
-

@@ -14,7 +14,7 @@ matrices per thread (OpenMP over the batch) when the total work pays for it.
 """
 
 cimport numpy as cnp
-from cython.parallel cimport prange
+from cython.parallel cimport parallel, prange
 from libc.math cimport INFINITY, NAN
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy
@@ -23,7 +23,7 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _memory cimport advise_huge_pages
 from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
-from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin
+from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin, imax
 from cholesky cimport lanes_scatter, gather_ahead, GATHER_RUN
 from lu cimport (LANES, fixed_size, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
                  lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
@@ -68,6 +68,11 @@ KERNELS = {
 
 cdef enum:
     CHUNK_MATRICES = 64 * LANES     # matrices per OpenMP work item (a multiple of LANES)
+    # The widened path (float32 computed in float64): float64 bytes per work item, a
+    # size that stays in the caches (cholesky.pyx measured 512 KiB 10 % slower).
+    WIDEN_ITEM_BYTES = 2 * 1024 * 1024
+
+WIDEN_MAX_N = 16     # the widened path takes n <= this (whole matrices per work item)
 
 # What a driver does with each matrix of the batch.
 cdef enum Op:
@@ -337,9 +342,58 @@ cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_b
                    t * chunk, min(t * chunk + chunk, n_batch), 1)
 
 
+cdef void _widened_item(Op op, Py_ssize_t n, Py_ssize_t nrhs, const float* a, int* piv,
+                        float* b, const float* src, double* r1, double* r2, int* info,
+                        Py_ssize_t first, Py_ssize_t last, double* wa, double* wb) noexcept nogil:
+    """Matrices first..last-1 of float32 stacks in float64: wa := a's matrices (and wb
+    := SOLVE's right-hand sides), the float64 kernels on them as scratch, INV's and
+    SOLVE's results rounded into b."""
+    cdef Py_ssize_t count = last - first, i
+    cdef Py_ssize_t width = nrhs if op == SOLVE else (n if op == INV else 0)
+    for i in range(count * n * n):
+        wa[i] = a[first * n * n + i]
+    if op == SOLVE:
+        for i in range(count * n * width):
+            wb[i] = src[first * n * width + i]
+    _run_chunk[double](op, False, False, True, n, n, nrhs, wa, piv + first * n, wb, wb,
+                       r1 + first if r1 != NULL else NULL, r2 + first if r2 != NULL else NULL,
+                       info + first, 0, count, 1)
+    for i in range(count * n * width):
+        b[first * n * width + i] = <float>wb[i]
+
+
+cdef void _widened(Op op, Py_ssize_t n_batch, Py_ssize_t n, Py_ssize_t nrhs, const float* a,
+                   int* piv, float* b, const float* src, double* r1, double* r2, int* info,
+                   int n_threads) noexcept nogil:
+    """SOLVE, INV, DET, SLOGDET of float32 stacks in float64, rounded (numpy's rule), n <=
+    WIDEN_MAX_N: work items of about WIDEN_ITEM_BYTES of float64, each converted into
+    its thread's buffers, computed there, and rounded out; one OpenMP region.  Against
+    a float64 copy of the whole stack (and a whole float64 result, rounded after):
+    100000 x 8 x 8, one thread, ns per matrix, det / inv 151 / 342 -> ~76 / ~150
+    (numpy 613 / 1316).  Status INFO_NO_MEMORY if a buffer cannot be allocated."""
+    cdef Py_ssize_t width = nrhs if op == SOLVE else (n if op == INV else 0)
+    cdef Py_ssize_t per = imax(LANES, WIDEN_ITEM_BYTES // (8 * n * (n + width)) // LANES * LANES)
+    cdef Py_ssize_t items = (n_batch + per - 1) // per, t, i
+    cdef Py_ssize_t work = n * n * n + n * width * n
+    cdef double* wa
+    cdef double* wb
+    cdef int threads = 1 if n_batch * (work + 32) < PARALLEL_MIN_MNK else n_threads
+    with parallel(num_threads=threads):
+        wa = <double*>malloc(per * n * (n + width) * sizeof(double))
+        wb = wa + per * n * n
+        for t in prange(items, schedule='dynamic'):
+            if wa == NULL:
+                for i in range(t * per, imin(t * per + per, n_batch)):
+                    info[i] = INFO_NO_MEMORY
+            else:
+                _widened_item(op, n, nrhs, a, piv, b, src, r1, r2, info, t * per,
+                              imin(t * per + per, n_batch), wa, wb)
+        free(wa)
+
+
 cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray a, cnp.ndarray piv,
                       cnp.ndarray b, cnp.ndarray r1, cnp.ndarray r2, cnp.ndarray info,
-                      cnp.ndarray src=None):
+                      cnp.ndarray src=None, bint widen=False):
     """Check the working arrays once and run _batched on their data.  src (SOLVE): the
     right-hand sides to read, a stack shaped like b, when they are not in b already."""
     if (cnp.PyArray_NDIM(a) != 3 or not cnp.PyArray_IS_C_CONTIGUOUS(a)
@@ -377,7 +431,14 @@ cdef object _dispatch(Op op, bint trans, bint fortran, bint scratch, cnp.ndarray
     cdef double* p2 = <double*>cnp.PyArray_DATA(r2) if r2 is not None else NULL
     cdef int* pp = <int*>cnp.PyArray_DATA(piv)
     cdef int* ip = <int*>cnp.PyArray_DATA(info)
-    if typenum == cnp.NPY_DOUBLE:
+    if widen:
+        if typenum != cnp.NPY_FLOAT or n > WIDEN_MAX_N or m != n \
+                or op not in (SOLVE, INV, DET, SLOGDET):
+            raise ValueError("lu driver: widen takes float32 stacks of n <= 16")
+        with nogil:
+            _widened(op, n_batch, n, nrhs, <float*>cnp.PyArray_DATA(a), pp, <float*>bp,
+                     <float*>sp, p1, p2, ip, n_threads)
+    elif typenum == cnp.NPY_DOUBLE:
         with nogil:
             _batched[double](op, trans, fortran, scratch, n_batch, m, n, nrhs,
                              <double*>cnp.PyArray_DATA(a), pp, <double*>bp, <double*>sp, p1, p2,
@@ -406,33 +467,37 @@ def getrs_batched(cnp.ndarray lu, cnp.ndarray piv, cnp.ndarray b, bint trans, cn
 
 
 def solve_batched(cnp.ndarray a, cnp.ndarray b, cnp.ndarray piv, cnp.ndarray info,
-                  bint scratch=False, cnp.ndarray src=None):
+                  bint scratch=False, cnp.ndarray src=None, bint widen=False):
     """b[t] := A[t]^-1 b[t] where info[t] == 0 (NaN elsewhere), or b[t] := A[t]^-1 src[t]
     when src (shaped like b) is given: the caller's right-hand sides read where they
     lie, b a new output (no copy of them first).  a is only read, unless scratch says
-    it is a working copy the driver may overwrite."""
-    _dispatch(SOLVE, False, False, scratch, a, piv, b, None, None, info, src)
+    it is a working copy the driver may overwrite.  widen: float32 stacks computed in
+    float64 (n <= WIDEN_MAX_N; see _widened)."""
+    _dispatch(SOLVE, False, False, scratch, a, piv, b, None, None, info, src, widen)
 
 
 def inv_batched(cnp.ndarray a, cnp.ndarray out, cnp.ndarray piv, cnp.ndarray info,
-                bint scratch=False):
+                bint scratch=False, bint widen=False):
     """out[t] := A[t]^-1 where info[t] == 0 (NaN elsewhere); a is only
-    read, unless scratch says it is a working copy the driver may overwrite."""
-    _dispatch(INV, False, False, scratch, a, piv, out, None, None, info)
+    read, unless scratch says it is a working copy the driver may overwrite; widen as
+    solve_batched's."""
+    _dispatch(INV, False, False, scratch, a, piv, out, None, None, info, None, widen)
 
 
 def det_batched(cnp.ndarray a, cnp.ndarray det, cnp.ndarray piv, cnp.ndarray info,
-                bint scratch=False):
+                bint scratch=False, bint widen=False):
     """det[t] := det A[t] (float64; exact for integer matrices, see lu.pxd); a is only
-    read, unless scratch says it is a working copy the driver may overwrite."""
-    _dispatch(DET, False, False, scratch, a, piv, None, det, None, info)
+    read, unless scratch says it is a working copy the driver may overwrite; widen as
+    solve_batched's."""
+    _dispatch(DET, False, False, scratch, a, piv, None, det, None, info, None, widen)
 
 
 def slogdet_batched(cnp.ndarray a, cnp.ndarray sign, cnp.ndarray logabs, cnp.ndarray piv,
-                    cnp.ndarray info, bint scratch=False):
+                    cnp.ndarray info, bint scratch=False, bint widen=False):
     """(sign[t], logabs[t]) := (sign, log|det A[t]|), numpy's convention; a is only
-    read, unless scratch says it is a working copy the driver may overwrite."""
-    _dispatch(SLOGDET, False, False, scratch, a, piv, None, sign, logabs, info)
+    read, unless scratch says it is a working copy the driver may overwrite; widen as
+    solve_batched's."""
+    _dispatch(SLOGDET, False, False, scratch, a, piv, None, sign, logabs, info, None, widen)
 
 
 cdef void _invert(Py_ssize_t m, int* q) noexcept nogil:

@@ -443,7 +443,7 @@ def test_large_stacks_equal_small_ones(k, dtype, threads, rng):
 
 @pytest.mark.parametrize("k", [3, 8, 16])
 @pytest.mark.parametrize("upper", [False, True])
-def test_float32_stacks_in_widened_chunks(k, upper, rng):
+def test_float32_stacks_on_the_widened_path(k, upper, rng):
     """float32 computed in float64 goes through the driver's widened path, work items
     of 2 MiB of float64 (cholesky.pyx, WIDEN_ITEM_BYTES): the float64 factors rounded,
     bit for bit, across item boundaries and a partial last item, failed slices NaN in

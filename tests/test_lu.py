@@ -16,7 +16,6 @@ import pytest
 import scipy.linalg as sl
 
 import fastla
-import fastla._validate
 import fastla.linalg as fl
 from _residuals import LAYOUTS, as_layout, eps
 
@@ -769,12 +768,13 @@ def test_lu_solve_single_call_matches_scipy(n, trans, rng):
 
 @pytest.mark.parametrize("k", [3, 8, 16])
 @pytest.mark.parametrize("src", [np.float32, np.int16])
-def test_widened_chunks_equal_float64(k, src, rng):
-    """float32 and integer stacks computed in float64 go one widened chunk at a time
-    (_validate.widened_chunks): the float64 results rounded to the result dtype, bit
-    for bit, across chunk boundaries and a partial last chunk, singular slices in
-    any chunk, from a strided view, the inputs unchanged."""
-    step = fastla._validate.widened_chunks(10**9, k, k)[0][1]
+def test_widened_path_equals_float64(k, src, rng):
+    """float32 stacks computed in float64 go through the driver's widened path, work
+    items of 2 MiB of float64 (lu.pyx, WIDEN_ITEM_BYTES; integer stacks are converted
+    whole): the float64 results rounded to the result dtype, bit for bit, across item
+    boundaries and a partial last item, singular slices in any item, from a strided
+    view, the inputs unchanged, on one and two threads."""
+    step = (2 * 2**20) // (8 * k * k) // 16 * 16            # det's items; inv's are half
     n_batch = 2 * step + 7
     a = (rng.integers(-3, 4, (n_batch, k, k)) + 10 * np.eye(k, dtype=int) if src == np.int16
          else _randn(rng, (n_batch, k, k))).astype(src)
@@ -801,4 +801,7 @@ def test_widened_chunks_equal_float64(k, src, rng):
         assert np.isnan(r[bad]).all()
         with pytest.raises(np.linalg.LinAlgError, match="^Singular matrix"):
             f(*args)
+        if threadpoolctl is not None:
+            with threadpoolctl.threadpool_limits(1):
+                np.testing.assert_array_equal(f(*args, errors="nan"), r)
     np.testing.assert_array_equal(view, before)

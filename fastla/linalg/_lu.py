@@ -24,7 +24,7 @@ from .._errors import apply_policy, check_errors_arg, raise_for_status
 from .._config import get_float32_compute
 from .._kernels import lu as _lu
 from .._validate import (as_arrays, assert_stacked_2d, assert_stacked_square, compute_dtype,
-                         result_dtype, scipy_result_dtype, widened_chunks, working_copy)
+                         result_dtype, scipy_result_dtype, working_copy)
 from ._gemm import matmul
 
 __all__ = ["solve", "inv", "det", "slogdet", "matrix_power", "tensorsolve", "tensorinv",
@@ -43,21 +43,11 @@ def _read_stack(a, dtype, batch=None):
     return working_copy(a, dtype, batch), True
 
 
-def _by_widened_chunks(run, *stacks):
-    """run(c0, c1, *copies) for each widened chunk (_validate.widened_chunks) of the
-    (N, m, n) stacks, given float64 copies of their chunks in reused buffers: how
-    float32 (or integer) stacks computed in float64 are read, instead of as a whole
-    float64 copy (a new array twice the float32 bytes; 100000 x 8 x 8 float32 det,
-    one thread: 151 -> 76 ns per matrix, numpy 613)."""
-    chunks = widened_chunks(stacks[0].shape[0], *stacks[0].shape[1:])
-    if not chunks:
-        return
-    buffers = [np.empty((chunks[0][1],) + s.shape[1:]) for s in stacks]
-    for c0, c1 in chunks:
-        copies = [w[:c1 - c0] for w in buffers]
-        for w, s in zip(copies, stacks):
-            w[...] = s[c0:c1]
-        run(c0, c1, *copies)
+def _widen(dtype, n, *arrays):
+    """Whether the drivers' widened path takes these arrays: float32 computed in
+    float64, small matrices (no float64 copy of the whole stack is made then)."""
+    return dtype == np.float32 and compute_dtype(dtype) == np.float64 \
+        and 0 < n <= _lu.WIDEN_MAX_N and all(x.dtype == np.float32 for x in arrays)
 
 
 def _status(n_batch, kmin):
@@ -125,30 +115,19 @@ def solve(a, b, *, errors="raise"):
     batch = _broadcast_batch(a, b, b_core, b_core)
     k = b_core[1] if len(b_core) == 2 else 1
     bm = b if b.ndim > 1 else b[:, None]
-    compute = compute_dtype(dtype)
-    if (a.dtype != compute or b.dtype != compute) and n and k \
-            and a.shape[:-2] == bm.shape[:-2] == batch:
-        # no broadcasting: both stacks by widened chunks, x written once in its dtype
-        x = np.empty(batch + b_core, dtype=dtype)
-        x3 = x.reshape(-1, n, k)
-        piv, info = _status(x3.shape[0], n)
-
-        def run(c0, c1, aw, bw):
-            _lu.solve_batched(aw, bw, piv[c0:c1], info[c0:c1], True)
-            x3[c0:c1] = bw
-        _by_widened_chunks(run, a.reshape(-1, n, n), bm.reshape(x3.shape))
-        return _finish(info, batch, errors, (x,), wrap)
+    widen = _widen(dtype, n, a, b)
+    kernel_dtype = dtype if widen else compute_dtype(dtype)
     if bm.size:
-        rhs, copied = _read_stack(bm, compute_dtype(dtype), batch)
+        rhs, copied = _read_stack(bm, kernel_dtype, batch)
     else:
-        rhs, copied = working_copy(bm, compute_dtype(dtype), batch), True
+        rhs, copied = working_copy(bm, kernel_dtype, batch), True
     # The caller's right-hand sides are read where they lie when they can be (no
     # copy first): x is then a new output the driver writes once.
     x = rhs if copied else np.empty(rhs.shape, dtype=rhs.dtype)
     piv, info = _status(x.shape[0], n)
     if x.size:
         aw, scratch = _read_stack(a, x.dtype, batch)
-        _lu.solve_batched(aw, x, piv, info, scratch, None if copied else rhs)
+        _lu.solve_batched(aw, x, piv, info, scratch, None if copied else rhs, widen)
     elif n and x.shape[0]:
         # No right-hand side columns, but numpy still factors a and reports a
         # singular one: factor a copy only for its status.
@@ -183,24 +162,13 @@ def inv(a, *, errors="raise"):
     dtype = result_dtype(a)
     n = a.shape[-1]
     batch = a.shape[:-2]
-    compute = compute_dtype(dtype)
-    out = np.empty(a.shape, dtype=dtype)
+    widen = _widen(dtype, n, a)
+    out = np.empty(a.shape, dtype=dtype if widen else compute_dtype(dtype))
     piv, info = _status(out.size and out.size // (n * n), n)
-    if out.size and a.dtype != compute:
-        out3 = out.reshape(-1, n, n)
-        x = out3 if out.dtype == compute else \
-            np.empty((widened_chunks(len(out3), n, n)[0][1], n, n), dtype=compute)
-
-        def run(c0, c1, w):
-            xc = out3[c0:c1] if x is out3 else x[:c1 - c0]
-            _lu.inv_batched(w, xc, piv[c0:c1], info[c0:c1], True)
-            if x is not out3:
-                out3[c0:c1] = xc
-        _by_widened_chunks(run, a.reshape(out3.shape))
-    elif out.size:
-        aw, scratch = _read_stack(a, compute)
-        _lu.inv_batched(aw, out.reshape(-1, n, n), piv, info, scratch)
-    return _finish(info, batch, errors, (out,), wrap)
+    if out.size:
+        aw, scratch = _read_stack(a, out.dtype)
+        _lu.inv_batched(aw, out.reshape(-1, n, n), piv, info, scratch, widen)
+    return _finish(info, batch, errors, (out.astype(dtype, copy=False),), wrap)
 
 
 def _det_parts(a, slog):
@@ -216,16 +184,12 @@ def _det_parts(a, slog):
     r2 = np.zeros(n_batch)
     if n and n_batch:
         piv, info = _status(n_batch, n)
-
-        def run(c0, c1, aw, scratch=True):
-            if slog:
-                _lu.slogdet_batched(aw, r1[c0:c1], r2[c0:c1], piv[c0:c1], info[c0:c1], scratch)
-            else:
-                _lu.det_batched(aw, r1[c0:c1], piv[c0:c1], info[c0:c1], scratch)
-        if a.dtype != compute_dtype(dtype):
-            _by_widened_chunks(run, a.reshape(n_batch, n, n))
+        widen = _widen(dtype, n, a)
+        aw, scratch = _read_stack(a, dtype if widen else compute_dtype(dtype))
+        if slog:
+            _lu.slogdet_batched(aw, r1, r2, piv, info, scratch, widen)
         else:
-            run(0, n_batch, *_read_stack(a, a.dtype))
+            _lu.det_batched(aw, r1, piv, info, scratch, widen)
         if (info < 0).any():
             raise_for_status(int(info[info < 0][0]))
     return dtype, r1.reshape(batch), r2.reshape(batch)
