@@ -153,6 +153,19 @@ def qr_batched(cnp.ndarray a, cnp.ndarray tau, cnp.ndarray q, cnp.ndarray info):
 
 # ------------------------------------------------------------ stacks of small k x k
 
+cdef inline void _store_group(fixed_k* size, Py_ssize_t count, bint blocks, const double* x,
+                              real* out) noexcept nogil:
+    """The group's first count matrices of x to row-major storage at out, rounded to
+    real: by block transposes (blocks: a full float64 group), else element by element."""
+    cdef Py_ssize_t kk = fixed_size(size) * fixed_size(size), l, i
+    if count == QR_LANES and blocks:
+        lanes_scatter(size, x, <double*>out)
+    else:
+        for l in range(count):
+            for i in range(kk):
+                out[l * kk + i] = <real>x[i * QR_LANES + l]
+
+
 cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t rs,
                        Py_ssize_t cs, real* r, real* q, real* tau, bint raw,
                        Py_ssize_t first, Py_ssize_t last) noexcept nogil:
@@ -192,22 +205,12 @@ cdef void _small_chunk(fixed_k* size, const real* a, Py_ssize_t sb, Py_ssize_t r
         geqr2_lanes(size, x, tv)
         if q != NULL:
             org2r_lanes(size, x, tv, y)
-            if count == QR_LANES and blocks:
-                lanes_scatter(size, y, <double*>q + t * kk)
-            else:
-                for l in range(count):
-                    for i in range(kk):
-                        q[(t + l) * kk + i] = <real>y[i * QR_LANES + l]
+            _store_group(size, count, blocks, y, q + t * kk)
         if not raw:
             for i in range(1, k):                 # R: zeros below the diagonal
                 for j in range(i * k * QR_LANES, (i * k + i) * QR_LANES):
                     x[j] = 0
-        if count == QR_LANES and blocks:
-            lanes_scatter(size, x, <double*>r + t * kk)
-        else:
-            for l in range(count):
-                for i in range(kk):
-                    r[(t + l) * kk + i] = <real>x[i * QR_LANES + l]
+        _store_group(size, count, blocks, x, r + t * kk)
         if tau != NULL:
             for l in range(count):
                 for j in range(k):
