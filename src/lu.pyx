@@ -24,7 +24,8 @@ from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin
 from cholesky cimport lanes_scatter, gather_ahead, GATHER_RUN
-from lu cimport (LANES, fixed_size, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
+from lu cimport (LANES, R0, R1, RK, RN, fixed_size, getrf, getrs, eliminate_lanes, det_lanes,
+                 getrs_lanes,
                  lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
                  slogdet_from_lu)
 
@@ -113,13 +114,12 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     cdef real* w = NULL
     cdef int* pt
     cdef int st
-    cdef bint integral = False, keep_l, divide
+    cdef bint integral = False, keep_l
     cdef bint lane_integral[LANES]
     cdef double sgn, mant, eps
     cdef long expo
     cdef real x[16 * 16 * LANES]
     cdef real y[16 * 16 * LANES]
-    cdef real rdiag[16 * LANES]
     cdef int lpiv[16 * LANES]
     cdef real lpivr[16 * LANES]
     cdef int linfo[LANES]
@@ -150,7 +150,15 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                     keep_l |= lane_integral[l]
             width = nrhs if op == SOLVE else (n if op == INV else 0)
             _load_rhs(op, count, n, width, src + t * n * width, y)
-            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l)
+            # y := A^-1 y: literal right-hand side counts for inv (k) and solve's one column
+            if op == INV:
+                eliminate_lanes(size, <RK*>NULL, x, width, y, lpivr, linfo, keep_l)
+            elif op == SOLVE and width == 1:
+                eliminate_lanes(size, <R1*>NULL, x, width, y, lpivr, linfo, keep_l)
+            elif op == SOLVE:
+                eliminate_lanes(size, <RN*>NULL, x, width, y, lpivr, linfo, keep_l)
+            else:
+                eliminate_lanes(size, <R0*>NULL, x, width, y, lpivr, linfo, keep_l)
             for l in range(count):
                 info[t + l] = linfo[l]
             if op == FACTOR:                 # only the factorization returns its pivots
@@ -159,7 +167,6 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                         piv[(t + l) * n + i] = <int>lpivr[i * LANES + l]
                 _store_square(size, count, x, a + t * n * n)
             elif op == SOLVE or op == INV:
-                backsolve_lanes(size, width, x, rdiag, divide, y)
                 if op == INV:
                     _store_square(size, count, y, b + t * n * n)
                 else:
