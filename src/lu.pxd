@@ -775,7 +775,8 @@ cdef inline int eliminate_vectors(fixed_k* size, rhs_n* rhs, vec* x, Py_ssize_t 
     the step's pivot row and row j become registers.  Steps past the eighth (k = 16)
     loop.  The right-hand sides of vector h are copied into a local array (yh) for the
     elimination and the substitution: with nb a literal too, its rows are registers
-    (or stack slots at literal offsets) rather than loads and stores through y.
+    (or stack slots at literal offsets) rather than loads and stores through y.  For
+    the inverse (RK), yh starts as the identity and y is only written.
     """
     cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
     cdef Py_ssize_t h, j, e, H = vectors_per_element(x)
@@ -788,8 +789,12 @@ cdef inline int eliminate_vectors(fixed_k* size, rhs_n* rhs, vec* x, Py_ssize_t 
     cdef vec tiny_seen, zero_seen
     cdef int seen = 0
     for h in range(H):
-        for e in range(k * nb):
-            yh[e] = y[e * H + h]
+        if rhs_n is RK:                          # the inverse's B = I, made here, not read
+            for e in range(k * nb):
+                yh[e] = splat(x, 1 if e % (k + 1) == 0 else 0)
+        else:
+            for e in range(k * nb):
+                yh[e] = y[e * H + h]
         tiny_seen = splat(x, 0)
         zero_seen = tiny_seen
         if k > 0:
@@ -914,26 +919,36 @@ cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, 
     piv[j * H + h] = best
 
 
-cdef inline void backsolve_vectors(rhs_n* rhs, fixed_k* size, const vec* x, Py_ssize_t nb_run, vec* y,
-                                   const vec* rdiag, Py_ssize_t h, bint divide) noexcept nogil:
+cdef inline void backsolve_vectors(rhs_n* rhs, fixed_k* size, const vec* x, Py_ssize_t nb_run,
+                                   vec* y, const vec* rdiag, Py_ssize_t h,
+                                   bint divide) noexcept nogil:
     """y := U^-1 y for the lanes of vector h of eliminate_vectors (GVL4 Alg. 3.1.2, row
     oriented: row i of y less the multiples of the finished rows below it, then
-    scaled).  Scales by the reciprocals of U's diagonal (rdiag), or, in the lanes
-    where that would overflow (`divide`: some pivot of this vector is subnormal),
-    divides, as lu_substitute does."""
+    scaled).  Row i accumulates in acc (registers, with nb a literal), so each U_ip is
+    loaded once for all nb columns, and the columns are nb independent chains (a loop
+    over the columns outside ran at FMA latency).  Scales by the reciprocals of U's
+    diagonal (rdiag), or, in the lanes where that would overflow (`divide`: some
+    pivot of this vector is subnormal), divides, as lu_substitute does."""
     cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
     cdef Py_ssize_t H = vectors_per_element(x), i, p, c
-    cdef vec v, d, r, tiny_d = splat(x, 0)
+    cdef vec u, d, r, tiny_d = splat(x, 0)
+    cdef vec acc[16]
     for i in range(k - 1, -1, -1):
-        r = rdiag[i]
-        d = x[(i * k + i) * H + h]
-        if divide:
-            tiny_d = greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), vabs(d))
         for c in range(nb):
-            v = y[i * nb + c]
-            for p in range(i + 1, k):
-                v = v - x[(i * k + p) * H + h] * y[p * nb + c]
-            y[i * nb + c] = select(tiny_d, v / d, v * r) if divide else v * r
+            acc[c] = y[i * nb + c]
+        for p in range(i + 1, k):
+            u = x[(i * k + p) * H + h]
+            for c in range(nb):
+                acc[c] = acc[c] - u * y[p * nb + c]
+        r = rdiag[i]
+        if divide:
+            d = x[(i * k + i) * H + h]
+            tiny_d = greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), vabs(d))
+            for c in range(nb):
+                y[i * nb + c] = select(tiny_d, acc[c] / d, acc[c] * r)
+        else:
+            for c in range(nb):
+                y[i * nb + c] = acc[c] * r
 
 
 cdef inline void det_lanes(fixed_k* size, const real* x, const real* piv, double* det,

@@ -244,11 +244,10 @@ cdef inline void _load_square(fixed_k* size, Py_ssize_t count, const real* a, Py
 
 cdef inline void _load_rhs(Op op, Py_ssize_t count, Py_ssize_t n, Py_ssize_t width,
                            const real* b, real* y) noexcept nogil:
-    """y := the group's right-hand sides: b's (SOLVE), the identity (INV), none else."""
+    """y := the group's right-hand sides: b's (SOLVE), none else (INV's identity is
+    made by the kernel)."""
     if op == SOLVE:
         lanes_load(count, n, width, b, y, False)
-    elif op == INV:
-        lanes_load(0, n, n, NULL, y, True)
 
 
 cdef inline void _store_square(fixed_k* size, Py_ssize_t count, const real* x,
