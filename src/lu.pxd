@@ -514,9 +514,25 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # sequential copy first, the block transposes from there) 8.2 / 10.3 / 24.6; k = 4
 # 2.1 / 2.5 / 4.3 -> 2.1 / 2.1 / 3.7; k = 16 58 / 69 / 157 -> 47 / 58 / 152.  In
 # cache (1024 matrices) k = 8 det 78 -> 64-69 ns per matrix, of which the
-# elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).  Still
-# left: the right-hand sides (y, nb a run-time value) stay in memory, so inv (nb = k)
-# gains least.
+# elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).
+#
+# The right-hand sides: their count is a literal too for solve's one column and the
+# inverse's k (the rhs_n tags; a run-time count only for solve with several), each
+# vector's rows of y are copied into a local array for the elimination and the back
+# substitution, which runs on the vector types too (backsolve_vectors: a row of y
+# accumulated in registers, each U_ip loaded once), and the inverse's identity is
+# made in registers instead of loaded.  The tag is a parameter of the steps as well
+# (a step specialisation shared by two right-hand side counts is called twice, and
+# stayed a call), and of the driver's _chunk (lu.pyx: four kernels in one function
+# broke the inlining of some steps).  Measured (one-process A/B, one thread, float64,
+# 100000 x k x k from memory, ms, det / solve (one column) / inv): k = 4 1.7-2.0 /
+# 2.0-2.1 / 3.6-3.7 -> 1.5 / 1.7 / 2.9; k = 8 8.5 / 11.1 / 25.3 -> 8.0 / 10.3 / 23.5;
+# k = 16 48 / 59 / 150 -> 45 / 56 / 147; float32 (native) k = 8 4.3 / 6.2 / 12.3 ->
+# 4.2 / 5.4 / 11.5.  In cache (4096 matrices, ms per 100000): k = 4 1.8 / 2.3 / 3.3 ->
+# 1.5 / 2.0 / 2.6, k = 8 6.4 / 8.7 / 16.7 -> 6.2 / 7.8 / 14.9.  What is left at k = 8
+# is spread over the whole elimination (no hot spot in a profile): every step still
+# loads and stores each trailing row of x and y (64 + 64 vectors per vector of lanes
+# for the inverse: more than the 32 registers).
 
 cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
