@@ -791,8 +791,12 @@ cdef inline int eliminate_vectors(fixed_k* size, rhs_n* rhs, vec* x, Py_ssize_t 
     the step's pivot row and row j become registers.  Steps past the eighth (k = 16)
     loop.  The right-hand sides of vector h are copied into a local array (yh) for the
     elimination and the substitution: with nb a literal too, its rows are registers
-    (or stack slots at literal offsets) rather than loads and stores through y.  For
-    the inverse (RK), yh starts as the identity and y is only written.
+    (or stack slots at literal offsets) rather than loads and stores through y (a
+    run-time nb works in y itself, every H-th vector).  The inverse (RK) carries no
+    right-hand sides through the elimination: it keeps L, makes y = P from the pivots
+    (permutation_vectors) and substitutes forward (forward_vectors), the same
+    operations on the same values as eliminating [A | I], without the interchanges of
+    whole rows of y (two selects per element and step).
     """
     cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
     cdef Py_ssize_t h, j, e, H = vectors_per_element(x)
@@ -802,47 +806,51 @@ cdef inline int eliminate_vectors(fixed_k* size, rhs_n* rhs, vec* x, Py_ssize_t 
     cdef vec yj[16]
     cdef vec rdiag[16]
     cdef vec yh[16 * 16]
+    cdef vec* yv = yh
     cdef vec tiny_seen, zero_seen
     cdef int seen = 0
     for h in range(H):
-        if rhs_n is RK:                          # the inverse's B = I, made here, not read
-            for e in range(k * nb):
-                yh[e] = splat(x, 1 if e % (k + 1) == 0 else 0)
-        else:
+        if rhs_n is RN:
+            yv = y + h
+        elif rhs_n is R1:
             for e in range(k * nb):
                 yh[e] = y[e * H + h]
         tiny_seen = splat(x, 0)
         zero_seen = tiny_seen
         if k > 0:
-            eliminate_step(rhs, <J0*>NULL, size, x, nb, yh, rdiag, piv, h, 0, keep_l, prow, rowj,
+            eliminate_step(rhs, <J0*>NULL, size, x, nb, yv, rdiag, piv, h, 0, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 1:
-            eliminate_step(rhs, <J1*>NULL, size, x, nb, yh, rdiag, piv, h, 1, keep_l, prow, rowj,
+            eliminate_step(rhs, <J1*>NULL, size, x, nb, yv, rdiag, piv, h, 1, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 2:
-            eliminate_step(rhs, <J2*>NULL, size, x, nb, yh, rdiag, piv, h, 2, keep_l, prow, rowj,
+            eliminate_step(rhs, <J2*>NULL, size, x, nb, yv, rdiag, piv, h, 2, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 3:
-            eliminate_step(rhs, <J3*>NULL, size, x, nb, yh, rdiag, piv, h, 3, keep_l, prow, rowj,
+            eliminate_step(rhs, <J3*>NULL, size, x, nb, yv, rdiag, piv, h, 3, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 4:
-            eliminate_step(rhs, <J4*>NULL, size, x, nb, yh, rdiag, piv, h, 4, keep_l, prow, rowj,
+            eliminate_step(rhs, <J4*>NULL, size, x, nb, yv, rdiag, piv, h, 4, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 5:
-            eliminate_step(rhs, <J5*>NULL, size, x, nb, yh, rdiag, piv, h, 5, keep_l, prow, rowj,
+            eliminate_step(rhs, <J5*>NULL, size, x, nb, yv, rdiag, piv, h, 5, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 6:
-            eliminate_step(rhs, <J6*>NULL, size, x, nb, yh, rdiag, piv, h, 6, keep_l, prow, rowj,
+            eliminate_step(rhs, <J6*>NULL, size, x, nb, yv, rdiag, piv, h, 6, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         if k > 7:
-            eliminate_step(rhs, <J7*>NULL, size, x, nb, yh, rdiag, piv, h, 7, keep_l, prow, rowj,
+            eliminate_step(rhs, <J7*>NULL, size, x, nb, yv, rdiag, piv, h, 7, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         for j in range(8, k):
-            eliminate_step(rhs, <JN*>NULL, size, x, nb, yh, rdiag, piv, h, j, keep_l, prow, rowj,
+            eliminate_step(rhs, <JN*>NULL, size, x, nb, yv, rdiag, piv, h, j, keep_l, prow, rowj,
                            pb, yj, &tiny_seen, &zero_seen)
         seen |= any_set(zero_seen)
+        if rhs_n is RK:                          # y := L^-1 P
+            permutation_vectors(size, piv, h, yh)
+            forward_vectors(size, x, yh, h)
         if nb > 0:
-            backsolve_vectors(rhs, size, x, nb, yh, rdiag, h, any_set(tiny_seen))
+            backsolve_vectors(rhs, size, x, nb, yv, rdiag, h, any_set(tiny_seen))
+        if rhs_n is R1 or rhs_n is RK:
             for e in range(k * nb):
                 y[e * H + h] = yh[e]
     return seen
@@ -853,8 +861,9 @@ cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, 
                                 vec* prow, vec* rowj, vec* pb, vec* yj, vec* tiny_seen,
                                 vec* zero_seen) noexcept nogil:
     """Step j of eliminate_vectors on the lanes of vector h; y: that vector's
-    right-hand sides (y[i*nb + c]); rdiag[j] := 1/pivot (1 where it is 0); prow, rowj
-    (k vectors), pb, yj (nb): the caller's scratch.
+    right-hand sides (y[(i*nb + c)*ys], ys = H for RN, in the group's array, else 1;
+    none for RK, which keeps L instead); rdiag[j] := 1/pivot (1 where it is 0); prow,
+    rowj (k vectors), pb, yj (nb): the caller's scratch.
 
     The pivot row differs between lanes, so the search keeps a per-lane maximum and
     row, and the interchange is a select: the pivot row is gathered into prow and pb
@@ -863,11 +872,14 @@ cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, 
     l_ij * prow (swap and rank-1 update fused).  The columns left of j hold L; they
     are interchanged only if keep_l (solve, inv and det never read L again).
     """
-    cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
+    cdef Py_ssize_t k = fixed_size(size), nb = 0 if rhs_n is RK else rhs_count(rhs, size, nb_run)
     cdef Py_ssize_t H = vectors_per_element(x), i, c, j = step_index(tag, jn)
+    cdef Py_ssize_t ys = H if rhs_n is RN else 1
     cdef vec vmax, best, v, m, p, r, lij, tiny_p
     cdef vec zero = splat(x, 0), one = splat(x, 1)
     cdef bint tiny_any
+    if rhs_n is RK:
+        keep_l = True
     # The first largest |x_ij| per lane: a strictly larger value replaces the
     # candidate, so ties keep the first row, and NaN never wins over a number.
     vmax = vabs(x[(j * k + j) * H + h])
@@ -889,7 +901,7 @@ cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, 
             rowj[c] = x[(j * k + c) * H + h]
             prow[c] = rowj[c]
     for c in range(nb):
-        yj[c] = y[j * nb + c]
+        yj[c] = y[(j * nb + c) * ys]
         pb[c] = yj[c]
     for i in range(j + 1, k):
         m = equal(best, splat(x, i))
@@ -899,7 +911,7 @@ cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, 
             for c in range(j):
                 prow[c] = select(m, x[(i * k + c) * H + h], prow[c])
         for c in range(nb):
-            pb[c] = select(m, y[i * nb + c], pb[c])
+            pb[c] = select(m, y[(i * nb + c) * ys], pb[c])
     # One division per step (a zero pivot leaves the zero column below it as it is),
     # and the pivot classes, accumulated per lane.
     p = prow[j]
@@ -924,47 +936,89 @@ cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, 
         for c in range(j + 1, k):
             x[(i * k + c) * H + h] = select(m, rowj[c], x[(i * k + c) * H + h]) - lij * prow[c]
         for c in range(nb):
-            y[i * nb + c] = select(m, yj[c], y[i * nb + c]) - lij * pb[c]
+            y[(i * nb + c) * ys] = select(m, yj[c], y[(i * nb + c) * ys]) - lij * pb[c]
     for c in range(j, k):
         x[(j * k + c) * H + h] = prow[c]
     if keep_l:
         for c in range(j):
             x[(j * k + c) * H + h] = prow[c]
     for c in range(nb):
-        y[j * nb + c] = pb[c]
+        y[(j * nb + c) * ys] = pb[c]
     piv[j * H + h] = best
 
 
 cdef inline void backsolve_vectors(rhs_n* rhs, fixed_k* size, const vec* x, Py_ssize_t nb_run,
                                    vec* y, const vec* rdiag, Py_ssize_t h,
                                    bint divide) noexcept nogil:
-    """y := U^-1 y for the lanes of vector h of eliminate_vectors (GVL4 Alg. 3.1.2, row
-    oriented: row i of y less the multiples of the finished rows below it, then
+    """y := U^-1 y (y[(i*nb + c)*ys]) for the lanes of vector h of eliminate_vectors
+    (GVL4 Alg. 3.1.2, row oriented: row i of y less the multiples of the finished rows below it, then
     scaled).  Row i accumulates in acc (registers, with nb a literal), so each U_ip is
     loaded once for all nb columns, and the columns are nb independent chains (a loop
     over the columns outside ran at FMA latency).  Scales by the reciprocals of U's
     diagonal (rdiag), or, in the lanes where that would overflow (`divide`: some
     pivot of this vector is subnormal), divides, as lu_substitute does."""
     cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
-    cdef Py_ssize_t H = vectors_per_element(x), i, p, c
+    cdef Py_ssize_t H = vectors_per_element(x), i, p, c, ys = H if rhs_n is RN else 1
     cdef vec u, d, r, tiny_d = splat(x, 0)
     cdef vec acc[16]
     for i in range(k - 1, -1, -1):
         for c in range(nb):
-            acc[c] = y[i * nb + c]
+            acc[c] = y[(i * nb + c) * ys]
         for p in range(i + 1, k):
             u = x[(i * k + p) * H + h]
             for c in range(nb):
-                acc[c] = acc[c] - u * y[p * nb + c]
+                acc[c] = acc[c] - u * y[(p * nb + c) * ys]
         r = rdiag[i]
         if divide:
             d = x[(i * k + i) * H + h]
             tiny_d = greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), vabs(d))
             for c in range(nb):
-                y[i * nb + c] = select(tiny_d, acc[c] / d, acc[c] * r)
+                y[(i * nb + c) * ys] = select(tiny_d, acc[c] / d, acc[c] * r)
         else:
             for c in range(nb):
-                y[i * nb + c] = acc[c] * r
+                y[(i * nb + c) * ys] = acc[c] * r
+
+
+cdef inline void permutation_vectors(fixed_k* size, const vec* piv, Py_ssize_t h,
+                                     vec* y) noexcept nogil:
+    """y := P (k x k, y[i*k + c]) for the lanes of vector h: the identity's rows
+    interchanged as the elimination did (row j with its pivot row, j = 0, 1, ...).
+    The interchanges move the index of each row's one (perm, one vector per row), and
+    P is then one compare per element."""
+    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(y), i, j, c
+    cdef vec best, m, pj
+    cdef vec perm[16]
+    for i in range(k):
+        perm[i] = splat(y, i)
+    for j in range(k):
+        best = piv[j * H + h]
+        pj = perm[j]
+        for i in range(j + 1, k):
+            m = equal(best, splat(y, i))
+            perm[j] = select(m, perm[i], perm[j])
+            perm[i] = select(m, pj, perm[i])
+    for i in range(k):
+        for c in range(k):
+            y[i * k + c] = select(equal(perm[i], splat(y, c)), splat(y, 1), splat(y, 0))
+
+
+cdef inline void forward_vectors(fixed_k* size, const vec* x, vec* y, Py_ssize_t h) noexcept nogil:
+    """y := L^-1 y (k x k, y[i*k + c]) for the lanes of vector h, L unit lower in the
+    strict lower triangle of x (GVL4 Alg. 3.1.1, row oriented, as backsolve_vectors:
+    row i less L_ip times the finished rows p < i, in the order the elimination
+    would have subtracted them)."""
+    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(x), i, p, c
+    cdef vec u
+    cdef vec acc[16]
+    for i in range(1, k):
+        for c in range(k):
+            acc[c] = y[i * k + c]
+        for p in range(i):
+            u = x[(i * k + p) * H + h]
+            for c in range(k):
+                acc[c] = acc[c] - u * y[p * k + c]
+        for c in range(k):
+            y[i * k + c] = acc[c]
 
 
 cdef inline void det_lanes(fixed_k* size, const real* x, const real* piv, double* det,
