@@ -41,7 +41,8 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
   leaves U x = L^-1 P b for one back substitution.  Compiled per literal k (the
   fixed_k tags of gemm.pxd), so every loop has a known trip count; the elimination's
   steps are written out on vector types, so each step's pivot row stays in registers.
-  Inverse = solve with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the
+  Inverse = solve with B = I (2k^3/3 + 2k^3 flops; in lanes, L^-1 P is formed after
+  the elimination from L and the pivots).  A single small matrix takes the
   plain getf2.
 - det: the product of U's diagonal times the sign of P, accumulated as mantissa and
   binary exponent (det_from_lu), so it overflows or underflows only when the
@@ -517,22 +518,29 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).
 #
 # The right-hand sides: their count is a literal too for solve's one column and the
-# inverse's k (the rhs_n tags; a run-time count only for solve with several), each
-# vector's rows of y are copied into a local array for the elimination and the back
-# substitution, which runs on the vector types too (backsolve_vectors: a row of y
-# accumulated in registers, each U_ip loaded once), and the inverse's identity is
-# made in registers instead of loaded.  The tag is a parameter of the steps as well
-# (a step specialisation shared by two right-hand side counts is called twice, and
-# stayed a call), and of the driver's _chunk (lu.pyx: four kernels in one function
-# broke the inlining of some steps).  Measured (one-process A/B, one thread, float64,
-# 100000 x k x k from memory, ms, det / solve (one column) / inv): k = 4 1.7-2.0 /
-# 2.0-2.1 / 3.6-3.7 -> 1.5 / 1.7 / 2.9; k = 8 8.5 / 11.1 / 25.3 -> 8.0 / 10.3 / 23.5;
-# k = 16 48 / 59 / 150 -> 45 / 56 / 147; float32 (native) k = 8 4.3 / 6.2 / 12.3 ->
-# 4.2 / 5.4 / 11.5.  In cache (4096 matrices, ms per 100000): k = 4 1.8 / 2.3 / 3.3 ->
-# 1.5 / 2.0 / 2.6, k = 8 6.4 / 8.7 / 16.7 -> 6.2 / 7.8 / 14.9.  What is left at k = 8
-# is spread over the whole elimination (no hot spot in a profile): every step still
-# loads and stores each trailing row of x and y (64 + 64 vectors per vector of lanes
-# for the inverse: more than the 32 registers).
+# inverse's k (the rhs_n tags; a run-time count only for solve with several
+# columns), each vector's rows of y are copied into a local array for the
+# elimination and the back substitution, which runs on the vector types too
+# (backsolve_vectors: a row of y accumulated in registers, each U_ip loaded once for
+# all columns).  The inverse carries no right-hand sides through the elimination: it
+# keeps L, makes P from the pivots (one compare per element) and substitutes
+# forward (forward_vectors), the same operations on the same values as eliminating
+# [A | I] without interchanging the identity's rows at every step.  The tag is a
+# parameter of the steps as well (a step specialisation shared by two right-hand
+# side counts is called twice, and stayed a call: k = 8 solve 11.1 -> 13.6 ms), and
+# of the driver's _chunk (lu.pyx: four kernels in one function broke the inlining of
+# some steps; solve with three columns 50 % slower at k = 4).  Measured (one-process
+# A/B, one thread, min of 15, ms per 100000 matrices, det / solve (one column) /
+# inv), float64 from memory: k = 4 1.7-2.0 / 2.1 / 3.5 -> 1.4 / 1.6 / 3.1; k = 8
+# 8.2 / 10.8 / 23.9 -> 7.9 / 10.2 / 19.8; k = 16 47 / 59 / 151 -> 46 / 55 / 119;
+# float32 (native) k = 8 4.0 / 5.8 / 12.3 -> 3.8 / 5.7 / 10.2; in cache (4096
+# matrices) k = 4 1.8 / 2.2 / 3.1 -> 1.5 / 1.9 / 2.8, k = 8 6.7 / 8.4 / 17.7 -> 6.1 /
+# 7.6 / 12.1; solve with three columns unchanged (k = 4 3.5, k = 8 17.2-17.4).  Did
+# not pay: each step run on both vectors of a double element before the next step
+# (to overlap their latency chains): k = 8 det 6.0 -> 6.9, inv 13.5 -> 14.2 in cache.
+# What is left at k = 8 is spread over the whole elimination (no hot spot in a
+# profile): every step loads and stores each trailing row of x (and of y for solve),
+# 64 vectors per vector of lanes, more than the 32 registers.
 
 cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
@@ -752,6 +760,7 @@ cdef inline void eliminate_lanes(fixed_k* size, rhs_n* rhs, real* x, Py_ssize_t 
     LANES interleaved k x k matrices of x, applied at the same time to their
     right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]), then back substitution
     (GVL4 Alg. 3.1.2): y := A^-1 y; k and (but for RN) nb compile-time constants.
+    For RK (the inverse) y is only written: y := A^-1.
 
     # IN  x (A), y (B); OUT x: U in the upper triangle (and, if keep_l, L below it:
     #     getrf's factors), y := U^-1 L^-1 P B, piv[j*LANES + l] (the pivot row of
