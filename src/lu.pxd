@@ -41,7 +41,8 @@ Algorithms (Golub & Van Loan, Matrix Computations, 4th ed., §3.4):
   leaves U x = L^-1 P b for one back substitution.  Compiled per literal k (the
   fixed_k tags of gemm.pxd), so every loop has a known trip count; the elimination's
   steps are written out on vector types, so each step's pivot row stays in registers.
-  Inverse = solve with B = I (2k^3/3 + 2k^3 flops).  A single small matrix takes the
+  Inverse = solve with B = I (2k^3/3 + 2k^3 flops; in lanes, L^-1 P is formed after
+  the elimination from L and the pivots).  A single small matrix takes the
   plain getf2.
 - det: the product of U's diagonal times the sign of P, accumulated as mantissa and
   binary exponent (det_from_lu), so it overflows or underflows only when the
@@ -333,7 +334,7 @@ cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py
             for c in range(nrhs):
                 b[i * rsb + c] -= lip * b[p * rsb + c]
         d = lu[i * rsa + i * csa]
-        if fabs(d) >= tiny:         # one division per row, as backsolve_lanes (same results)
+        if fabs(d) >= tiny:         # one division per row, as backsolve_vectors (same results)
             d = 1 / d
             for c in range(nrhs):
                 b[i * rsb + c] *= d
@@ -521,9 +522,32 @@ cdef inline Py_ssize_t fixed_size(fixed_k* size) noexcept nogil:
 # sequential copy first, the block transposes from there) 8.2 / 10.3 / 24.6; k = 4
 # 2.1 / 2.5 / 4.3 -> 2.1 / 2.1 / 3.7; k = 16 58 / 69 / 157 -> 47 / 58 / 152.  In
 # cache (1024 matrices) k = 8 det 78 -> 64-69 ns per matrix, of which the
-# elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).  Still
-# left: the right-hand sides (y, nb a run-time value) stay in memory, so inv (nb = k)
-# gains least.
+# elimination is ~35 and gather_ahead's copy ~8 (it pays only from memory).
+#
+# The right-hand sides: their count is a literal too for solve's one column and the
+# inverse's k (the rhs_n tags; a run-time count only for solve with several
+# columns), each vector's rows of y are copied into a local array for the
+# elimination and the back substitution, which runs on the vector types too
+# (backsolve_vectors: a row of y accumulated in registers, each U_ip loaded once for
+# all columns).  The inverse carries no right-hand sides through the elimination: it
+# keeps L, makes P from the pivots (one compare per element) and substitutes
+# forward (forward_vectors), the same operations on the same values as eliminating
+# [A | I] without interchanging the identity's rows at every step.  The tag is a
+# parameter of the steps as well (a step specialisation shared by two right-hand
+# side counts is called twice, and stayed a call: k = 8 solve 11.1 -> 13.6 ms), and
+# of the driver's _chunk (lu.pyx: four kernels in one function broke the inlining of
+# some steps; solve with three columns 50 % slower at k = 4).  Measured (one-process
+# A/B, one thread, min of 15, ms per 100000 matrices, det / solve (one column) /
+# inv), float64 from memory: k = 4 1.7-2.0 / 2.1 / 3.5 -> 1.4 / 1.6 / 3.1; k = 8
+# 8.2 / 10.8 / 23.9 -> 7.9 / 10.2 / 19.8; k = 16 47 / 59 / 151 -> 46 / 55 / 119;
+# float32 (native) k = 8 4.0 / 5.8 / 12.3 -> 3.8 / 5.7 / 10.2; in cache (4096
+# matrices) k = 4 1.8 / 2.2 / 3.1 -> 1.5 / 1.9 / 2.8, k = 8 6.7 / 8.4 / 17.7 -> 6.1 /
+# 7.6 / 12.1; solve with three columns unchanged (k = 4 3.5, k = 8 17.2-17.4).  Did
+# not pay: each step run on both vectors of a double element before the next step
+# (to overlap their latency chains): k = 8 det 6.0 -> 6.9, inv 13.5 -> 14.2 in cache.
+# What is left at k = 8 is spread over the whole elimination (no hot spot in a
+# profile): every step loads and stores each trailing row of x (and of y for solve),
+# 64 vectors per vector of lanes, more than the 32 registers.
 
 cdef enum:
     LANES = 16          # lanes_load and lanes_store spell out sixteen lanes
@@ -742,110 +766,173 @@ cdef inline Py_ssize_t step_index(step_j* tag, Py_ssize_t j) noexcept nogil:
         return j
 
 
-cdef inline bint eliminate_lanes(fixed_k* size, real* x, Py_ssize_t nb, real* y, real* rdiag,
+# Tags for the number of right-hand sides, as fixed_k is for k: literal for solve's one
+# column (R1) and the inverse's k (RK), so that every loop over the right-hand sides
+# has a literal trip count too and their rows can stay in registers; RN: nb a
+# run-time value (solve with several columns); R0: none (factor, det).
+cdef struct R0:
+    char unused
+cdef struct R1:
+    char unused
+cdef struct RK:
+    char unused
+cdef struct RN:
+    char unused
+
+ctypedef fused rhs_n:
+    R0
+    R1
+    RK
+    RN
+
+
+cdef inline Py_ssize_t rhs_count(rhs_n* tag, fixed_k* size, Py_ssize_t nb) noexcept nogil:
+    """The number of right-hand sides of an rhs_n tag: a literal, or nb for RN."""
+    if rhs_n is R0:
+        return 0
+    elif rhs_n is R1:
+        return 1
+    elif rhs_n is RK:
+        return fixed_size(size)
+    else:
+        return nb
+
+
+cdef inline void eliminate_lanes(fixed_k* size, rhs_n* rhs, real* x, Py_ssize_t nb, real* y,
                                  real* piv, int* info, bint keep_l) noexcept nogil:
     """Gaussian elimination with partial pivoting (GVL4 Alg. 3.4.1 and §3.4.3) on the
     LANES interleaved k x k matrices of x, applied at the same time to their
-    right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]); k a compile-time constant.
+    right-hand sides y (k x nb each, y[(i*nb + c)*LANES + l]), then back substitution
+    (GVL4 Alg. 3.1.2): y := A^-1 y; k and (but for RN) nb compile-time constants.
+    For RK (the inverse) y is only written: y := A^-1.
 
     # IN  x (A), y (B); OUT x: U in the upper triangle (and, if keep_l, L below it:
-    #     getrf's factors), y := L^-1 P B, rdiag[j*LANES + l] = 1/U_jj (1 where U_jj = 0),
-    #     piv[j*LANES + l] (the pivot row of step j, as a real: one vector per step),
-    #     info[l] (first zero pivot, 1-based, or 0)
-    Returns whether some pivot is so small (< the smallest normal) that its reciprocal
-    would overflow.  LAPACK's rule then forms that lane's multipliers by division
-    (done here, in the lanes and steps whose pivot is that small: every other lane
-    gets the same bits either way), and the caller's substitution must divide too.
+    #     getrf's factors), y := U^-1 L^-1 P B, piv[j*LANES + l] (the pivot row of
+    #     step j, as a real: one vector per step), info[l] (first zero pivot,
+    #     1-based, or 0)
+    Scaling by the reciprocal of each pivot, except where the pivot is so small
+    (< the smallest normal) that its reciprocal would overflow: LAPACK's rule then
+    forms that lane's multipliers, and the substitution its quotients, by division
+    (only in the lanes and steps whose pivot is that small: every other lane gets
+    the same bits either way).
     """
     cdef int seen
     cdef Py_ssize_t k = fixed_size(size), j, l
     if real is double:
-        seen = eliminate_vectors(size, <vd*>x, nb, <vd*>y, <vd*>rdiag, <vd*>piv, keep_l)
+        seen = eliminate_vectors(size, rhs, <vd*>x, nb, <vd*>y, <vd*>piv, keep_l)
     else:
-        seen = eliminate_vectors(size, <vf*>x, nb, <vf*>y, <vf*>rdiag, <vf*>piv, keep_l)
+        seen = eliminate_vectors(size, rhs, <vf*>x, nb, <vf*>y, <vf*>piv, keep_l)
     for l in range(LANES):
         info[l] = 0
-    if seen & 2:                                 # the first zero pivot of each lane
+    if seen:                                     # the first zero pivot of each lane
         for l in range(LANES):
             for j in range(k - 1, -1, -1):
                 if x[(j * k + j) * LANES + l] == 0:
                     info[l] = <int>(j + 1)
-    return seen & 1
 
 
-cdef inline int eliminate_vectors(fixed_k* size, vec* x, Py_ssize_t nb, vec* y, vec* rdiag,
+cdef inline int eliminate_vectors(fixed_k* size, rhs_n* rhs, vec* x, Py_ssize_t nb_run, vec* y,
                                   vec* piv, bint keep_l) noexcept nogil:
     """eliminate_lanes on vectors: element (i, c) of the group is the H vectors
-    x[(i*k + c)*H + h], h < H, whose lanes run the elimination independently, one h
-    after the other.  Returns 1 if a pivot below the smallest normal was seen, plus 2
-    if a zero pivot was.
+    x[(i*k + c)*H + h], h < H, whose lanes run the elimination and the substitution
+    independently, one h after the other.  Returns whether a zero pivot was seen.
 
     The steps are written out, each its own specialisation (step_j) called once, so
     that GCC inlines every one (a function called once is inlined whatever its size;
     one function called k times is not, past the module's growth limits), j and k are
     literals in each, every loop of a step has a known trip count and is unrolled, and
     the step's pivot row and row j become registers.  Steps past the eighth (k = 16)
-    loop.
+    loop.  The right-hand sides of vector h are copied into a local array (yh) for the
+    elimination and the substitution: with nb a literal too, its rows are registers
+    (or stack slots at literal offsets) rather than loads and stores through y (a
+    run-time nb works in y itself, every H-th vector).  The inverse (RK) carries no
+    right-hand sides through the elimination: it keeps L, makes y = P from the pivots
+    (permutation_vectors) and substitutes forward (forward_vectors), the same
+    operations on the same values as eliminating [A | I], without the interchanges of
+    whole rows of y (two selects per element and step).
     """
-    cdef Py_ssize_t k = fixed_size(size), h, j, H = vectors_per_element(x)
+    cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
+    cdef Py_ssize_t h, j, e, H = vectors_per_element(x)
     cdef vec prow[16]
     cdef vec rowj[16]
     cdef vec pb[16]
+    cdef vec yj[16]
+    cdef vec rdiag[16]
+    cdef vec yh[16 * 16]
+    cdef vec* yv = yh
     cdef vec tiny_seen, zero_seen
     cdef int seen = 0
     for h in range(H):
+        if rhs_n is RN:
+            yv = y + h
+        elif rhs_n is R1:
+            for e in range(k * nb):
+                yh[e] = y[e * H + h]
         tiny_seen = splat(x, 0)
         zero_seen = tiny_seen
         if k > 0:
-            eliminate_step(<J0*>NULL, size, x, nb, y, rdiag, piv, h, 0, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J0*>NULL, size, x, nb, yv, rdiag, piv, h, 0, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 1:
-            eliminate_step(<J1*>NULL, size, x, nb, y, rdiag, piv, h, 1, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J1*>NULL, size, x, nb, yv, rdiag, piv, h, 1, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 2:
-            eliminate_step(<J2*>NULL, size, x, nb, y, rdiag, piv, h, 2, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J2*>NULL, size, x, nb, yv, rdiag, piv, h, 2, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 3:
-            eliminate_step(<J3*>NULL, size, x, nb, y, rdiag, piv, h, 3, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J3*>NULL, size, x, nb, yv, rdiag, piv, h, 3, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 4:
-            eliminate_step(<J4*>NULL, size, x, nb, y, rdiag, piv, h, 4, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J4*>NULL, size, x, nb, yv, rdiag, piv, h, 4, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 5:
-            eliminate_step(<J5*>NULL, size, x, nb, y, rdiag, piv, h, 5, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J5*>NULL, size, x, nb, yv, rdiag, piv, h, 5, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 6:
-            eliminate_step(<J6*>NULL, size, x, nb, y, rdiag, piv, h, 6, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J6*>NULL, size, x, nb, yv, rdiag, piv, h, 6, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         if k > 7:
-            eliminate_step(<J7*>NULL, size, x, nb, y, rdiag, piv, h, 7, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
+            eliminate_step(rhs, <J7*>NULL, size, x, nb, yv, rdiag, piv, h, 7, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
         for j in range(8, k):
-            eliminate_step(<JN*>NULL, size, x, nb, y, rdiag, piv, h, j, keep_l, prow, rowj, pb,
-                           &tiny_seen, &zero_seen)
-        seen |= any_set(tiny_seen) | 2 * any_set(zero_seen)
+            eliminate_step(rhs, <JN*>NULL, size, x, nb, yv, rdiag, piv, h, j, keep_l, prow, rowj,
+                           pb, yj, &tiny_seen, &zero_seen)
+        seen |= any_set(zero_seen)
+        if rhs_n is RK:                          # y := L^-1 P
+            permutation_vectors(size, piv, h, yh)
+            forward_vectors(size, x, yh, h)
+        if nb > 0:
+            backsolve_vectors(rhs, size, x, nb, yv, rdiag, h, any_set(tiny_seen))
+        if rhs_n is R1 or rhs_n is RK:
+            for e in range(k * nb):
+                y[e * H + h] = yh[e]
     return seen
 
 
-cdef inline void eliminate_step(step_j* tag, fixed_k* size, vec* x, Py_ssize_t nb, vec* y,
+cdef inline void eliminate_step(rhs_n* rhs, step_j* tag, fixed_k* size, vec* x, Py_ssize_t nb_run, vec* y,
                                 vec* rdiag, vec* piv, Py_ssize_t h, Py_ssize_t jn, bint keep_l,
-                                vec* prow, vec* rowj, vec* pb, vec* tiny_seen,
+                                vec* prow, vec* rowj, vec* pb, vec* yj, vec* tiny_seen,
                                 vec* zero_seen) noexcept nogil:
-    """Step j of eliminate_vectors on the lanes of vector h (prow, rowj, pb: the
-    caller's scratch, k vectors each).
+    """Step j of eliminate_vectors on the lanes of vector h; y: that vector's
+    right-hand sides (y[(i*nb + c)*ys], ys = H for RN, in the group's array, else 1;
+    none for RK, which keeps L instead); rdiag[j] := 1/pivot (1 where it is 0); prow,
+    rowj (k vectors), pb, yj (nb): the caller's scratch.
 
     The pivot row differs between lanes, so the search keeps a per-lane maximum and
-    row, and the interchange is a select: the pivot row is gathered into prow (beside
-    row j's old entries, rowj), and every row below j takes row j's old entries in the
-    lanes that chose it, in the same pass that subtracts l_ij * prow (swap and rank-1
-    update fused).  The columns left of j hold L; they are interchanged only if keep_l
-    (solve, inv and det never read L again).
+    row, and the interchange is a select: the pivot row is gathered into prow and pb
+    (beside row j's old entries, rowj and yj), and every row below j takes row j's
+    old entries in the lanes that chose it, in the same pass that subtracts
+    l_ij * prow (swap and rank-1 update fused).  The columns left of j hold L; they
+    are interchanged only if keep_l (solve, inv and det never read L again).
     """
-    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(x), i, c
-    cdef Py_ssize_t j = step_index(tag, jn)
+    cdef Py_ssize_t k = fixed_size(size), nb = 0 if rhs_n is RK else rhs_count(rhs, size, nb_run)
+    cdef Py_ssize_t H = vectors_per_element(x), i, c, j = step_index(tag, jn)
+    cdef Py_ssize_t ys = H if rhs_n is RN else 1
     cdef vec vmax, best, v, m, p, r, lij, tiny_p
     cdef vec zero = splat(x, 0), one = splat(x, 1)
     cdef bint tiny_any
+    if rhs_n is RK:
+        keep_l = True
     # The first largest |x_ij| per lane: a strictly larger value replaces the
     # candidate, so ties keep the first row, and NaN never wins over a number.
     vmax = vabs(x[(j * k + j) * H + h])
@@ -867,7 +954,8 @@ cdef inline void eliminate_step(step_j* tag, fixed_k* size, vec* x, Py_ssize_t n
             rowj[c] = x[(j * k + c) * H + h]
             prow[c] = rowj[c]
     for c in range(nb):
-        pb[c] = y[(j * nb + c) * H + h]
+        yj[c] = y[(j * nb + c) * ys]
+        pb[c] = yj[c]
     for i in range(j + 1, k):
         m = equal(best, splat(x, i))
         for c in range(j, k):
@@ -876,12 +964,12 @@ cdef inline void eliminate_step(step_j* tag, fixed_k* size, vec* x, Py_ssize_t n
             for c in range(j):
                 prow[c] = select(m, x[(i * k + c) * H + h], prow[c])
         for c in range(nb):
-            pb[c] = select(m, y[(i * nb + c) * H + h], pb[c])
+            pb[c] = select(m, y[(i * nb + c) * ys], pb[c])
     # One division per step (a zero pivot leaves the zero column below it as it is),
     # and the pivot classes, accumulated per lane.
     p = prow[j]
     r = one / select(equal(p, zero), one, p)
-    rdiag[j * H + h] = r
+    rdiag[j] = r
     v = vabs(p)
     tiny_p = both(greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), v), greater(v, zero))
     tiny_any = any_set(tiny_p)                   # rare: one test per step, not per row
@@ -901,46 +989,89 @@ cdef inline void eliminate_step(step_j* tag, fixed_k* size, vec* x, Py_ssize_t n
         for c in range(j + 1, k):
             x[(i * k + c) * H + h] = select(m, rowj[c], x[(i * k + c) * H + h]) - lij * prow[c]
         for c in range(nb):
-            y[(i * nb + c) * H + h] = select(m, y[(j * nb + c) * H + h],
-                                             y[(i * nb + c) * H + h]) - lij * pb[c]
+            y[(i * nb + c) * ys] = select(m, yj[c], y[(i * nb + c) * ys]) - lij * pb[c]
     for c in range(j, k):
         x[(j * k + c) * H + h] = prow[c]
     if keep_l:
         for c in range(j):
             x[(j * k + c) * H + h] = prow[c]
     for c in range(nb):
-        y[(j * nb + c) * H + h] = pb[c]
+        y[(j * nb + c) * ys] = pb[c]
     piv[j * H + h] = best
 
 
-cdef inline void backsolve_lanes(fixed_k* size, Py_ssize_t nb, const real* x, const real* rdiag,
-                                 bint divide, real* y) noexcept nogil:
-    """y := U^-1 y for the LANES interleaved U of eliminate_lanes (GVL4 Alg. 3.1.2, row
-    oriented: each step subtracts multiples of finished rows of y, contiguous vectors).
-    Scales by the stored reciprocals of U's diagonal, or, in the lanes where that would
-    overflow (`divide`: some pivot is subnormal), divides."""
-    cdef Py_ssize_t k = fixed_size(size), i, p, c, l
-    cdef real v, d, tiny
-    if real is double:
-        tiny = DBL_MIN
-    else:
-        tiny = FLT_MIN
+cdef inline void backsolve_vectors(rhs_n* rhs, fixed_k* size, const vec* x, Py_ssize_t nb_run,
+                                   vec* y, const vec* rdiag, Py_ssize_t h,
+                                   bint divide) noexcept nogil:
+    """y := U^-1 y (y[(i*nb + c)*ys]) for the lanes of vector h of eliminate_vectors
+    (GVL4 Alg. 3.1.2, row oriented: row i of y less the multiples of the finished rows below it, then
+    scaled).  Row i accumulates in acc (registers, with nb a literal), so each U_ip is
+    loaded once for all nb columns, and the columns are nb independent chains (a loop
+    over the columns outside ran at FMA latency).  Scales by the reciprocals of U's
+    diagonal (rdiag), or, in the lanes where that would overflow (`divide`: some
+    pivot of this vector is subnormal), divides, as lu_substitute does."""
+    cdef Py_ssize_t k = fixed_size(size), nb = rhs_count(rhs, size, nb_run)
+    cdef Py_ssize_t H = vectors_per_element(x), i, p, c, ys = H if rhs_n is RN else 1
+    cdef vec u, d, r, tiny_d = splat(x, 0)
+    cdef vec acc[16]
     for i in range(k - 1, -1, -1):
+        for c in range(nb):
+            acc[c] = y[(i * nb + c) * ys]
         for p in range(i + 1, k):
+            u = x[(i * k + p) * H + h]
             for c in range(nb):
-                for l in range(LANES):
-                    y[(i * nb + c) * LANES + l] -= (x[(i * k + p) * LANES + l]
-                                                    * y[(p * nb + c) * LANES + l])
-        if divide:                  # in lanes where 1/U_ii would overflow (as lu_substitute)
+                acc[c] = acc[c] - u * y[(p * nb + c) * ys]
+        r = rdiag[i]
+        if divide:
+            d = x[(i * k + i) * H + h]
+            tiny_d = greater(splat(x, DBL_MIN if vec is vd else FLT_MIN), vabs(d))
             for c in range(nb):
-                for l in range(LANES):
-                    v = y[(i * nb + c) * LANES + l]
-                    d = x[(i * k + i) * LANES + l]
-                    y[(i * nb + c) * LANES + l] = v / d if fabs(d) < tiny else v * rdiag[i * LANES + l]
+                y[(i * nb + c) * ys] = select(tiny_d, acc[c] / d, acc[c] * r)
         else:
             for c in range(nb):
-                for l in range(LANES):
-                    y[(i * nb + c) * LANES + l] *= rdiag[i * LANES + l]
+                y[(i * nb + c) * ys] = acc[c] * r
+
+
+cdef inline void permutation_vectors(fixed_k* size, const vec* piv, Py_ssize_t h,
+                                     vec* y) noexcept nogil:
+    """y := P (k x k, y[i*k + c]) for the lanes of vector h: the identity's rows
+    interchanged as the elimination did (row j with its pivot row, j = 0, 1, ...).
+    The interchanges move the index of each row's one (perm, one vector per row), and
+    P is then one compare per element."""
+    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(y), i, j, c
+    cdef vec best, m, pj
+    cdef vec perm[16]
+    for i in range(k):
+        perm[i] = splat(y, i)
+    for j in range(k):
+        best = piv[j * H + h]
+        pj = perm[j]
+        for i in range(j + 1, k):
+            m = equal(best, splat(y, i))
+            perm[j] = select(m, perm[i], perm[j])
+            perm[i] = select(m, pj, perm[i])
+    for i in range(k):
+        for c in range(k):
+            y[i * k + c] = select(equal(perm[i], splat(y, c)), splat(y, 1), splat(y, 0))
+
+
+cdef inline void forward_vectors(fixed_k* size, const vec* x, vec* y, Py_ssize_t h) noexcept nogil:
+    """y := L^-1 y (k x k, y[i*k + c]) for the lanes of vector h, L unit lower in the
+    strict lower triangle of x (GVL4 Alg. 3.1.1, row oriented, as backsolve_vectors:
+    row i less L_ip times the finished rows p < i, in the order the elimination
+    would have subtracted them)."""
+    cdef Py_ssize_t k = fixed_size(size), H = vectors_per_element(x), i, p, c
+    cdef vec u
+    cdef vec acc[16]
+    for i in range(1, k):
+        for c in range(k):
+            acc[c] = y[i * k + c]
+        for p in range(i):
+            u = x[(i * k + p) * H + h]
+            for c in range(k):
+                acc[c] = acc[c] - u * y[p * k + c]
+        for c in range(k):
+            y[i * k + c] = acc[c]
 
 
 cdef inline void det_lanes(fixed_k* size, const real* x, const real* piv, double* det,

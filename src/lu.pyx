@@ -25,7 +25,8 @@ from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin, imax
 from cholesky cimport lanes_scatter, gather_ahead, GATHER_RUN
-from lu cimport (LANES, fixed_size, getrf, getrs, eliminate_lanes, backsolve_lanes, det_lanes, getrs_lanes,
+from lu cimport (LANES, R0, R1, RK, RN, rhs_n, fixed_size, getrf, getrs, eliminate_lanes, det_lanes,
+                 getrs_lanes,
                  lanes_load, lanes_store, laswp, lu_substitute, is_integral, det_from_lu,
                  slogdet_from_lu)
 
@@ -53,7 +54,8 @@ KERNELS = {
     },
     "inv": {
         "computes": "A^-1",
-        "algorithm": "getrf, then getrs with B = I",
+        "algorithm": "getrf, then getrs with B = I (stacks in lanes: L^-1 P by forward "
+                     "substitution from the pivots, then U^-1)",
         "citation": "Golub & Van Loan, Matrix Computations, 4th ed., §3.4",
         "flops": "2*n**3/3 + 2*n**3",
     },
@@ -99,11 +101,34 @@ ctypedef fused lu_size:
     KN
 
 
-cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m,
-                 Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b, const real* src,
-                 double* r1, double* r2, int* info, Py_ssize_t first, Py_ssize_t last,
-                 int n_threads) noexcept nogil:
-    """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf).
+cdef inline void _chunk_op(lu_size* size, Op op, bint trans, bint fortran, bint scratch,
+                           Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv,
+                           real* b, const real* src, double* r1, double* r2, int* info,
+                           Py_ssize_t first, Py_ssize_t last, int n_threads) noexcept nogil:
+    """_chunk with the tag of op's right-hand side count (lu.pxd: rhs_n), so that each
+    _chunk holds one elimination kernel: with the four in one function, GCC stopped
+    inlining the steps of some (past its growth limits), and solve with several
+    right-hand sides ran 15-50 % slower than with one kernel (k = 4, 8, measured)."""
+    if lu_size is not KN and op == INV:
+        _chunk(size, <RK*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+               info, first, last, n_threads)
+    elif lu_size is not KN and op == SOLVE and nrhs == 1:
+        _chunk(size, <R1*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+               info, first, last, n_threads)
+    elif lu_size is not KN and op == SOLVE:
+        _chunk(size, <RN*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+               info, first, last, n_threads)
+    else:
+        _chunk(size, <R0*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+               info, first, last, n_threads)
+
+
+cdef void _chunk(lu_size* size, rhs_n* rhs, Op op, bint trans, bint fortran, bint scratch,
+                 Py_ssize_t m, Py_ssize_t n, Py_ssize_t nrhs, real* a, int* piv, real* b,
+                 const real* src, double* r1, double* r2, int* info, Py_ssize_t first,
+                 Py_ssize_t last, int n_threads) noexcept nogil:
+    """Matrices first..last-1 of the batch, on one thread (n_threads goes to getrf);
+    rhs: the right-hand side count's tag of op (_chunk_op).
 
     # IN  a: (N, m, n) row-major, only read unless scratch (FACTOR: always); b: (N, n, nrhs)
     #     row-major (SOLVE, GETRS, INV: n x n); src: SOLVE's right-hand sides, shaped
@@ -119,13 +144,12 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
     cdef real* w = NULL
     cdef int* pt
     cdef int st
-    cdef bint integral = False, keep_l, divide
+    cdef bint integral = False, keep_l
     cdef bint lane_integral[LANES]
     cdef double sgn, mant, eps
     cdef long expo
     cdef real x[16 * 16 * LANES]
     cdef real y[16 * 16 * LANES]
-    cdef real rdiag[16 * LANES]
     cdef int lpiv[16 * LANES]
     cdef real lpivr[16 * LANES]
     cdef int linfo[LANES]
@@ -156,7 +180,7 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                     keep_l |= lane_integral[l]
             width = nrhs if op == SOLVE else (n if op == INV else 0)
             _load_rhs(op, count, n, width, src + t * n * width, y)
-            divide = eliminate_lanes(size, x, width, y, rdiag, lpivr, linfo, keep_l)
+            eliminate_lanes(size, rhs, x, width, y, lpivr, linfo, keep_l)     # y := A^-1 y
             for l in range(count):
                 info[t + l] = linfo[l]
             if op == FACTOR:                 # only the factorization returns its pivots
@@ -165,7 +189,6 @@ cdef void _chunk(lu_size* size, Op op, bint trans, bint fortran, bint scratch, P
                         piv[(t + l) * n + i] = <int>lpivr[i * LANES + l]
                 _store_square(size, count, x, a + t * n * n)
             elif op == SOLVE or op == INV:
-                backsolve_lanes(size, width, x, rdiag, divide, y)
                 if op == INV:
                     _store_square(size, count, y, b + t * n * n)
                 else:
@@ -246,11 +269,10 @@ cdef inline void _load_square(fixed_k* size, Py_ssize_t count, const real* a, Py
 
 cdef inline void _load_rhs(Op op, Py_ssize_t count, Py_ssize_t n, Py_ssize_t width,
                            const real* b, real* y) noexcept nogil:
-    """y := the group's right-hand sides: b's (SOLVE), the identity (INV), none else."""
+    """y := the group's right-hand sides: b's (SOLVE), none else (INV's identity is
+    made by the kernel)."""
     if op == SOLVE:
         lanes_load(count, n, width, b, y, False)
-    elif op == INV:
-        lanes_load(0, n, n, NULL, y, True)
 
 
 cdef inline void _store_square(fixed_k* size, Py_ssize_t count, const real* x,
@@ -286,39 +308,39 @@ cdef void _run_chunk(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t m
     """_chunk with the literal-size kernels for square k x k, k <= 8 or 16."""
     if m == n and not trans and not fortran and n * nrhs <= 16 * 16:     # (_chunk's buffers)
         if n == 2:
-            _chunk(<K2*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K2*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 3:
-            _chunk(<K3*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K3*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 4:
-            _chunk(<K4*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K4*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 5:
-            _chunk(<K5*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K5*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 6:
-            _chunk(<K6*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K6*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 7:
-            _chunk(<K7*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K7*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 8:
-            _chunk(<K8*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K8*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
         if n == 16:
-            _chunk(<K16*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-                   info, first, last, 1)
+            _chunk_op(<K16*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+                      info, first, last, 1)
             return
-    _chunk(<KN*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
-           info, first, last, n_threads)
+    _chunk_op(<KN*>NULL, op, trans, fortran, scratch, m, n, nrhs, a, piv, b, src, r1, r2,
+              info, first, last, n_threads)
 
 
 cdef void _batched(Op op, bint trans, bint fortran, bint scratch, Py_ssize_t n_batch,
