@@ -19,7 +19,7 @@ from libc.stdlib cimport malloc, free
 from libc.math cimport NAN
 
 from _types cimport real, INFO_NO_MEMORY
-from _blocking cimport CHOL_NB, SYRK_NB, CHOL_SMALL_CALL, PARALLEL_MIN_MNK
+from _blocking cimport CHOL_NB, SYRK_NB, CHOL_SMALL_CALL, PARALLEL_MIN_MNK, WIDEN_ITEM_BYTES
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, imin, imax
 from lu cimport LANES, lanes_store
@@ -202,12 +202,6 @@ cdef void _factor_batched(bint upper, bint clean, Py_ssize_t n_batch, Py_ssize_t
         _run_factor(upper, clean, stream, n, src, sb, rs, cs, a, info, t * chunk,
                     min(t * chunk + chunk, n_batch), 1)
 
-
-cdef enum:
-    # The widened path (float32 computed in float64): matrices per work item, whose
-    # float64 copy (2 MiB: 512 KiB, in L2, was 10 % slower at k = 8) stays in the
-    # caches while the float64 kernels factor it.
-    WIDEN_ITEM_BYTES = 2 * 1024 * 1024
 
 WIDEN_MAX_N = 16     # the widened path takes n <= this (whole matrices per work item)
 

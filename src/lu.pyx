@@ -21,7 +21,7 @@ from libc.string cimport memcpy
 
 from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _memory cimport advise_huge_pages
-from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK
+from _blocking cimport LU_NB, LU_SMALL_CALL, PARALLEL_MIN_MNK, WIDEN_ITEM_BYTES
 from _threads cimport max_threads
 from gemm cimport K2, K3, K4, K5, K6, K7, K8, K16, fixed_k, imin, imax
 from cholesky cimport lanes_scatter, gather_ahead, GATHER_RUN
@@ -70,9 +70,6 @@ KERNELS = {
 
 cdef enum:
     CHUNK_MATRICES = 64 * LANES     # matrices per OpenMP work item (a multiple of LANES)
-    # The widened path (float32 computed in float64): float64 bytes per work item, a
-    # size that stays in the caches (cholesky.pyx measured 512 KiB 10 % slower).
-    WIDEN_ITEM_BYTES = 2 * 1024 * 1024
 
 WIDEN_MAX_N = 16     # the widened path takes n <= this (whole matrices per work item)
 
