@@ -29,10 +29,9 @@ _NOT_PD = "Matrix is not positive definite"
 
 def _potrf(a, dtype, upper, clean):
     """(factors as a new (..., n, n) array of `dtype` (float32 if widened), info) of the
-    stack a.  The kernel
-    reads a where it lies (any element strides), or factors a converted copy in place;
-    small float32 matrices computed in float64 come back as float32 (the driver's
-    widened path: no float64 copy of the whole stack)."""
+    stack a.  The kernel reads a where it lies (any element strides), or factors a
+    converted copy in place; small float32 matrices computed in float64 come back as
+    float32 (the driver's widened path: no float64 copy of the whole stack)."""
     n = a.shape[-1]
     widen = a.dtype == np.float32 and dtype == np.float64 and n <= _chol.WIDEN_MAX_N
     src = kernel_operand(a, a.dtype if widen else dtype)

@@ -43,11 +43,12 @@ def _read_stack(a, dtype, batch=None):
     return working_copy(a, dtype, batch), True
 
 
-def _widen(dtype, n, *arrays):
-    """Whether the drivers' widened path takes these arrays: float32 computed in
-    float64, small matrices (no float64 copy of the whole stack is made then)."""
+def _widen(dtype, n):
+    """Whether the drivers' widened path takes results of `dtype` from n x n matrices:
+    float32 (so every operand is float32) computed in float64, small matrices (no
+    float64 copy of the whole stack is made then)."""
     return dtype == np.float32 and compute_dtype(dtype) == np.float64 \
-        and 0 < n <= _lu.WIDEN_MAX_N and all(x.dtype == np.float32 for x in arrays)
+        and 0 < n <= _lu.WIDEN_MAX_N
 
 
 def _status(n_batch, kmin):
@@ -115,7 +116,7 @@ def solve(a, b, *, errors="raise"):
     batch = _broadcast_batch(a, b, b_core, b_core)
     k = b_core[1] if len(b_core) == 2 else 1
     bm = b if b.ndim > 1 else b[:, None]
-    widen = _widen(dtype, n, a, b)
+    widen = _widen(dtype, n)
     kernel_dtype = dtype if widen else compute_dtype(dtype)
     if bm.size:
         rhs, copied = _read_stack(bm, kernel_dtype, batch)
@@ -162,7 +163,7 @@ def inv(a, *, errors="raise"):
     dtype = result_dtype(a)
     n = a.shape[-1]
     batch = a.shape[:-2]
-    widen = _widen(dtype, n, a)
+    widen = _widen(dtype, n)
     out = np.empty(a.shape, dtype=dtype if widen else compute_dtype(dtype))
     piv, info = _status(out.size and out.size // (n * n), n)
     if out.size:
@@ -184,7 +185,7 @@ def _det_parts(a, slog):
     r2 = np.zeros(n_batch)
     if n and n_batch:
         piv, info = _status(n_batch, n)
-        widen = _widen(dtype, n, a)
+        widen = _widen(dtype, n)
         aw, scratch = _read_stack(a, dtype if widen else compute_dtype(dtype))
         if slog:
             _lu.slogdet_batched(aw, r1, r2, piv, info, scratch, widen)
