@@ -100,6 +100,21 @@ def test_pivots_identical_to_scipy(n, rng):
     np.testing.assert_allclose(lu_, lu_s, rtol=0, atol=1e3 * n * eps(np.float64))
 
 
+@pytest.mark.parametrize("m", [203, 200])
+@pytest.mark.parametrize("where", [(37, 41, 150), (150, -1), (5,), (-1,), (0, 8, 16)])
+def test_tall_panel_pivot_search_takes_the_first_largest(m, where, dtype, rng):
+    """The pivot search of tall panels (vectorised, lanes then remainder; m = 203 has
+    a remainder): ties go to the first row in any lane or in the remainder, NaN never
+    wins over a number."""
+    where = [w % m for w in where]
+    a = rng.uniform(-4, 4, (m, LU_NB + 4)).astype(dtype)
+    a[where, 0] = [5, -5, 5][:len(where)]
+    a[[w for w in (3, 100, 201) if w < m and w not in where], 0] = np.nan
+    piv = fl.lu_factor(a, check_finite=False)[1]
+    assert piv[0] == where[0]
+    assert sl.lu_factor(np.nan_to_num(a))[1][0] == where[0]     # LAPACK's tie rule
+
+
 @pytest.mark.filterwarnings("ignore:overflow encountered in cast:RuntimeWarning")
 @pytest.mark.parametrize("n", [4, 64, 200])
 def test_growth_matrix_residual(n, dtype):
