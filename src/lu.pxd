@@ -62,7 +62,7 @@ from _types cimport real, INFO_OK, INFO_NO_MEMORY
 from _memory cimport prefetch_run, ROW_AHEAD_BYTES
 from _blocking cimport LU_NB, LU_PANEL_ROWS
 from gemm cimport fixed_k, K2, K3, K4, K5, K6, K7, K8, K16, K32, gemm, imin
-from triangular cimport trsm
+from triangular cimport subtract_columns, trsm
 
 cdef extern from *:
     """
@@ -299,9 +299,37 @@ cdef inline void lu_substitute(Py_ssize_t n, Py_ssize_t nrhs, const real* lu, Py
         tiny = DBL_MIN
     else:
         tiny = FLT_MIN
-    if nrhs == 1 and rsb == 1 and (rsa if rsa > 0 else -rsa) < (csa if csa > 0 else -csa):
+    if nrhs == 1 and rsb == 1 and rsa == 1 and csa > 0:
         # Column-major factors: column-oriented substitution (axpy down each column
-        # of L and U, contiguous in memory).
+        # of L and U), four columns per pass over b (subtract_columns) after their
+        # own 4 x 4 triangle; each b_i takes the columns' updates in the same order
+        # as one column at a time.
+        p = 0
+        while p + 4 <= n:                       # L y = b
+            for c in range(p, p + 3):
+                for i in range(c + 1, p + 4):
+                    b[i] -= lu[i + c * csa] * b[c]
+            subtract_columns(n - p - 4, b + p + 4, lu + p + 4 + p * csa, csa,
+                             b[p], b[p + 1], b[p + 2], b[p + 3])
+            p += 4
+        for p in range(p, n):
+            for i in range(p + 1, n):
+                b[i] -= lu[i + p * csa] * b[p]
+        p = n - 1
+        while p >= 3:                           # U x = y: columns p, p-1, p-2, p-3
+            for c in range(p, p - 4, -1):
+                b[c] /= lu[c + c * csa]
+                for i in range(p - 3, c):
+                    b[i] -= lu[i + c * csa] * b[c]
+            subtract_columns(p - 3, b, lu + p * csa, -csa, b[p], b[p - 1], b[p - 2], b[p - 3])
+            p -= 4
+        for p in range(p, -1, -1):
+            b[p] /= lu[p + p * csa]
+            for i in range(p):
+                b[i] -= lu[i + p * csa] * b[p]
+        return
+    if nrhs == 1 and rsb == 1 and (rsa if rsa > 0 else -rsa) < (csa if csa > 0 else -csa):
+        # Other column-oriented factors: one axpy down each column.
         for p in range(n):                      # L y = b
             lip = b[p]
             for i in range(p + 1, n):

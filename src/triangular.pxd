@@ -79,6 +79,18 @@ cdef inline void _axpy(Py_ssize_t n, real alpha, const real* x, Py_ssize_t incx,
             y[i * incy] += alpha * x[i * incx]
 
 
+cdef inline void subtract_columns(Py_ssize_t n, real* y, const real* c, Py_ssize_t ldc,
+                                  real x0, real x1, real x2, real x3) noexcept nogil:
+    """y[:n] -= c_0 x0, then c_1 x1, c_2 x2, c_3 x3 (unit-stride columns c_t = c + t*ldc):
+    four axpys in one pass, the same operations in the same order, so the same bits.
+    A column-oriented triangular solve with one right-hand side is bound by reading
+    the matrix; one column at a time is one memory stream, four are four at once
+    (as a blocked trsv reads its panel through gemv)."""
+    cdef Py_ssize_t i
+    for i in range(n):
+        y[i] = y[i] - c[i] * x0 - c[ldc + i] * x1 - c[2 * ldc + i] * x2 - c[3 * ldc + i] * x3
+
+
 cdef inline real _dot(Py_ssize_t n, const real* x, Py_ssize_t incx,
                       const real* y, Py_ssize_t incy) noexcept nogil:
     """sum x_i y_i.  With unit strides, 8 partial sums: one vector of independent
@@ -242,12 +254,32 @@ cdef inline void _lower_by_columns(bint unit, Py_ssize_t m, Py_ssize_t n,
     """B := L^-1 B one column of B at a time, along whichever direction of L is
     contiguous: column-oriented (GVL4 §3.1.3's saxpy form: x_k := b_k / l_kk, then
     b[k+1:] -= x_k l[k+1:, k]) when L's columns are, else row-oriented dot products."""
-    cdef Py_ssize_t j, k
+    cdef Py_ssize_t j, k, c, i, k0
     cdef real* bj
     cdef bint saxpy = _iabs(rsa) <= _iabs(csa)
+    cdef bint four = saxpy and (rsa == 1 or rsa == -1) and rsb == rsa
     for j in range(n):
         bj = b + j * csb
-        for k in range(m):
+        k0 = 0
+        while four and k0 + 4 <= m:
+            # Columns k0..k0+3: their 4 x 4 triangle, then the rows below in one pass
+            # (subtract_columns: the same operations in the same order as _axpy's),
+            # over unit-stride pieces starting at the lowest address.
+            for c in range(k0, k0 + 4):
+                if not unit:
+                    bj[c * rsb] /= a[c * (rsa + csa)]
+                for i in range(c + 1, k0 + 4):
+                    bj[i * rsb] -= a[i * rsa + c * csa] * bj[c * rsb]
+            if k0 + 4 < m:
+                _fetch_next(saxpy, m, k0 + 3, a, rsa, csa)
+            if rsa == 1:
+                subtract_columns(m - k0 - 4, bj + k0 + 4, a + k0 + 4 + k0 * csa, csa,
+                                 bj[k0], bj[k0 + 1], bj[k0 + 2], bj[k0 + 3])
+            else:
+                subtract_columns(m - k0 - 4, bj - (m - 1), a - (m - 1) + k0 * csa, csa,
+                                 bj[-k0], bj[-k0 - 1], bj[-k0 - 2], bj[-k0 - 3])
+            k0 += 4
+        for k in range(k0, m):
             if k + 1 < m:
                 _fetch_next(saxpy, m, k, a, rsa, csa)
             if saxpy:
