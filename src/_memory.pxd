@@ -133,8 +133,10 @@ cdef inline void prefetch_run(const void* p, Py_ssize_t nbytes) noexcept nogil:
 
 
 cdef enum:
-    # The start of the next row that lu_substitute's dot products read, fetched ahead:
-    # each row is its own short stream, which the hardware prefetcher picks up only
-    # after its first lines (lu_solve n = 2048, one right-hand side, one thread, ms:
-    # none 2.24, 512 bytes 2.15, 1024 1.96, 2048-4096 no better; scipy 1.95).
+    # The start of the next row or column that a triangular solve's one-at-a-time
+    # dot products or axpys read (triangular.pxd, _fetch_next), fetched ahead: each is
+    # its own short stream, which the hardware prefetcher picks up only after its
+    # first lines (measured on lu.pxd's row-oriented substitution, since replaced by
+    # four rows per pass: lu_solve n = 2048, one right-hand side, one thread, ms: none
+    # 2.24, 512 bytes 2.15, 1024 1.96, 2048-4096 no better; scipy 1.95).
     ROW_AHEAD_BYTES = 1024

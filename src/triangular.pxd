@@ -46,6 +46,7 @@ from _blocking cimport (GEMM_NR_D, GEMM_NR_S, GEMM_NR_MAX, TRSM_NB, TRSM_MIN_RHS
                         PARALLEL_MIN_MNK)
 from gemm cimport gemm
 from _memory cimport prefetch_run, ROW_AHEAD_BYTES
+from _vectors cimport dot_rows4
 
 
 cdef inline Py_ssize_t _iabs(Py_ssize_t x) noexcept nogil:
@@ -258,9 +259,27 @@ cdef inline void _lower_by_columns(bint unit, Py_ssize_t m, Py_ssize_t n,
     cdef real* bj
     cdef bint saxpy = _iabs(rsa) <= _iabs(csa)
     cdef bint four = saxpy and (rsa == 1 or rsa == -1) and rsb == rsa
+    cdef bint four_rows = not saxpy and (csa == 1 or csa == -1) and rsb == csa
+    cdef real s[4]
+    cdef real dot
     for j in range(n):
         bj = b + j * csb
         k0 = 0
+        while four_rows and k0 + 4 <= m:
+            # Rows k0..k0+3: their dot products with x[:k0] in one pass (dot_rows4, on
+            # unit-stride pieces from the lowest address), then their 4 x 4 triangle.
+            if csa == 1:
+                dot_rows4(k0, a + k0 * rsa, rsa, bj, s)
+            else:
+                dot_rows4(k0, a + k0 * rsa - (k0 - 1), rsa, bj - (k0 - 1), s)
+            for i in range(k0, k0 + 4):
+                dot = s[i - k0]
+                for c in range(k0, i):
+                    dot += a[i * rsa + c * csa] * bj[c * rsb]
+                bj[i * rsb] -= dot
+                if not unit:
+                    bj[i * rsb] /= a[i * (rsa + csa)]
+            k0 += 4
         while four and k0 + 4 <= m:
             # Columns k0..k0+3: their 4 x 4 triangle, then the rows below in one pass
             # (subtract_columns: the same operations in the same order as _axpy's),
