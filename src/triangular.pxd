@@ -24,7 +24,10 @@ The unblocked kernel copies each group of W = NR columns of B (24 doubles, 32
 floats) into a contiguous tile, whatever B's layout, and substitutes there four rows
 at a time with the 4 x W partial results in registers.  Fewer than TRSM_MIN_RHS
 columns are solved one at a time along whichever direction of L is contiguous (axpy
-or dot products), unblocked.
+or dot products), unblocked, four columns or rows of L per pass where they have unit
+stride (subtract_columns, _vectors.pxd's dot_rows4): that solve is bound by reading
+L, and four streams at once read it faster than one (n = 2048, one column: 0.83 ->
+1.07-1.17x scipy from row-major L, column-major 17-21 % faster).
 When B's columns are contiguous the GEMM update is issued transposed
 (B2^T -= X1^T L21^T) so that the GEMM writes rows of its C.
 
