@@ -27,7 +27,7 @@ columns are solved one at a time along whichever direction of L is contiguous (a
 or dot products), unblocked, four columns or rows of L per pass where they have unit
 stride (subtract_columns, _vectors.pxd's dot_rows4): that solve is bound by reading
 L, and four streams at once read it faster than one (n = 2048, one column: 0.83 ->
-1.07-1.17x scipy from row-major L, column-major 17-21 % faster).
+1.07-1.17x scipy from row-major L, column-major 16-21 % faster).
 When B's columns are contiguous the GEMM update is issued transposed
 (B2^T -= X1^T L21^T) so that the GEMM writes rows of its C.
 
