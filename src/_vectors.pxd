@@ -96,6 +96,41 @@ cdef extern from *:
     }
     FASTLA_IAMAX(fastla_vd, double, 8)
     FASTLA_IAMAX(fastla_vf, float, 16)
+    /* Dot products of contiguous vectors on vector accumulators, each remainder and
+       final sum in a fixed order (see dot_contiguous and dot_rows4 below). */
+    #define FASTLA_DOTS(V, S, N)                                                         \\
+    static inline S V##_dot(const S* x, const S* y, ptrdiff_t n) {                    \\
+        V a0 = V##_splat(0), a1 = a0;                                                  \\
+        ptrdiff_t p, p0 = n - n % (2 * N);                                             \\
+        S s = 0;                                                                       \\
+        for (p = 0; p < p0; p += 2 * N) {                                              \\
+            a0 = a0 + *(const V*)(x + p) * *(const V*)(y + p);                         \\
+            a1 = a1 + *(const V*)(x + p + N) * *(const V*)(y + p + N);                 \\
+        }                                                                              \\
+        if (p0) s = V##_sum(a0 + a1);                                                  \\
+        for (p = p0; p < n; p++) s += x[p] * y[p];                                     \\
+        return s;                                                                      \\
+    }                                                                                  \\
+    static inline void V##_dot4(const S* x, ptrdiff_t ldx, const S* y, ptrdiff_t n,    \\
+                                S* s) {                                                \\
+        V a0 = V##_splat(0), a1 = a0, a2 = a0, a3 = a0, v;                             \\
+        ptrdiff_t p, t, p0 = n - n % N;                                                \\
+        for (p = 0; p < p0; p += N) {                                                  \\
+            v = *(const V*)(y + p);                                                    \\
+            a0 = a0 + *(const V*)(x + p) * v;                                          \\
+            a1 = a1 + *(const V*)(x + ldx + p) * v;                                    \\
+            a2 = a2 + *(const V*)(x + 2 * ldx + p) * v;                                \\
+            a3 = a3 + *(const V*)(x + 3 * ldx + p) * v;                                \\
+        }                                                                              \\
+        s[0] = V##_sum(a0);                                                            \\
+        s[1] = V##_sum(a1);                                                            \\
+        s[2] = V##_sum(a2);                                                            \\
+        s[3] = V##_sum(a3);                                                            \\
+        for (t = 0; t < 4; t++)                                                        \\
+            for (p = p0; p < n; p++) s[t] += x[t * ldx + p] * y[p];                    \\
+    }
+    FASTLA_DOTS(fastla_vd, double, 8)
+    FASTLA_DOTS(fastla_vf, float, 16)
     """
     ctypedef double vd "fastla_vd"
     ctypedef float vf "fastla_vf"
@@ -107,7 +142,9 @@ cdef extern from *:
     vd vd_gt "fastla_vd_gt"(vd, vd) noexcept nogil
     vd vd_abs "fastla_vd_abs"(vd) noexcept nogil
     bint vd_any "fastla_vd_any"(vd) noexcept nogil
-    double vd_sum "fastla_vd_sum"(vd) noexcept nogil
+    double vd_dot "fastla_vd_dot"(const double*, const double*, Py_ssize_t) noexcept nogil
+    void vd_dot4 "fastla_vd_dot4"(const double*, Py_ssize_t, const double*, Py_ssize_t,
+                                  double*) noexcept nogil
     vf vf_splat "fastla_vf_splat"(float) noexcept nogil
     vf vf_sel "fastla_vf_sel"(vf, vf, vf) noexcept nogil
     vf vf_or "fastla_vf_or"(vf, vf) noexcept nogil
@@ -116,7 +153,9 @@ cdef extern from *:
     vf vf_gt "fastla_vf_gt"(vf, vf) noexcept nogil
     vf vf_abs "fastla_vf_abs"(vf) noexcept nogil
     bint vf_any "fastla_vf_any"(vf) noexcept nogil
-    float vf_sum "fastla_vf_sum"(vf) noexcept nogil
+    float vf_dot "fastla_vf_dot"(const float*, const float*, Py_ssize_t) noexcept nogil
+    void vf_dot4 "fastla_vf_dot4"(const float*, Py_ssize_t, const float*, Py_ssize_t,
+                                  float*) noexcept nogil
     Py_ssize_t vd_iamax "fastla_vd_iamax"(const double*, Py_ssize_t) noexcept nogil
     Py_ssize_t vf_iamax "fastla_vf_iamax"(const float*, Py_ssize_t) noexcept nogil
 
@@ -189,31 +228,10 @@ cdef inline real dot_contiguous(Py_ssize_t n, const real* x, const real* y) noex
     reading x; GCC compiled the same loop over a local array of partial sums to
     scalar loads and stores of that array (lu_solve n = 1024, one right-hand side:
     0.39 -> 0.16 ms, scipy 0.17)."""
-    cdef Py_ssize_t p, p0
-    cdef vd d0, d1
-    cdef vf f0, f1
-    cdef real s = 0
     if real is double:
-        p0 = n - n % 16
-        d0 = vd_splat(0)
-        d1 = d0
-        for p in range(0, p0, 16):
-            d0 = d0 + (<const vd*>(x + p))[0] * (<const vd*>(y + p))[0]
-            d1 = d1 + (<const vd*>(x + p + 8))[0] * (<const vd*>(y + p + 8))[0]
-        if p0:
-            s = vd_sum(d0 + d1)
+        return vd_dot(x, y, n)
     else:
-        p0 = n - n % 32
-        f0 = vf_splat(0)
-        f1 = f0
-        for p in range(0, p0, 32):
-            f0 = f0 + (<const vf*>(x + p))[0] * (<const vf*>(y + p))[0]
-            f1 = f1 + (<const vf*>(x + p + 16))[0] * (<const vf*>(y + p + 16))[0]
-        if p0:
-            s = vf_sum(f0 + f1)
-    for p in range(p0, n):
-        s += x[p] * y[p]
-    return s
+        return vf_dot(x, y, n)
 
 
 cdef inline void dot_rows4(Py_ssize_t n, const real* x, Py_ssize_t ldx, const real* y,
@@ -223,35 +241,7 @@ cdef inline void dot_rows4(Py_ssize_t n, const real* x, Py_ssize_t ldx, const re
     triangular solve with one right-hand side is bound by reading the matrix; four
     rows at a time are four memory streams at once (as a blocked trsv reads its
     panel through gemv)."""
-    cdef Py_ssize_t p, p0, t
-    cdef vd d0, d1, d2, d3, dy
-    cdef vf f0, f1, f2, f3, fy
     if real is double:
-        p0 = n - n % 8
-        d0 = vd_splat(0)
-        d1 = d0
-        d2 = d0
-        d3 = d0
-        for p in range(0, p0, 8):
-            dy = (<const vd*>(y + p))[0]
-            d0 = d0 + (<const vd*>(x + p))[0] * dy
-            d1 = d1 + (<const vd*>(x + ldx + p))[0] * dy
-            d2 = d2 + (<const vd*>(x + 2 * ldx + p))[0] * dy
-            d3 = d3 + (<const vd*>(x + 3 * ldx + p))[0] * dy
-        s[0], s[1], s[2], s[3] = vd_sum(d0), vd_sum(d1), vd_sum(d2), vd_sum(d3)
+        vd_dot4(x, ldx, y, n, s)
     else:
-        p0 = n - n % 16
-        f0 = vf_splat(0)
-        f1 = f0
-        f2 = f0
-        f3 = f0
-        for p in range(0, p0, 16):
-            fy = (<const vf*>(y + p))[0]
-            f0 = f0 + (<const vf*>(x + p))[0] * fy
-            f1 = f1 + (<const vf*>(x + ldx + p))[0] * fy
-            f2 = f2 + (<const vf*>(x + 2 * ldx + p))[0] * fy
-            f3 = f3 + (<const vf*>(x + 3 * ldx + p))[0] * fy
-        s[0], s[1], s[2], s[3] = vf_sum(f0), vf_sum(f1), vf_sum(f2), vf_sum(f3)
-    for t in range(4):
-        for p in range(p0, n):
-            s[t] += x[t * ldx + p] * y[p]
+        vf_dot4(x, ldx, y, n, s)
